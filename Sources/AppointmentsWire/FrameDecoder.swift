@@ -1,0 +1,64 @@
+public import NIOCore
+
+/// Splits inbound bytes into ``Frame``s, enforcing the frame and header-block limits.
+///
+/// Limits are checked from the fixed header, before the body is buffered: a length over
+/// `maxFrameBytes` fails as soon as its four bytes arrive, so a peer cannot make the server
+/// hold a large body. Every failure is a ``WireError``; the connection must then be closed.
+public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
+  public typealias InboundOut = Frame
+
+  private let maxFrameBytes: Int
+  private let maxHeaderBytes: Int
+
+  public init(maxFrameBytes: Int, maxHeaderBytes: Int) {
+    self.maxFrameBytes = maxFrameBytes
+    self.maxHeaderBytes = maxHeaderBytes
+  }
+
+  public init(limits: ProtocolLimits) {
+    self.init(maxFrameBytes: limits.maxFrameBytes, maxHeaderBytes: limits.maxHeaderBytes)
+  }
+
+  public mutating func decode(buffer: inout ByteBuffer) throws -> Frame? {
+    let start = buffer.readerIndex
+    guard let length = buffer.getInteger(at: start, as: UInt32.self) else { return nil }
+    guard length <= maxFrameBytes else {
+      throw WireError(code: .frameTooLarge, message: "frame of \(length) bytes exceeds the limit of \(maxFrameBytes)")
+    }
+    guard length >= FrameHeader.sizeAfterLength else {
+      throw WireError(code: .malformedFrame, message: "frame length \(length) is shorter than the 8-byte header")
+    }
+    guard
+      let rawType = buffer.getInteger(at: start + 4, as: UInt8.self),
+      let flags = buffer.getInteger(at: start + 5, as: UInt8.self),
+      let headerLength = buffer.getInteger(at: start + 6, as: UInt16.self),
+      let callID = buffer.getInteger(at: start + 8, as: UInt32.self)
+    else { return nil }
+    guard let type = FrameType(rawValue: rawType) else {
+      throw WireError(code: .unknownFrameType, message: "unknown frame type \(rawType)")
+    }
+    guard flags == 0 else {
+      throw WireError(code: .unsupportedFlags, message: "frame flags \(flags) are not supported in v1")
+    }
+    guard Int(headerLength) <= Int(length) - FrameHeader.sizeAfterLength else {
+      throw WireError(code: .malformedFrame, message: "header block of \(headerLength) bytes overruns a \(length)-byte frame")
+    }
+    guard headerLength <= maxHeaderBytes else {
+      throw WireError(code: .headerTooLarge, message: "header block of \(headerLength) bytes exceeds the limit of \(maxHeaderBytes)")
+    }
+    guard buffer.readableBytes >= 4 + Int(length) else { return nil }
+
+    buffer.moveReaderIndex(forwardBy: FrameHeader.size)
+    let payloadLength = Int(length) - FrameHeader.sizeAfterLength - Int(headerLength)
+    // Both slices were bounds-checked above, so they cannot fail.
+    let header = buffer.readSlice(length: Int(headerLength))!
+    let payload = buffer.readSlice(length: payloadLength)!
+    return Frame(type: type, flags: flags, callID: callID, header: header, payload: payload)
+  }
+
+  /// At end of stream a partial frame is dropped: it was never complete, so never processed.
+  public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> Frame? {
+    try decode(buffer: &buffer)
+  }
+}

@@ -1,0 +1,83 @@
+public import AppointmentsProto
+public import NIOCore
+
+extension ByteBuffer {
+  /// Appends a complete frame whose header block and payload are already encoded.
+  @discardableResult
+  public mutating func writeFrame(_ frame: Frame) -> Int {
+    precondition(frame.header.readableBytes <= UInt16.max, "header block over 65,535 bytes")
+    var written = writeInteger(UInt32(frame.length))
+    written += writeInteger(frame.type.rawValue)
+    written += writeInteger(frame.flags)
+    written += writeInteger(UInt16(frame.header.readableBytes))
+    written += writeInteger(frame.callID)
+    written += writeImmutableBuffer(frame.header)
+    written += writeImmutableBuffer(frame.payload)
+    return written
+  }
+
+  /// Appends a frame, encoding its header block and payload with protobuf-c straight into this
+  /// buffer (no intermediate copies).
+  ///
+  /// Throws ``ProtoEncodingError`` when a text field holds a NUL; the buffer is then unchanged.
+  @discardableResult
+  public mutating func writeFrame(
+    type: FrameType,
+    callID: UInt32,
+    header: some ProtoMessage,
+    payload: (some ProtoMessage)?,
+    arena: ProtoArena
+  ) throws(ProtoEncodingError) -> Int {
+    let start = writerIndex
+    do {
+      writeInteger(UInt32(0))  // length, set below
+      writeInteger(type.rawValue)
+      writeInteger(UInt8(0))
+      writeInteger(UInt16(0))  // header_len, set below
+      writeInteger(callID)
+      let headerLength = try writeMessage(header, arena: arena)
+      precondition(headerLength <= UInt16.max, "header block over 65,535 bytes")
+      if let payload { try writeMessage(payload, arena: arena) }
+      let length = writerIndex - start - 4
+      setInteger(UInt32(length), at: start)
+      setInteger(UInt16(headerLength), at: start + 6)
+      return length + 4
+    } catch {
+      moveWriterIndex(to: start)
+      throw error
+    }
+  }
+
+  /// Appends a frame with a header block and no payload (HELLO, GOAWAY, CANCEL, PING, PONG, and
+  /// failed RESPONSEs).
+  @discardableResult
+  public mutating func writeFrame(
+    type: FrameType,
+    callID: UInt32,
+    header: some ProtoMessage,
+    arena: ProtoArena
+  ) throws(ProtoEncodingError) -> Int {
+    try writeFrame(type: type, callID: callID, header: header, payload: V1.Cancel?.none, arena: arena)
+  }
+
+  /// Appends one protobuf-c-encoded message; returns its size.
+  @discardableResult
+  public mutating func writeMessage(_ message: some ProtoMessage, arena: ProtoArena) throws(ProtoEncodingError) -> Int {
+    try message.encode(arena: arena) { packer in
+      writeWithUnsafeMutableBytes(minimumWritableBytes: packer.size) { buffer in
+        packer.pack(into: buffer)
+        return packer.size
+      }
+    }
+  }
+}
+
+extension ProtoMessage {
+  /// Decodes the message from the readable bytes of `buffer` (which is not consumed).
+  public init(decoding buffer: ByteBuffer, arena: ProtoArena) throws(ProtoDecodingError) {
+    let result = buffer.withUnsafeReadableBytes { bytes in
+      Result { () throws(ProtoDecodingError) in try Self(decoding: bytes, arena: arena) }
+    }
+    self = try result.get()
+  }
+}

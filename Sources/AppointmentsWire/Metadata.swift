@@ -1,0 +1,51 @@
+public import AppointmentsProto
+
+/// The key-value pairs of a request or response header. Keys are lower-case ASCII; values are
+/// bytes. Order is kept and a key may repeat.
+public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral {
+  public private(set) var entries: [V1.MetadataEntry]
+
+  /// Key of the bearer token: `authorization: Bearer <jwt>`.
+  public static let authorizationKey = "authorization"
+  /// Key of the client-chosen idempotency key of a mutating call.
+  public static let idempotencyKey = "idempotency-key"
+
+  public init(_ entries: [V1.MetadataEntry] = []) {
+    self.entries = entries
+  }
+
+  public init(dictionaryLiteral elements: (String, String)...) {
+    self.entries = elements.map { V1.MetadataEntry(key: $0.0, value: Array($0.1.utf8)) }
+  }
+
+  /// Appends an entry; the key is lower-cased.
+  public mutating func add(_ key: String, _ value: [UInt8]) {
+    entries.append(V1.MetadataEntry(key: key.lowercased(), value: value))
+  }
+
+  /// Appends an entry with a UTF-8 value.
+  public mutating func add(_ key: String, _ value: String) {
+    add(key, Array(value.utf8))
+  }
+
+  /// The first value of `key`, if any.
+  public subscript(key: String) -> [UInt8]? {
+    entries.first { $0.key == key }?.value
+  }
+
+  /// The JWT of an `authorization: Bearer <jwt>` entry, if there is one of that form.
+  public var bearerToken: String? {
+    get {
+      guard let value = self[Self.authorizationKey] else { return nil }
+      let prefix = Array("Bearer ".utf8)
+      guard value.count > prefix.count, value.starts(with: prefix) else { return nil }
+      return String(validating: value[prefix.count...], as: UTF8.self)
+    }
+    set {
+      entries.removeAll { $0.key == Self.authorizationKey }
+      if let newValue { add(Self.authorizationKey, "Bearer " + newValue) }
+    }
+  }
+
+  public var isEmpty: Bool { entries.isEmpty }
+}

@@ -1,0 +1,133 @@
+import AppointmentsProto
+import Foundation
+import Testing
+
+@Suite("Protocol messages through protobuf-c")
+struct ProtoMessageTests {
+  @Test("every message survives encode and decode unchanged", arguments: Samples.all.indices)
+  func roundTrip(index: Int) throws {
+    try Self.expectRoundTrip(Samples.all[index])
+  }
+
+  private static func expectRoundTrip<M: ProtoMessage>(_ message: M) throws {
+    let arena = ProtoArena()
+    let bytes = try message.serializedBytes(arena: arena)
+    let decoded = try bytes.withUnsafeBytes { try M(decoding: $0, arena: arena) }
+    #expect(decoded == message)
+  }
+
+  @Test("default values encode to zero bytes and decode back")
+  func emptyMessages() throws {
+    #expect(try V1.BookSlotRequest().serializedBytes() == [])
+    #expect(try V1.BookSlotRequest(serializedBytes: []) == V1.BookSlotRequest())
+  }
+
+  @Test("a oneof set to its default value still counts as set")
+  func oneofPresence() throws {
+    let set = V1.BookSlotRequest(doctorID: 1, startMinute: 0)
+    let decoded = try V1.BookSlotRequest(serializedBytes: set.serializedBytes())
+    #expect(decoded.startMinute == 0)
+    let unset = try V1.BookSlotRequest(serializedBytes: V1.BookSlotRequest(doctorID: 1).serializedBytes())
+    #expect(unset.startMinute == nil)
+  }
+
+  @Test("unknown fields are skipped")
+  func unknownFields() throws {
+    var bytes = try V1.Date(year: 2026, month: 1, day: 2).serializedBytes()
+    // Field 15 varint 1, field 16 length-delimited "xyz", field 17 fixed32.
+    bytes += [0x78, 0x01, 0x82, 0x01, 0x03, 0x78, 0x79, 0x7A, 0x8D, 0x01, 1, 2, 3, 4]
+    #expect(try V1.Date(serializedBytes: bytes) == V1.Date(year: 2026, month: 1, day: 2))
+  }
+
+  @Test("a truncated message is malformed", arguments: [1, 2, 5, 10, 20])
+  func truncated(cut: Int) throws {
+    let bytes = try V1.BookingResponse(appointment: Samples.appointment).serializedBytes()
+    let error = #expect(throws: ProtoDecodingError.self) {
+      try V1.BookingResponse(serializedBytes: bytes.dropLast(cut))
+    }
+    #expect(error?.code == .malformed)
+  }
+
+  @Test("a wrong wire type for a known field is malformed")
+  func wrongWireType() {
+    // Field 1 (doctor_id, a varint) sent as length-delimited.
+    let error = #expect(throws: ProtoDecodingError.self) {
+      try V1.BookSlotRequest(serializedBytes: [0x0A, 0x01, 0x00])
+    }
+    #expect(error?.code == .malformed)
+  }
+
+  @Test("text with a NUL inside is refused, not cut short")
+  func embeddedNUL() {
+    // BookAnyRequest.specialization (field 1) = "ab\0cd"
+    let error = #expect(throws: ProtoDecodingError.self) {
+      try V1.BookAnyRequest(serializedBytes: [0x0A, 0x05, 0x61, 0x62, 0x00, 0x63, 0x64])
+    }
+    #expect(error?.code == .invalidText)
+  }
+
+  @Test("text that is not UTF-8 is refused", arguments: [[0xFF], [0xC3], [0x61, 0xED, 0xA0, 0x80]] as [[UInt8]])
+  func invalidUTF8(text: [UInt8]) {
+    let error = #expect(throws: ProtoDecodingError.self) {
+      try V1.BookAnyRequest(serializedBytes: [0x0A, UInt8(text.count)] + text)
+    }
+    #expect(error?.code == .invalidText)
+  }
+
+  @Test("an empty string field decodes as empty")
+  func emptyString() throws {
+    #expect(try V1.BookAnyRequest(serializedBytes: [0x0A, 0x00]).specialization == "")
+  }
+
+  @Test("encoding text with a NUL inside fails instead of cutting it")
+  func encodeNUL() {
+    #expect(throws: ProtoEncodingError(field: "specialization")) {
+      try V1.BookAnyRequest(specialization: "a\0b").serializedBytes()
+    }
+  }
+
+  @Test("a payload that needs more memory than the budget fails cleanly")
+  func budget() throws {
+    // 50,000 empty DoctorAvailability entries: 100 KB on the wire, far more once unpacked.
+    let bytes = [UInt8](repeating: 0, count: 100_000).enumerated().map { $0.offset % 2 == 0 ? 0x0A : 0x00 }
+    let arena = ProtoArena(budget: 256 << 10)
+    let error = #expect(throws: ProtoDecodingError.self) {
+      try bytes.withUnsafeBytes { try V1.FindDoctorsResponse(decoding: $0, arena: arena) }
+    }
+    #expect(error?.code == .budgetExceeded)
+    // The arena is reset and usable afterwards.
+    let small = try V1.Date(year: 1, month: 2, day: 3).serializedBytes()
+    #expect(try small.withUnsafeBytes { try V1.Date(decoding: $0, arena: arena) } == V1.Date(year: 1, month: 2, day: 3))
+  }
+
+  @Test("random bytes never crash a decoder")
+  func randomBytes() {
+    var generator = SplitMix64(seed: 0xA11CE)
+    let arena = ProtoArena(budget: 64 << 10)
+    var failures = 0
+    for _ in 0..<5_000 {
+      let count = Int(generator.next() % 64)
+      let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+      bytes.withUnsafeBytes { raw in
+        if (try? V1.RequestHeader(decoding: raw, arena: arena)) == nil { failures += 1 }
+        if (try? V1.AppointmentList(decoding: raw, arena: arena)) == nil { failures += 1 }
+        if (try? V1.LogEntry(decoding: raw, arena: arena)) == nil { failures += 1 }
+      }
+    }
+    // Most random inputs are not valid protobuf; all of them returned instead of crashing.
+    #expect(failures > 5_000)
+  }
+}
+
+/// A small deterministic generator for reproducible random tests.
+struct SplitMix64: RandomNumberGenerator {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}

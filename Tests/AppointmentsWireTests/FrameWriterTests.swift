@@ -1,0 +1,75 @@
+import AppointmentsProto
+import AppointmentsWire
+import NIOCore
+import Testing
+
+@Suite("Writing typed frames")
+struct FrameWriterTests {
+  @Test("a request frame written from typed messages decodes back to the same messages")
+  func typedRoundTrip() throws {
+    let arena = ProtoArena()
+    var metadata = Metadata()
+    metadata.bearerToken = "a.b.c"
+    metadata.add(Metadata.idempotencyKey, "key-1")
+    let header = V1.RequestHeader(method: V1.Appointments.bookSlot.path, timeoutMs: 250, metadata: metadata.entries)
+    let request = V1.BookSlotRequest(doctorID: 42, date: V1.Date(year: 2026, month: 12, day: 1), startMinute: 540)
+
+    var buffer = ByteBuffer()
+    let written = try buffer.writeFrame(type: .request, callID: 7, header: header, payload: request, arena: arena)
+    #expect(written == buffer.readableBytes)
+
+    var decoder = FrameDecoder(limits: .defaults)
+    let frame = try #require(try decoder.decode(buffer: &buffer))
+    #expect(frame.type == .request)
+    #expect(frame.callID == 7)
+    let decodedHeader = try V1.RequestHeader(decoding: frame.header, arena: arena)
+    #expect(decodedHeader == header)
+    #expect(Metadata(decodedHeader.metadata).bearerToken == "a.b.c")
+    #expect(try V1.BookSlotRequest(decoding: frame.payload, arena: arena) == request)
+  }
+
+  @Test("a frame with a header block and no payload has an empty payload")
+  func headerOnly() throws {
+    let arena = ProtoArena()
+    var buffer = ByteBuffer()
+    try buffer.writeFrame(type: .goAway, callID: 0, header: V1.GoAway(lastCallID: 3, code: 14, message: "bye"), arena: arena)
+    var decoder = FrameDecoder(limits: .defaults)
+    let frame = try #require(try decoder.decode(buffer: &buffer))
+    #expect(frame.payload.readableBytes == 0)
+    #expect(try V1.GoAway(decoding: frame.header, arena: arena).lastCallID == 3)
+  }
+
+  @Test("a message that cannot be encoded leaves the buffer as it was")
+  func failedEncodingLeavesBuffer() throws {
+    var buffer = ByteBuffer(bytes: [1, 2, 3])
+    #expect(throws: ProtoEncodingError.self) {
+      try buffer.writeFrame(
+        type: .request, callID: 1, header: V1.RequestHeader(method: "bad\0"), payload: V1.HealthRequest(),
+        arena: ProtoArena()
+      )
+    }
+    #expect(buffer == ByteBuffer(bytes: [1, 2, 3]))
+  }
+}
+
+@Suite("Metadata and status")
+struct MetadataTests {
+  @Test(
+    "bearer tokens are read only from a well-formed authorization value",
+    arguments: [("Bearer abc.def", "abc.def"), ("Bearer ", nil), ("Basic abc", nil), ("bearer abc", nil)] as [(String, String?)]
+  )
+  func bearer(value: String, token: String?) {
+    var metadata = Metadata()
+    metadata.add("Authorization", value)
+    #expect(metadata.bearerToken == token)
+  }
+
+  @Test("an RPCError survives its wire form")
+  func rpcErrorStatus() {
+    let error = RPCError(code: .alreadyExists, reason: "SLOT_TAKEN", message: "taken")
+    #expect(RPCError(status: error.status) == error)
+    #expect(RPCError(status: V1.Status(code: 0)) == nil)
+    #expect(error.description == "ALREADY_EXISTS (SLOT_TAKEN): \"taken\"")
+    #expect(StatusCode(rawValue: 99).description == "CODE_99")
+  }
+}
