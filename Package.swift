@@ -71,6 +71,7 @@ let package = Package(
         "AppointmentsWire",
         "AppointmentsCore",
         "AppointmentsAuth",
+        .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "Logging", package: "swift-log"),
@@ -94,9 +95,11 @@ let package = Package(
       name: "appointmentd",
       dependencies: [
         "AppointmentsServer",
+        "AppointmentsAuth",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ],
       swiftSettings: swiftSettings
     ),

@@ -1,0 +1,198 @@
+import AppointmentsAuth
+import AppointmentsCore
+import AppointmentsProto
+import AppointmentsWire
+import Foundation
+public import Logging
+import NIOCore
+import NIOPosix
+public import ServiceLifecycle
+import Synchronization
+
+/// The Appointments server: a TCP listener speaking wire protocol v1, serving the booking service.
+///
+/// Run it in a `ServiceGroup`: `run()` binds, serves until graceful shutdown (SIGTERM/SIGINT
+/// through the group), then stops accepting, drains every connection with a GOAWAY, and returns
+/// once the calls it accepted have been answered.
+public final class AppointmentsServer: Service, Sendable {
+  /// The version reported in HELLO and ServerInfo.
+  public static let version = "0.1.0"
+
+  private let configuration: ServerConfiguration
+  private let logger: Logger
+  private let router: Router
+  private let executor: CallExecutor
+  private let bound = Latch<Int>()
+  private let state = ServerState()
+
+  /// Prepares the server: creates the data folder, loads or generates the JWT secret, and builds
+  /// the actors. Throws when the data folder or the secret cannot be used.
+  public init(configuration: ServerConfiguration, logger: Logger) async throws {
+    self.configuration = configuration
+    self.logger = logger
+    try FileManager.default.createDirectory(
+      atPath: configuration.storage.dataDirectory, withIntermediateDirectories: true
+    )
+    let secret = try SigningKeyStore.load(
+      file: configuration.auth.secretFile,
+      environment: ProcessInfo.processInfo.environment,
+      dataDirectory: configuration.storage.dataDirectory
+    )
+    let tokens = await TokenAuthority(secret: secret, configuration: configuration.auth.tokens)
+    let journal = DiscardingJournal()
+    let accounts = AccountDirectory(journal: journal)
+    let policy = BookingPolicy(horizonDays: configuration.booking.horizonDays)
+    let shards = (0..<configuration.booking.shardCount).map { _ in CalendarShard(policy: policy, journal: journal) }
+    let limits = configuration.limits.protocolLimits
+    let state = self.state
+    let service = AppointmentsService(
+      accounts: accounts,
+      shards: shards,
+      hasher: PasswordHasher(parameters: configuration.auth.passwordParameters),
+      tokens: tokens,
+      appointmentIDs: IDGenerator(),
+      info: V1.ServerInfoResponse(
+        version: Self.version,
+        protocolVersion: FrameHeader.protocolVersion,
+        maxFrameBytes: UInt32(clamping: limits.maxFrameBytes),
+        maxHeaderBytes: UInt32(clamping: limits.maxHeaderBytes),
+        maxConcurrentCalls: UInt32(clamping: limits.maxConcurrentCalls),
+        specializations: Specialization.all.map(\.name),
+        bookingHorizonDays: UInt32(configuration.booking.horizonDays),
+        startedAtMs: Instant.current.millisecondsSinceEpoch
+      ),
+      draining: { state.draining.load(ordering: .relaxed) }
+    )
+    self.router = Router(service.routes)
+    self.executor = CallExecutor(
+      authenticator: Authenticator(tokens: tokens, accounts: accounts),
+      idempotency: IdempotencyCache(),
+      logger: logger
+    )
+  }
+
+  /// The port the server listens on, once it is bound (useful with port 0).
+  public func listeningPort() async -> Int {
+    await bound.value
+  }
+
+  public func run() async throws {
+    let network = configuration.network
+    let limits = configuration.limits
+    let serverChannel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .serverChannelOption(.backlog, value: 1024)
+      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+      .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+      .childChannelOption(.maxMessagesPerRead, value: 16)
+      .bind(host: network.host, port: network.port) { channel in
+        channel.eventLoop.makeCompletedFuture {
+          let handlers = channel.pipeline.syncOperations
+          try handlers.addHandler(IdleStateHandler(readTimeout: TimeAmount(limits.idleTimeout)))
+          try handlers.addHandler(IdleConnectionCloser())
+          try handlers.addHandler(ByteToMessageHandler(FrameDecoder(limits: limits.protocolLimits)))
+          return try NIOAsyncChannel<Frame, ByteBuffer>(wrappingChannelSynchronously: channel)
+        }
+      }
+    let port = serverChannel.channel.localAddress?.port ?? network.port
+    logger.info("listening", metadata: ["host": "\(network.host)", "port": "\(port)"])
+    bound.resolve(port)
+
+    try await withGracefulShutdownHandler {
+      try await serverChannel.executeThenClose { connections in
+        await withDiscardingTaskGroup { group in
+          do {
+            for try await connection in connections {
+              if let handler = accept(connection) {
+                group.addTask { [state] in
+                  await handler.run()
+                  state.openConnections.subtract(1, ordering: .relaxed)
+                }
+              }
+            }
+          } catch {
+            logger.error("accepting connections failed", metadata: ["error": "\(error)"])
+          }
+        }
+      }
+    } onGracefulShutdown: { [logger, state] in
+      logger.info("draining: no new connections; open ones get a GOAWAY")
+      state.draining.store(true, ordering: .relaxed)
+      serverChannel.channel.close(promise: nil)
+    }
+    logger.info("stopped")
+  }
+
+  /// The handler for a new connection, or nil when the connection limit refuses it.
+  private func accept(_ connection: NIOAsyncChannel<Frame, ByteBuffer>) -> Connection? {
+    let open = state.openConnections.add(1, ordering: .relaxed).newValue
+    guard open <= configuration.limits.maxConnections else {
+      state.openConnections.subtract(1, ordering: .relaxed)
+      logger.warning("refusing a connection: too many open", metadata: ["limit": "\(configuration.limits.maxConnections)"])
+      connection.channel.close(promise: nil)
+      return nil
+    }
+    return Connection(
+      channel: connection,
+      executor: executor,
+      router: router,
+      limits: configuration.limits.protocolLimits,
+      agent: "appointmentd/\(Self.version)",
+      logger: logger
+    )
+  }
+}
+
+/// Server-wide counters and flags.
+final class ServerState: Sendable {
+  /// Set once graceful shutdown begins; Health then answers DRAINING.
+  let draining = Atomic<Bool>(false)
+  let openConnections = Atomic<Int>(0)
+}
+
+/// Closes a connection that has sent nothing for the idle timeout.
+final class IdleConnectionCloser: ChannelInboundHandler, Sendable {
+  typealias InboundIn = ByteBuffer
+  typealias InboundOut = ByteBuffer
+
+  func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+      context.close(promise: nil)
+    } else {
+      context.fireUserInboundEventTriggered(event)
+    }
+  }
+}
+
+/// A value that is set once and awaited by anyone.
+final class Latch<Value: Sendable>: Sendable {
+  private let state = Mutex<(value: Value?, waiters: [CheckedContinuation<Value, Never>])>((nil, []))
+
+  func resolve(_ value: Value) {
+    let waiters = state.withLock { state in
+      state.value = value
+      defer { state.waiters = [] }
+      return state.waiters
+    }
+    for waiter in waiters { waiter.resume(returning: value) }
+  }
+
+  var value: Value {
+    get async {
+      await withCheckedContinuation { continuation in
+        let value = state.withLock { state -> Value? in
+          if let value = state.value { return value }
+          state.waiters.append(continuation)
+          return nil
+        }
+        if let value { continuation.resume(returning: value) }
+      }
+    }
+  }
+}
+
+extension TimeAmount {
+  init(_ duration: Duration) {
+    let (seconds, attoseconds) = duration.components
+    self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+  }
+}

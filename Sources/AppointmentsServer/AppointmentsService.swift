@@ -1,0 +1,273 @@
+import AppointmentsAuth
+import AppointmentsCore
+import AppointmentsProto
+import AppointmentsWire
+import Foundation
+import Synchronization
+
+/// The handlers of every RPC: validation, the right actor, durability, and the response.
+///
+/// Handlers hold no state of their own; accounts live in ``AccountDirectory`` and calendars in
+/// ``CalendarShard``s (doctor id modulo the shard count).
+struct AppointmentsService: Sendable {
+  let accounts: AccountDirectory
+  let shards: [CalendarShard]
+  let hasher: PasswordHasher
+  let tokens: TokenAuthority
+  let appointmentIDs: IDGenerator
+  let info: V1.ServerInfoResponse
+  let draining: @Sendable () -> Bool
+
+  static let defaultPageSize = 50
+  static let maxPageSize = 500
+
+  /// Every method, with who may call it.
+  var routes: [Route] {
+    typealias API = V1.Appointments
+    return [
+      .unary(API.registerDoctor, access: .anyone, acceptsIdempotencyKey: true) { request, _ in try await registerDoctor(request) },
+      .unary(API.registerPatient, access: .anyone, acceptsIdempotencyKey: true) { request, _ in try await registerPatient(request) },
+      .unary(API.login, access: .anyone) { request, context in try await login(request, context: &context) },
+      .unary(API.logout, access: .authenticated) { try await logout($0, context: $1) },
+      .unary(API.findDoctors, access: .role(.patient)) { request, _ in try await findDoctors(request) },
+      .unary(API.bookSlot, access: .role(.patient), acceptsIdempotencyKey: true) { try await bookSlot($0, context: $1) },
+      .unary(API.bookAny, access: .role(.patient), acceptsIdempotencyKey: true) { try await bookAny($0, context: $1) },
+      .unary(API.cancelAppointment, access: .authenticated, acceptsIdempotencyKey: true) {
+        try await cancelAppointment($0, context: $1)
+      },
+      .unary(API.listFilledSlots, access: .role(.doctor)) { try await listFilledSlots($0, context: $1) },
+      .unary(API.listMyAppointments, access: .role(.patient)) { try await listMyAppointments($0, context: $1) },
+      .unary(API.health, access: .anyone) { _, _ in V1.HealthResponse(status: draining() ? .draining : .serving) },
+      .unary(API.serverInfo, access: .anyone) { _, _ in info },
+    ]
+  }
+
+  // MARK: Accounts
+
+  func registerDoctor(_ request: V1.RegisterDoctorRequest) async throws -> V1.RegisterResponse {
+    let registration = try DoctorRegistration(
+      name: request.name, email: request.email, password: request.password, contact: request.contact,
+      specialization: request.specialization, timeZone: request.timeZone,
+      schedule: try request.schedule.map(Schedule.init)
+    )
+    // Refuse a taken email before paying for the hash; the directory checks again atomically.
+    if await accounts.isEmailRegistered(registration.email, role: .doctor) {
+      throw AppointmentsError.emailTaken(registration.email, role: .doctor)
+    }
+    let hash = try await hasher.hash(request.password)
+    let committed = try await accounts.registerDoctor(registration, passwordHash: hash, now: .current)
+    try await shard(for: committed.value.id).addDoctor(committed.value)
+    let doctor = try await committed.waitUntilDurable()
+    return V1.RegisterResponse(id: doctor.id)
+  }
+
+  func registerPatient(_ request: V1.RegisterPatientRequest) async throws -> V1.RegisterResponse {
+    let registration = try PatientRegistration(
+      name: request.name, email: request.email, password: request.password, contact: request.contact
+    )
+    if await accounts.isEmailRegistered(registration.email, role: .patient) {
+      throw AppointmentsError.emailTaken(registration.email, role: .patient)
+    }
+    let hash = try await hasher.hash(request.password)
+    let patient = try await accounts.registerPatient(registration, passwordHash: hash, now: .current).waitUntilDurable()
+    return V1.RegisterResponse(id: patient.id)
+  }
+
+  /// Unknown email and wrong password get the same answer after the same amount of hashing.
+  func login(_ request: V1.LoginRequest, context: inout CallContext) async throws -> V1.LoginResponse {
+    let role = try Role(request.role)
+    let email = Validation.normalizedEmail(request.email)
+    guard let account = await accounts.account(role: role, email: email) else {
+      await hasher.verifyDummy(request.password)
+      throw Self.invalidCredentials
+    }
+    guard try await hasher.verify(request.password, against: account.passwordHash) else {
+      throw Self.invalidCredentials
+    }
+    let issued = try await tokens.issue(accountID: account.id, role: role == .doctor ? .doctor : .patient, now: Date())
+    context.responseMetadata.bearerToken = issued.token
+    return V1.LoginResponse(accountID: account.id, role: role.proto, expiresAtMs: Instant(issued.expiresAt).millisecondsSinceEpoch)
+  }
+
+  func logout(_ request: V1.LogoutRequest, context: CallContext) async throws -> V1.LogoutResponse {
+    let caller = try context.requireCaller()
+    try await accounts.revoke(tokenID: caller.tokenID, expiresAt: caller.expiresAt, now: .current).waitUntilDurable()
+    return V1.LogoutResponse()
+  }
+
+  // MARK: Search and booking
+
+  func findDoctors(_ request: V1.FindDoctorsRequest) async throws -> V1.FindDoctorsResponse {
+    let specialization = try Specialization(request.specialization)
+    let date = try CivilDate(required: request.date, field: "date")
+    let pageSize = try Self.pageSize(request.pageSize)
+    let after = try PageToken.doctorID(from: request.pageToken)
+    let now = Instant.current
+
+    var found: [DoctorAvailability] = []
+    var more = false
+    for shard in shards {
+      let page = try await shard.findFreeDoctors(
+        specialization: specialization, date: date, afterDoctorID: after, limit: pageSize, now: now
+      )
+      found += page.items
+      more = more || page.hasMore
+    }
+    found.sort { $0.doctor.id < $1.doctor.id }
+    if found.count > pageSize {
+      found.removeLast(found.count - pageSize)
+      more = true
+    }
+    return V1.FindDoctorsResponse(
+      doctors: found.map { V1.DoctorAvailability(doctor: V1.Doctor($0.doctor), freeStartMinutes: $0.freeStartMinutes.map(UInt32.init)) },
+      nextPageToken: more ? PageToken.encode(afterDoctorID: found.last!.doctor.id) : []
+    )
+  }
+
+  func bookSlot(_ request: V1.BookSlotRequest, context: CallContext) async throws -> V1.BookingResponse {
+    let patient = try await patientProfile(of: context)
+    let date = try CivilDate(required: request.date, field: "date")
+    let shard = shard(for: request.doctorID)
+    let committed = try await shard.bookSlot(
+      doctorID: request.doctorID, date: date, startMinute: request.startMinute.map(Int.init),
+      patient: patient, appointmentID: appointmentIDs.next(), now: .current
+    )
+    let doctor = await shard.doctor(id: request.doctorID)
+    return V1.BookingResponse(appointment: V1.Appointment(try await committed.waitUntilDurable(), doctor: doctor))
+  }
+
+  /// Tries the shards in order; each books its lowest-id free doctor atomically.
+  func bookAny(_ request: V1.BookAnyRequest, context: CallContext) async throws -> V1.BookingResponse {
+    let patient = try await patientProfile(of: context)
+    let specialization = try Specialization(request.specialization)
+    let date = try CivilDate(required: request.date, field: "date")
+    for shard in shards {
+      let booked = try await Self.unlessRefused(because: "NO_DOCTOR_AVAILABLE") { () throws(AppointmentsError) in
+        try await shard.bookAny(
+          specialization: specialization, date: date, patient: patient, appointmentID: appointmentIDs.next(), now: .current
+        )
+      }
+      guard let booked else { continue }
+      let appointment = try await booked.waitUntilDurable()
+      let doctor = await shard.doctor(id: appointment.doctorID)
+      return V1.BookingResponse(appointment: V1.Appointment(appointment, doctor: doctor))
+    }
+    throw AppointmentsError.noDoctorAvailable(specialization, date: date)
+  }
+
+  /// Appointment ids do not name their shard, so each shard is asked in turn.
+  func cancelAppointment(_ request: V1.CancelAppointmentRequest, context: CallContext) async throws -> V1.BookingResponse {
+    let caller = try context.requireCaller()
+    for shard in shards {
+      let cancelled = try await Self.unlessRefused(because: "APPOINTMENT_NOT_FOUND") { () throws(AppointmentsError) in
+        try await shard.cancel(appointmentID: request.appointmentID, by: (caller.role, caller.accountID), now: .current)
+      }
+      guard let cancelled else { continue }
+      let appointment = try await cancelled.waitUntilDurable()
+      let doctor = await shard.doctor(id: appointment.doctorID)
+      return V1.BookingResponse(appointment: V1.Appointment(appointment, doctor: doctor))
+    }
+    throw AppointmentsError.appointmentNotFound(request.appointmentID)
+  }
+
+  // MARK: Lists
+
+  func listFilledSlots(_ request: V1.ListFilledSlotsRequest, context: CallContext) async throws -> V1.AppointmentList {
+    let caller = try context.requireCaller()
+    let (from, to) = try Self.range(request.from, request.to)
+    let shard = shard(for: caller.accountID)
+    let page = try await shard.doctorAppointments(
+      doctorID: caller.accountID, from: from, to: to,
+      after: try PageToken.appointmentCursor(from: request.pageToken), limit: try Self.pageSize(request.pageSize)
+    )
+    let doctor = await shard.doctor(id: caller.accountID)
+    return V1.AppointmentList(
+      appointments: page.items.map { V1.Appointment($0, doctor: doctor) },
+      nextPageToken: page.hasMore ? PageToken.encode(page.items.last!.cursor) : []
+    )
+  }
+
+  func listMyAppointments(_ request: V1.ListMyAppointmentsRequest, context: CallContext) async throws -> V1.AppointmentList {
+    let caller = try context.requireCaller()
+    let (from, to) = try Self.range(request.from, request.to)
+    let after = try PageToken.appointmentCursor(from: request.pageToken)
+    let pageSize = try Self.pageSize(request.pageSize)
+    var found: [AppointmentWithDoctor] = []
+    var more = false
+    for shard in shards {
+      let page = try await shard.patientAppointments(patientID: caller.accountID, from: from, to: to, after: after, limit: pageSize)
+      found += page.items
+      more = more || page.hasMore
+    }
+    found.sort { $0.appointment.cursor < $1.appointment.cursor }
+    if found.count > pageSize {
+      found.removeLast(found.count - pageSize)
+      more = true
+    }
+    return V1.AppointmentList(
+      appointments: found.map { V1.Appointment($0.appointment, doctor: $0.doctor) },
+      nextPageToken: more ? PageToken.encode(found.last!.appointment.cursor) : []
+    )
+  }
+
+  // MARK: Helpers
+
+  private func shard(for doctorID: AccountID) -> CalendarShard {
+    shards[CalendarShard.shardIndex(for: doctorID, shardCount: shards.count)]
+  }
+
+  private func patientProfile(of context: CallContext) async throws -> PatientProfile {
+    let caller = try context.requireCaller()
+    guard let patient = await accounts.patient(id: caller.accountID) else {
+      throw RPCError(code: .unauthenticated, reason: "INVALID_TOKEN", message: "the token's account does not exist")
+    }
+    return patient
+  }
+
+  /// The result of `operation`, or nil when it is refused for `reason` (other errors propagate).
+  private static func unlessRefused<Value>(
+    because reason: String,
+    _ operation: () async throws(AppointmentsError) -> Value
+  ) async throws(AppointmentsError) -> Value? {
+    do {
+      return try await operation()
+    } catch where error.reason == reason {
+      return nil
+    }
+  }
+
+  private static func pageSize(_ requested: UInt32) throws(AppointmentsError) -> Int {
+    guard requested <= maxPageSize else { throw .invalidPageSize(Int(requested)) }
+    return requested == 0 ? defaultPageSize : Int(requested)
+  }
+
+  /// The date range of a list; a missing end means "from the start" or "to the end of time".
+  private static func range(_ from: V1.Date?, _ to: V1.Date?) throws(AppointmentsError) -> (CivilDate, CivilDate) {
+    let first = from == nil ? CivilDate(dayNumber: 0) : try CivilDate(required: from, field: "from")
+    let last = to == nil ? CivilDate(dayNumber: 2_932_896) : try CivilDate(required: to, field: "to")  // 9999-12-31
+    guard first <= last else { throw .invalidRange(from: first, to: last) }
+    return (first, last)
+  }
+
+  private static let invalidCredentials = RPCError(
+    code: .unauthenticated, reason: "INVALID_CREDENTIALS", message: "unknown email or wrong password"
+  )
+}
+
+/// Unique, increasing ids for new appointments across all shards.
+final class IDGenerator: Sendable {
+  private let last: Atomic<UInt64>
+
+  init(after last: UInt64 = 0) {
+    self.last = Atomic(last)
+  }
+
+  func next() -> UInt64 {
+    last.add(1, ordering: .relaxed).newValue
+  }
+}
+
+extension Instant {
+  /// The wall-clock time now.
+  static var current: Instant { Instant(Date()) }
+}

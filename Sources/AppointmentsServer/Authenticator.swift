@@ -1,0 +1,53 @@
+import AppointmentsAuth
+import AppointmentsCore
+import AppointmentsWire
+import Foundation
+
+/// Turns a call's `authorization` metadata into a ``Caller``, or refuses it.
+///
+/// Checks, in order: a bearer token is present, it verifies (signature, algorithm, issuer,
+/// audience, expiry — cached by ``TokenAuthority``), it is not revoked, and its role may call the
+/// method.
+struct Authenticator: Sendable {
+  let tokens: TokenAuthority
+  let accounts: AccountDirectory
+
+  func authenticate(_ metadata: Metadata, access: Access) async throws(RPCError) -> Caller? {
+    if case .anyone = access { return nil }
+    guard let token = metadata.bearerToken else {
+      let reason = metadata[Metadata.authorizationKey] == nil ? "MISSING_TOKEN" : "INVALID_TOKEN"
+      throw RPCError(code: .unauthenticated, reason: reason, message: "this method needs `authorization: Bearer <token>`")
+    }
+    let verified: VerifiedToken
+    do {
+      verified = try await tokens.verify(token, now: Date())
+    } catch {
+      throw Self.refusal(error)
+    }
+    let tokenID = Array(verified.tokenID.utf8)
+    if await accounts.isRevoked(tokenID: tokenID) {
+      throw RPCError(code: .unauthenticated, reason: "TOKEN_REVOKED", message: "this token was logged out")
+    }
+    let role: AppointmentsCore.Role = verified.role == .doctor ? .doctor : .patient
+    if case .role(let required) = access, required != role {
+      throw RPCError(code: .permissionDenied, reason: "WRONG_ROLE", message: "only a \(required) may call this method")
+    }
+    return Caller(
+      accountID: verified.accountID,
+      role: role,
+      tokenID: tokenID,
+      expiresAt: Instant(verified.expiresAt)
+    )
+  }
+
+  private static func refusal(_ error: AuthError) -> RPCError {
+    switch error.code {
+    case .expired:
+      RPCError(code: .unauthenticated, reason: "TOKEN_EXPIRED", message: "the token has expired; log in again")
+    case .missingToken:
+      RPCError(code: .unauthenticated, reason: "MISSING_TOKEN", message: error.message)
+    default:
+      RPCError(code: .unauthenticated, reason: "INVALID_TOKEN", message: error.message)
+    }
+  }
+}

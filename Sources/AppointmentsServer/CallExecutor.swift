@@ -1,0 +1,79 @@
+import AppointmentsAuth
+import AppointmentsCore
+import AppointmentsProto
+import AppointmentsWire
+import Logging
+
+/// The steps every call goes through, in order: cancellation and deadline, authentication and
+/// role, idempotency, the handler, and the mapping of any error to a status.
+struct CallExecutor: Sendable {
+  let authenticator: Authenticator
+  let idempotency: IdempotencyCache
+  let logger: Logger
+
+  /// Runs one call and returns the RESPONSE header and payload to send.
+  func execute(
+    _ route: Route,
+    _ handler: @escaping Route.Handler,
+    context: CallContext,
+    control: InFlightCalls.Control,
+    requestBytes: [UInt8]
+  ) async -> (V1.ResponseHeader, (any ProtoMessage)?) {
+    let outcome = await run(route, handler, context: context, control: control, requestBytes: requestBytes)
+    switch outcome {
+    case .success(let reply):
+      return (V1.ResponseHeader(status: V1.Status(code: 0), metadata: reply.metadata.entries), reply.message)
+    case .failure(let error):
+      return (V1.ResponseHeader(status: error.status), nil)
+    }
+  }
+
+  private func run(
+    _ route: Route,
+    _ handler: @escaping Route.Handler,
+    context: CallContext,
+    control: InFlightCalls.Control,
+    requestBytes: [UInt8]
+  ) async -> CallOutcome {
+    var context = context
+    if control.isCancelled {
+      return .failure(RPCError(code: .cancelled, reason: "CANCELLED", message: "the client cancelled the call"))
+    }
+    if let deadline = context.deadline, deadline <= .now {
+      return .failure(RPCError(code: .deadlineExceeded, reason: "DEADLINE_EXCEEDED", message: "the call's deadline passed before it ran"))
+    }
+    do {
+      context.caller = try await authenticator.authenticate(context.metadata, access: route.access)
+    } catch {
+      return .failure(error)
+    }
+
+    let operation: @Sendable () async -> CallOutcome = { [context, logger] in
+      var context = context
+      do {
+        let message = try await handler(&context)
+        return .success(Reply(message: message, metadata: context.responseMetadata))
+      } catch {
+        let rpcError = RPCError(mapping: error)
+        if rpcError.code == .internal {
+          logger.error("call failed", metadata: ["method": "\(context.method)", "error": "\(error)"])
+        }
+        return .failure(rpcError)
+      }
+    }
+
+    guard route.acceptsIdempotencyKey, let key = context.metadata[Metadata.idempotencyKey] else {
+      return await operation()
+    }
+    guard !key.isEmpty, key.count <= IdempotencyCache.maxKeyLength else {
+      return .failure(
+        RPCError(
+          code: .invalidArgument, reason: "INVALID_IDEMPOTENCY_KEY",
+          message: "an idempotency key has 1 to \(IdempotencyCache.maxKeyLength) bytes"
+        )
+      )
+    }
+    let scope = IdempotencyCache.Key(accountID: context.caller?.accountID ?? 0, method: route.path, key: key)
+    return await idempotency.run(scope, request: requestBytes, operation: operation)
+  }
+}

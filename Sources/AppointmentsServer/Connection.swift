@@ -1,0 +1,193 @@
+import AppointmentsProto
+import AppointmentsWire
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Serves one client connection from its HELLO to its close.
+///
+/// One task reads frames, decodes headers and payloads in the connection's arena, and starts a
+/// child task per call; calls answer in any order through an ``OutboundQueue`` that a writer task
+/// turns into batched writes. A broken rule ends the connection with a GOAWAY naming the last call
+/// that will be answered. On graceful shutdown the connection stops reading, sends a GOAWAY,
+/// finishes the calls it accepted, and closes.
+struct Connection {
+  let channel: NIOAsyncChannel<Frame, ByteBuffer>
+  let executor: CallExecutor
+  let router: Router
+  let limits: ProtocolLimits
+  let agent: String
+  let logger: Logger
+
+  func run() async {
+    do {
+      try await channel.executeThenClose { inbound, outbound in
+        let queue = OutboundQueue()
+        await withDiscardingTaskGroup { group in
+          group.addTask { await Self.write(queue, to: outbound) }
+          await withDiscardingTaskGroup { calls in
+            let ending = await withGracefulShutdownHandler {
+              await readFrames(inbound, queue: queue, calls: &calls)
+            } onGracefulShutdown: {
+              // Ends the inbound sequence; frames not yet read are not processed and the
+              // GOAWAY tells the client they are safe to retry.
+              channel.channel.close(mode: .input, promise: nil)
+            }
+            queue.enqueue(.goAway(ending))
+          }
+          // Every accepted call has answered; flush and stop the writer.
+          queue.finish()
+        }
+      }
+    } catch {
+      logger.debug("connection closed with an error", metadata: ["error": "\(error)"])
+    }
+  }
+
+  /// Reads until the client leaves, breaks a rule, or the server drains; returns the GOAWAY to send.
+  private func readFrames(
+    _ inbound: NIOAsyncChannelInboundStream<Frame>,
+    queue: OutboundQueue,
+    calls: inout DiscardingTaskGroup
+  ) async -> V1.GoAway {
+    let arena = ProtoArena(budget: limits.maxFrameBytes * 4)
+    let inFlight = InFlightCalls()
+    var greeted = false
+    var lastCallID: UInt32 = 0
+
+    func goAway(_ code: StatusCode, _ message: String) -> V1.GoAway {
+      V1.GoAway(lastCallID: lastCallID, code: code.rawValue, message: message)
+    }
+
+    do {
+      for try await frame in inbound {
+        guard greeted || frame.type == .hello else {
+          return goAway(.failedPrecondition, "the first frame must be HELLO")
+        }
+        switch frame.type {
+        case .hello:
+          guard !greeted else { return goAway(.failedPrecondition, "HELLO was already received") }
+          guard let hello = try? V1.Hello(decoding: frame.header, arena: arena) else {
+            return goAway(.invalidArgument, "HELLO header block does not decode")
+          }
+          guard hello.protocolVersion == FrameHeader.protocolVersion else {
+            return goAway(.unimplemented, "protocol version \(hello.protocolVersion) is not supported; this server speaks 1")
+          }
+          greeted = true
+          queue.enqueue(.hello(limits.hello(agent: agent)))
+
+        case .request:
+          guard frame.callID > lastCallID else {
+            return goAway(.failedPrecondition, "call id \(frame.callID) is not above the previous \(lastCallID)")
+          }
+          lastCallID = frame.callID
+          guard let header = try? V1.RequestHeader(decoding: frame.header, arena: arena) else {
+            return goAway(.invalidArgument, "request header block of call \(frame.callID) does not decode")
+          }
+          startCall(frame, header: header, arena: arena, inFlight: inFlight, queue: queue, calls: &calls)
+
+        case .cancel:
+          inFlight.cancel(frame.callID)
+
+        case .ping:
+          let ping = (try? V1.Ping(decoding: frame.header, arena: arena)) ?? V1.Ping()
+          queue.enqueue(.pong(ping))
+
+        case .pong:
+          continue
+
+        case .goAway:
+          return goAway(.ok, "goodbye")
+
+        case .response:
+          return goAway(.failedPrecondition, "clients do not send RESPONSE frames")
+        }
+      }
+      return goAway(.unavailable, "server is shutting down")
+    } catch let error as WireError {
+      let code: StatusCode = error.code == .frameTooLarge || error.code == .headerTooLarge ? .resourceExhausted : .invalidArgument
+      logger.info("closing connection", metadata: ["reason": "\(error)"])
+      return goAway(code, error.message)
+    } catch {
+      return goAway(.unavailable, "connection failed: \(error)")
+    }
+  }
+
+  private func startCall(
+    _ frame: Frame,
+    header: V1.RequestHeader,
+    arena: ProtoArena,
+    inFlight: InFlightCalls,
+    queue: OutboundQueue,
+    calls: inout DiscardingTaskGroup
+  ) {
+    let callID = frame.callID
+    func refuse(_ error: RPCError) {
+      queue.enqueue(.response(callID: callID, header: V1.ResponseHeader(status: error.status), payload: nil))
+    }
+
+    guard let route = router[header.method] else {
+      return refuse(RPCError(code: .unimplemented, reason: "UNKNOWN_METHOD", message: "no method \(header.method)"))
+    }
+    let handler: Route.Handler
+    do {
+      handler = try route.prepare(frame.payload, arena)
+    } catch {
+      return refuse(RPCError(code: .invalidArgument, reason: "MALFORMED_PAYLOAD", message: "request does not decode: \(error.message)"))
+    }
+    guard let control = inFlight.start(callID, limit: limits.maxConcurrentCalls) else {
+      return refuse(
+        RPCError(code: .resourceExhausted, reason: "TOO_MANY_CALLS", message: "more than \(limits.maxConcurrentCalls) calls in flight")
+      )
+    }
+    let deadline = header.timeoutMs == 0 ? nil : ContinuousClock.now.advanced(by: .milliseconds(header.timeoutMs))
+    let context = CallContext(callID: callID, method: header.method, metadata: Metadata(header.metadata), deadline: deadline)
+    let requestBytes = route.acceptsIdempotencyKey ? Array(buffer: frame.payload) : []
+    calls.addTask { [executor] in
+      let (header, payload) = await executor.execute(route, handler, context: context, control: control, requestBytes: requestBytes)
+      inFlight.finish(callID)
+      queue.enqueue(.response(callID: callID, header: header, payload: payload))
+    }
+  }
+
+  /// Writes queued frames until the queue finishes, one buffer and one flush per batch.
+  private static func write(_ queue: OutboundQueue, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async {
+    let arena = ProtoArena()
+    var buffer = ByteBuffer()
+    while let batch = await queue.next() {
+      buffer.clear()
+      for frame in batch {
+        encode(frame, into: &buffer, arena: arena)
+      }
+      do {
+        try await outbound.write(buffer)
+      } catch {
+        // The peer is gone; keep draining so calls still finish and the queue is released.
+        continue
+      }
+    }
+  }
+
+  private static func encode(_ frame: OutboundFrame, into buffer: inout ByteBuffer, arena: ProtoArena) {
+    do {
+      switch frame {
+      case .hello(let hello):
+        try buffer.writeFrame(type: .hello, callID: 0, header: hello, arena: arena)
+      case .pong(let ping):
+        try buffer.writeFrame(type: .pong, callID: 0, header: ping, arena: arena)
+      case .goAway(let goAway):
+        try buffer.writeFrame(type: .goAway, callID: 0, header: goAway, arena: arena)
+      case .response(let callID, let header, let payload?):
+        try buffer.writeFrame(type: .response, callID: callID, header: header, payload: payload, arena: arena)
+      case .response(let callID, let header, nil):
+        try buffer.writeFrame(type: .response, callID: callID, header: header, arena: arena)
+      }
+    } catch {
+      // Only text with a NUL cannot be encoded, and inputs are refused with one; answer anyway.
+      if case .response(let callID, _, _) = frame {
+        let status = RPCError(code: .internal, message: "response could not be encoded: \(error)").status
+        _ = try? buffer.writeFrame(type: .response, callID: callID, header: V1.ResponseHeader(status: status), arena: arena)
+      }
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import AppointmentsCore
+import AppointmentsProto
+
+// Domain values ↔ wire messages. Only the server translates; the domain never sees V1 types.
+
+extension V1.Date {
+  init(_ date: CivilDate) {
+    self.init(year: Int32(date.year), month: Int32(date.month), day: Int32(date.day))
+  }
+}
+
+extension CivilDate {
+  /// The civil date a request names; a missing or impossible date is INVALID_DATE.
+  init(required date: V1.Date?, field: String) throws(AppointmentsError) {
+    guard let date else { throw .invalidDate("\(field) is required") }
+    try self.init(year: Int(date.year), month: Int(date.month), day: Int(date.day))
+  }
+}
+
+extension V1.Schedule {
+  init(_ schedule: Schedule) {
+    self.init(
+      weekdays: schedule.weekdays.sorted().map(UInt32.init),
+      startMinute: UInt32(schedule.startMinute),
+      endMinute: UInt32(schedule.endMinute),
+      slotMinutes: UInt32(schedule.slotMinutes)
+    )
+  }
+}
+
+extension Schedule {
+  init(_ schedule: V1.Schedule) throws(AppointmentsError) {
+    try self.init(
+      weekdays: Set(schedule.weekdays.map(Int.init)),
+      startMinute: Int(schedule.startMinute),
+      endMinute: Int(schedule.endMinute),
+      slotMinutes: Int(schedule.slotMinutes)
+    )
+  }
+}
+
+extension V1.Doctor {
+  init(_ doctor: DoctorProfile) {
+    self.init(
+      id: doctor.id, name: doctor.name, email: doctor.email, contact: doctor.contact,
+      specialization: doctor.specialization.name, timeZone: doctor.timeZone, schedule: V1.Schedule(doctor.schedule)
+    )
+  }
+}
+
+extension V1.Patient {
+  init(_ patient: PatientProfile) {
+    self.init(id: patient.id, name: patient.name, email: patient.email, contact: patient.contact)
+  }
+}
+
+extension V1.Appointment {
+  init(_ appointment: Appointment, doctor: DoctorProfile?) {
+    self.init(
+      id: appointment.id,
+      doctor: doctor.map(V1.Doctor.init),
+      patient: V1.Patient(appointment.patient),
+      date: V1.Date(appointment.date),
+      startMinute: UInt32(appointment.startMinute),
+      durationMinutes: UInt32(appointment.durationMinutes),
+      status: appointment.status == .booked ? .booked : .cancelled,
+      bookedAtMs: appointment.bookedAt.millisecondsSinceEpoch,
+      cancelledAtMs: appointment.cancelledAt?.millisecondsSinceEpoch ?? 0
+    )
+  }
+}
+
+extension Role {
+  init(_ role: V1.Role) throws(AppointmentsError) {
+    switch role {
+    case .doctor: self = .doctor
+    case .patient: self = .patient
+    default:
+      throw AppointmentsError(code: .invalidArgument, reason: "INVALID_ROLE", message: "role must be ROLE_DOCTOR or ROLE_PATIENT")
+    }
+  }
+
+  var proto: V1.Role { self == .doctor ? .doctor : .patient }
+}

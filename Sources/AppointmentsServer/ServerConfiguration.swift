@@ -1,0 +1,116 @@
+public import AppointmentsAuth
+public import AppointmentsWire
+internal import NIOCore
+
+/// Everything `appointmentd` can be told, grouped by concern. Flags map onto it in one place
+/// (`appointmentd`'s command), and every group has documented defaults.
+public struct ServerConfiguration: Sendable {
+  public var network: Network
+  public var limits: Limits
+  public var storage: Storage
+  public var auth: Auth
+  public var booking: Booking
+
+  public init(
+    network: Network = .defaults,
+    limits: Limits = .defaults,
+    storage: Storage = .defaults,
+    auth: Auth = .defaults,
+    booking: Booking = .defaults
+  ) {
+    self.network = network
+    self.limits = limits
+    self.storage = storage
+    self.auth = auth
+    self.booking = booking
+  }
+
+  /// Where the server listens.
+  public struct Network: Sendable, Hashable {
+    public var host: String
+    /// 0 picks a free port (tests); the bound port is reported by ``AppointmentsServer/listeningPort()``.
+    public var port: Int
+
+    /// 127.0.0.1:7070 — loopback only unless told otherwise.
+    public static var defaults: Network { Network(host: "127.0.0.1", port: 7070) }
+
+    public init(host: String, port: Int) {
+      self.host = host
+      self.port = port
+    }
+  }
+
+  /// What one client may use.
+  public struct Limits: Sendable, Hashable {
+    /// Frame, header block and in-flight call limits, announced in HELLO.
+    public var protocolLimits: ProtocolLimits
+    /// Open connections at once; more are closed as soon as they are accepted.
+    public var maxConnections: Int
+    /// A connection that sends nothing for this long is closed.
+    public var idleTimeout: Duration
+
+    /// ``ProtocolLimits/defaults`` (1 MiB frames, 16 KiB headers, 256 calls in flight),
+    /// 10,000 connections, 5 minutes idle timeout.
+    public static var defaults: Limits {
+      Limits(protocolLimits: .defaults, maxConnections: 10_000, idleTimeout: .seconds(300))
+    }
+
+    public init(protocolLimits: ProtocolLimits, maxConnections: Int, idleTimeout: Duration) {
+      self.protocolLimits = protocolLimits
+      self.maxConnections = maxConnections
+      self.idleTimeout = idleTimeout
+    }
+  }
+
+  /// Where state lives on disk.
+  public struct Storage: Sendable, Hashable {
+    /// The data folder: the JWT secret (when generated) and, later, the log and snapshots.
+    public var dataDirectory: String
+
+    /// `./appointments-data`.
+    public static var defaults: Storage { Storage(dataDirectory: "appointments-data") }
+
+    public init(dataDirectory: String) {
+      self.dataDirectory = dataDirectory
+    }
+  }
+
+  /// Tokens and passwords.
+  public struct Auth: Sendable, Hashable {
+    /// Issuer, audience, lifetime (1 hour) and verification cache of the JWTs.
+    public var tokens: TokenAuthority.Configuration
+    /// scrypt cost; ``PasswordHasher/Parameters/owasp`` unless a test or benchmark lowers it.
+    public var passwordParameters: PasswordHasher.Parameters
+    /// A file holding the JWT secret; nil means the environment, then `<data>/jwt-secret`.
+    public var secretFile: String?
+
+    /// OWASP scrypt parameters, 1-hour tokens, secret from the environment or the data folder.
+    public static var defaults: Auth {
+      Auth(tokens: .defaults, passwordParameters: .owasp, secretFile: nil)
+    }
+
+    public init(tokens: TokenAuthority.Configuration, passwordParameters: PasswordHasher.Parameters, secretFile: String?) {
+      self.tokens = tokens
+      self.passwordParameters = passwordParameters
+      self.secretFile = secretFile
+    }
+  }
+
+  /// Booking rules and how calendars are spread over actors.
+  public struct Booking: Sendable, Hashable {
+    /// How many days ahead a booking may be made.
+    public var horizonDays: Int
+    /// Calendar actors; doctors are spread over them by id so bookings run in parallel.
+    public var shardCount: Int
+
+    /// 365 days ahead; one shard per core (at least 2).
+    public static var defaults: Booking {
+      Booking(horizonDays: 365, shardCount: max(2, System.coreCount))
+    }
+
+    public init(horizonDays: Int, shardCount: Int) {
+      self.horizonDays = horizonDays
+      self.shardCount = shardCount
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import AppointmentsAuth
+import AppointmentsServer
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+@main
+struct Appointmentd: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "appointmentd",
+    abstract: "The Appointments server: doctors, patients and bookings over wire protocol v1.",
+    discussion: """
+      Listens on HOST:PORT for length-prefixed protobuf frames (docs/PROTOCOL.md). State is kept in \
+      memory; the data folder holds the JWT signing secret (generated on first start, mode 0600) \
+      unless --secret-file or APPOINTMENTS_JWT_SECRET provides one. SIGTERM or SIGINT drains: \
+      no new connections, a GOAWAY on open ones, in-flight calls finish, then exit.
+      """
+  )
+
+  @Option(help: "Address to listen on.")
+  var host = ServerConfiguration.Network.defaults.host
+
+  @Option(help: "Port to listen on; 0 picks a free one (see --port-file).")
+  var port = ServerConfiguration.Network.defaults.port
+
+  @Option(help: "Write the bound port to this file once listening (for scripts and tests).")
+  var portFile: String?
+
+  @Option(name: .customLong("data-dir"), help: "Data folder.")
+  var dataDirectory = ServerConfiguration.Storage.defaults.dataDirectory
+
+  @Option(help: "File with the JWT secret (32+ bytes, raw or base64).")
+  var secretFile: String?
+
+  @Option(help: "Token lifetime in seconds.")
+  var tokenLifetime = 3600
+
+  @Option(help: "Password hashing cost: 'owasp' (default) or 'test' (fast and weak: tests and benchmarks only).")
+  var passwordCost: PasswordCost = .owasp
+
+  @Option(help: "Calendar actors (default: one per core, at least 2).")
+  var shards = ServerConfiguration.Booking.defaults.shardCount
+
+  @Option(help: "How many days ahead a booking may be made.")
+  var horizonDays = ServerConfiguration.Booking.defaults.horizonDays
+
+  @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+  var logLevel: String = "info"
+
+  enum PasswordCost: String, ExpressibleByArgument, CaseIterable {
+    case owasp, test
+  }
+
+  func validate() throws {
+    guard (0...65535).contains(port) else { throw ValidationError("--port must be within 0…65535") }
+    guard tokenLifetime > 0 else { throw ValidationError("--token-lifetime must be positive") }
+    guard (1...256).contains(shards) else { throw ValidationError("--shards must be within 1…256") }
+    guard horizonDays > 0 else { throw ValidationError("--horizon-days must be positive") }
+    guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+  }
+
+  /// Flags onto the configuration, in one place.
+  var serverConfiguration: ServerConfiguration {
+    var configuration = ServerConfiguration()
+    configuration.network = .init(host: host, port: port)
+    configuration.storage = .init(dataDirectory: dataDirectory)
+    configuration.auth.secretFile = secretFile
+    configuration.auth.tokens.lifetime = .seconds(tokenLifetime)
+    configuration.auth.passwordParameters = passwordCost == .test ? .fastForTests : .owasp
+    configuration.booking = .init(horizonDays: horizonDays, shardCount: shards)
+    return configuration
+  }
+
+  func run() async throws {
+    let level = Logger.Level(rawValue: logLevel) ?? .info
+    LoggingSystem.bootstrap { label in
+      var handler = StreamLogHandler.standardError(label: label)
+      handler.logLevel = level
+      return handler
+    }
+    let logger = Logger(label: "appointmentd")
+    if passwordCost == .test {
+      logger.warning("--password-cost test: passwords are hashed with weak parameters; never use this in production")
+    }
+    let server = try await AppointmentsServer(configuration: serverConfiguration, logger: logger)
+    let group = ServiceGroup(
+      configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    )
+    try await withThrowingDiscardingTaskGroup { tasks in
+      tasks.addTask { try await group.run() }
+      if let portFile {
+        let port = await server.listeningPort()
+        try "\(port)\n".write(toFile: portFile, atomically: true, encoding: .utf8)
+      }
+    }
+  }
+}
