@@ -89,7 +89,7 @@ struct ProtoMessageTests {
   @Test("a payload that needs more memory than the budget fails cleanly")
   func budget() throws {
     // 50,000 empty DoctorAvailability entries: 100 KB on the wire, far more once unpacked.
-    let bytes = [UInt8](repeating: 0, count: 100_000).enumerated().map { $0.offset % 2 == 0 ? 0x0A : 0x00 }
+    let bytes: [UInt8] = (0..<100_000).map { $0 % 2 == 0 ? 0x0A : 0x00 }
     let arena = ProtoArena(budget: 256 << 10)
     let error = #expect(throws: ProtoDecodingError.self) {
       try bytes.withUnsafeBytes { try V1.FindDoctorsResponse(decoding: $0, arena: arena) }

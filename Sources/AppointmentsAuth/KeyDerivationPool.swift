@@ -1,0 +1,102 @@
+import Dispatch
+import Synchronization
+
+/// Runs CPU-heavy, blocking work (scrypt) off the Swift concurrency pool, at most
+/// `maxConcurrent` jobs at a time; later callers wait their turn in FIFO order.
+///
+/// The work runs on a GCD queue, so the cooperative threads that drive actors and event loops are
+/// never blocked. Waiters are suspended continuations, not blocked threads, so a burst of logins
+/// costs memory for a queue entry each rather than a thread each.
+final class KeyDerivationPool: Sendable {
+  private struct Waiter {
+    var id: UInt64
+    var continuation: CheckedContinuation<Void, any Error>
+  }
+
+  private struct State {
+    var availablePermits: Int
+    var waiters: [Waiter] = []
+    var nextWaiterID: UInt64 = 0
+  }
+
+  /// The most jobs that run at once.
+  let maxConcurrent: Int
+
+  private let state: Mutex<State>
+  private let queue: DispatchQueue
+
+  init(maxConcurrent: Int) {
+    precondition(maxConcurrent >= 1, "a key-derivation pool needs at least one slot")
+    self.maxConcurrent = maxConcurrent
+    self.state = Mutex(State(availablePermits: maxConcurrent))
+    self.queue = DispatchQueue(label: "AppointmentsAuth.KeyDerivationPool", attributes: .concurrent)
+  }
+
+  /// The number of callers waiting for a slot (for tests).
+  var waitingCount: Int {
+    self.state.withLock { $0.waiters.count }
+  }
+
+  /// Runs `work` on the pool once a slot is free and returns its result.
+  ///
+  /// - Throws: `CancellationError` if the task is cancelled while still waiting for a slot (work
+  ///   that has started always finishes), or whatever `work` throws.
+  func run<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
+    try await self.acquire()
+    return try await withCheckedThrowingContinuation { continuation in
+      self.queue.async {
+        let result = Swift.Result { try work() }
+        self.release()
+        continuation.resume(with: result)
+      }
+    }
+  }
+
+  private func acquire() async throws {
+    let id = self.state.withLock { state in
+      defer { state.nextWaiterID &+= 1 }
+      return state.nextWaiterID
+    }
+    try await withTaskCancellationHandler {
+      try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        enum Decision { case granted, cancelled, waiting }
+        let decision = self.state.withLock { state -> Decision in
+          if state.availablePermits > 0 {
+            state.availablePermits -= 1
+            return .granted
+          }
+          // The cancellation flag is set before the handler runs, and both take this lock, so a
+          // cancellation that raced ahead of us is seen here and none is lost.
+          if Task.isCancelled {
+            return .cancelled
+          }
+          state.waiters.append(Waiter(id: id, continuation: continuation))
+          return .waiting
+        }
+        switch decision {
+        case .granted: continuation.resume()
+        case .cancelled: continuation.resume(throwing: CancellationError())
+        case .waiting: break
+        }
+      }
+    } onCancel: {
+      let cancelled = self.state.withLock { state -> Waiter? in
+        guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+        return state.waiters.remove(at: index)
+      }
+      cancelled?.continuation.resume(throwing: CancellationError())
+    }
+  }
+
+  private func release() {
+    let next = self.state.withLock { state -> Waiter? in
+      if state.waiters.isEmpty {
+        state.availablePermits += 1
+        return nil
+      }
+      // Hand the permit straight to the longest waiter.
+      return state.waiters.removeFirst()
+    }
+    next?.continuation.resume()
+  }
+}

@@ -1,0 +1,138 @@
+import Crypto
+import CryptoExtras
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Hashes and verifies passwords with scrypt (`KDF.Scrypt` from CryptoExtras).
+///
+/// A hash is a self-describing PHC string stored as bytes, such as
+/// `$scrypt$ln=17,r=8,p=1$<salt>$<key>`; verification uses the parameters stored with the hash,
+/// not the hasher's current ones, so the default cost can change without locking anyone out
+/// (see ``needsRehash(_:)``).
+///
+/// The key derivation never runs on the caller's executor: it runs on a private pool of at most
+/// `maxConcurrent` GCD jobs, and callers beyond that wait, suspended, in FIFO order. Copies of a
+/// hasher share one pool.
+///
+/// The password is hashed as its UTF-8 bytes, exactly as given: callers that accept passwords from
+/// different platforms should normalise them (NFC) first.
+public struct PasswordHasher: Sendable {
+  /// The parameters of new hashes.
+  public let parameters: Parameters
+
+  /// The number of active processor cores: the default for `maxConcurrent`.
+  public static var defaultMaxConcurrent: Int { ProcessInfo.processInfo.activeProcessorCount }
+
+  /// The most key derivations that run at once.
+  public var maxConcurrent: Int { self.pool.maxConcurrent }
+
+  let pool: KeyDerivationPool
+
+  /// A hash of nobody's password, with the current parameters; ``verifyDummy(_:)`` checks
+  /// passwords against it so that an unknown account costs as much as a wrong password.
+  let dummyHash: [UInt8]
+
+  /// Creates a hasher.
+  ///
+  /// - Parameters:
+  ///   - parameters: The parameters of new hashes; ``Parameters/owasp`` unless a flag explicitly
+  ///     asks for ``Parameters/fastForTests``.
+  ///   - maxConcurrent: The most hashes computed at once (values below 1 count as 1); defaults to
+  ///     the number of active processor cores. Each one holds about `128 · n · r` bytes while it runs.
+  public init(
+    parameters: Parameters = .owasp,
+    maxConcurrent: Int = PasswordHasher.defaultMaxConcurrent
+  ) {
+    self.parameters = parameters
+    self.pool = KeyDerivationPool(maxConcurrent: max(1, maxConcurrent))
+    // A random key cannot be matched by any password, and building it costs no derivation.
+    self.dummyHash = StoredPasswordHash(
+      parameters: parameters,
+      salt: SecureRandom.bytes(count: parameters.saltLength),
+      derivedKey: SecureRandom.bytes(count: parameters.keyLength)
+    ).encoded
+  }
+
+  /// Hashes a password with a fresh random salt and the current ``parameters``.
+  ///
+  /// Suspends until a pool slot is free; never blocks the caller's thread.
+  ///
+  /// - Returns: The PHC string as bytes, to store with the account.
+  /// - Throws: `CancellationError` if cancelled while waiting for a slot, or ``AuthError`` with
+  ///   code ``AuthError/Code/hashingFailed`` if scrypt fails.
+  public func hash(_ password: String) async throws -> [UInt8] {
+    let parameters = self.parameters
+    let salt = SecureRandom.bytes(count: parameters.saltLength)
+    let passwordBytes = Array(password.utf8)
+    let derivedKey = try await self.pool.run {
+      try Self.deriveKey(password: passwordBytes, salt: salt, parameters: parameters)
+    }
+    return StoredPasswordHash(parameters: parameters, salt: salt, derivedKey: derivedKey).encoded
+  }
+
+  /// Checks a password against a stored hash, using the parameters stored with it.
+  ///
+  /// The derived keys are compared in constant time. Suspends until a pool slot is free.
+  ///
+  /// - Returns: `true` if the password matches.
+  /// - Throws: ``AuthError`` with code ``AuthError/Code/malformedHash`` if `stored` does not parse
+  ///   or its parameters are out of range (no derivation is run then), ``AuthError/Code/hashingFailed``
+  ///   if scrypt fails, or `CancellationError` if cancelled while waiting for a slot.
+  public func verify(_ password: String, against stored: [UInt8]) async throws -> Bool {
+    let storedHash = try StoredPasswordHash(parsing: stored)
+    let passwordBytes = Array(password.utf8)
+    let derivedKey = try await self.pool.run {
+      try Self.deriveKey(password: passwordBytes, salt: storedHash.salt, parameters: storedHash.parameters)
+    }
+    return Self.constantTimeEquals(derivedKey, storedHash.derivedKey)
+  }
+
+  /// Does the work of ``verify(_:against:)`` against a fixed hash that no password matches, and
+  /// discards the result.
+  ///
+  /// Call it when a login names an unknown account, so that the answer takes as long as for a
+  /// wrong password and does not reveal which accounts exist.
+  public func verifyDummy(_ password: String) async {
+    _ = try? await self.verify(password, against: self.dummyHash)
+  }
+
+  /// Whether a stored hash should be replaced by a new one made with the current ``parameters``
+  /// (after a successful login, when the password is at hand).
+  ///
+  /// - Returns: `true` if the stored parameters differ from the current ones, or if it does not parse.
+  public func needsRehash(_ stored: [UInt8]) -> Bool {
+    guard let storedHash = try? StoredPasswordHash(parsing: stored) else { return true }
+    return storedHash.parameters != self.parameters
+  }
+
+  private static func deriveKey(password: [UInt8], salt: [UInt8], parameters: Parameters) throws -> [UInt8] {
+    do {
+      let key = try KDF.Scrypt.deriveKey(
+        from: password,
+        salt: salt,
+        outputByteCount: parameters.keyLength,
+        rounds: parameters.n,
+        blockSize: parameters.r,
+        parallelism: parameters.p
+      )
+      return key.withUnsafeBytes { Array($0) }
+    } catch {
+      throw AuthError(code: .hashingFailed, message: "scrypt failed with \(parameters)", cause: error)
+    }
+  }
+
+  /// Compares without an early exit, so the time taken does not depend on where the keys differ.
+  /// The lengths are not secret: they come from the stored parameters.
+  private static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+    guard lhs.count == rhs.count else { return false }
+    var difference: UInt8 = 0
+    for index in lhs.indices {
+      difference |= lhs[index] ^ rhs[index]
+    }
+    return difference == 0
+  }
+}

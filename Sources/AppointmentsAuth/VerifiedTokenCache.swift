@@ -1,0 +1,120 @@
+import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A size-capped least-recently-used map from a full token string to the result of verifying it,
+/// so that a token presented on every request is parsed and its HMAC computed only once.
+///
+/// Only tokens that passed every check are inserted, so garbage cannot crowd out real entries.
+/// A lookup never returns an entry whose `expiresAt` is at or before `now`: such entries are
+/// dropped. Everything else that depends on time or on server state (revocation) stays the
+/// caller's job on every request.
+final class VerifiedTokenCache: Sendable {
+  private struct Entry {
+    var token: String
+    var verified: VerifiedToken
+    var newer: Int?
+    var older: Int?
+  }
+
+  /// Entries in a doubly linked list threaded through an array, most recently used first, so that
+  /// every operation is O(1) without a node allocation per entry.
+  private struct Storage {
+    var slots: [String: Int] = [:]
+    var entries: [Entry] = []
+    var freeSlots: [Int] = []
+    var newest: Int?
+    var oldest: Int?
+
+    mutating func unlink(_ slot: Int) {
+      let entry = self.entries[slot]
+      if let newer = entry.newer { self.entries[newer].older = entry.older } else { self.newest = entry.older }
+      if let older = entry.older { self.entries[older].newer = entry.newer } else { self.oldest = entry.newer }
+      self.entries[slot].newer = nil
+      self.entries[slot].older = nil
+    }
+
+    mutating func pushNewest(_ slot: Int) {
+      self.entries[slot].older = self.newest
+      self.entries[slot].newer = nil
+      if let newest = self.newest { self.entries[newest].newer = slot }
+      self.newest = slot
+      if self.oldest == nil { self.oldest = slot }
+    }
+
+    mutating func remove(_ slot: Int) {
+      self.unlink(slot)
+      self.slots[self.entries[slot].token] = nil
+      // Drop the token string now rather than when the slot is reused.
+      self.entries[slot].token = ""
+      self.freeSlots.append(slot)
+    }
+  }
+
+  /// The most entries kept; 0 disables the cache.
+  let capacity: Int
+
+  private let storage: Mutex<Storage>
+
+  init(capacity: Int) {
+    self.capacity = max(0, capacity)
+    self.storage = Mutex(Storage())
+  }
+
+  /// The number of entries held.
+  var count: Int {
+    self.storage.withLock { $0.slots.count }
+  }
+
+  /// The cached result for `token`, unless there is none or it has expired at `now` (then the
+  /// entry is dropped). A hit becomes the most recently used entry.
+  func lookup(_ token: String, now: Date) -> VerifiedToken? {
+    self.storage.withLock { storage in
+      guard let slot = storage.slots[token] else { return nil }
+      let verified = storage.entries[slot].verified
+      guard now < verified.expiresAt else {
+        storage.remove(slot)
+        return nil
+      }
+      storage.unlink(slot)
+      storage.pushNewest(slot)
+      return verified
+    }
+  }
+
+  /// Remembers a verified token, evicting the least recently used entry when full.
+  func insert(_ verified: VerifiedToken, for token: String) {
+    guard self.capacity > 0 else { return }
+    self.storage.withLock { storage in
+      if let slot = storage.slots[token] {
+        storage.entries[slot].verified = verified
+        storage.unlink(slot)
+        storage.pushNewest(slot)
+        return
+      }
+      if storage.slots.count >= self.capacity, let oldest = storage.oldest {
+        storage.remove(oldest)
+      }
+      let entry = Entry(token: token, verified: verified)
+      let slot: Int
+      if let free = storage.freeSlots.popLast() {
+        storage.entries[free] = entry
+        slot = free
+      } else {
+        storage.entries.append(entry)
+        slot = storage.entries.count - 1
+      }
+      storage.slots[token] = slot
+      storage.pushNewest(slot)
+    }
+  }
+
+  /// Forgets every entry (for example after the signing secret changes).
+  func removeAll() {
+    self.storage.withLock { $0 = Storage() }
+  }
+}

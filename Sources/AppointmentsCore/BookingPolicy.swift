@@ -1,0 +1,43 @@
+/// The rules of a calendar shard that are configuration, not data.
+public struct BookingPolicy: Sendable, Hashable {
+  /// How many days after today (in the doctor's zone) a date may be booked; today + this is the
+  /// last bookable date.
+  public var horizonDays: Int
+
+  /// Creates a policy.
+  ///
+  /// - Precondition: `horizonDays` ≥ 0.
+  public init(horizonDays: Int) {
+    precondition(horizonDays >= 0, "the booking horizon cannot be negative")
+    self.horizonDays = horizonDays
+  }
+
+  /// `horizonDays` 365: a year ahead.
+  public static var defaults: BookingPolicy {
+    BookingPolicy(horizonDays: 365)
+  }
+
+  /// Refuses a date that no doctor could accept whatever his time zone: one before today in the
+  /// westernmost zone (UTC−12), or after the horizon in the easternmost (UTC+14).
+  ///
+  /// Searches and ``CalendarState/bookAny(specialization:date:patient:appointmentID:now:)``
+  /// check this instead of each doctor's zone, so every shard gives the same answer and a caller
+  /// that asks several shards can stop at the first refusal.
+  ///
+  /// - Throws: `failedPrecondition` / `PAST_DATE` or `BEYOND_HORIZON`.
+  public func checkBookableInSomeZone(_ date: CivilDate, now: Instant) throws(AppointmentsError) {
+    let westernToday = Self.today(utcOffsetHours: -12, now: now)
+    guard date >= westernToday else {
+      throw .pastDate(date, today: westernToday, timeZone: "the westernmost time zone (UTC−12)")
+    }
+    let easternLastBookable = Self.today(utcOffsetHours: 14, now: now).adding(days: self.horizonDays)
+    guard date <= easternLastBookable else {
+      throw .beyondHorizon(date, lastBookable: easternLastBookable, timeZone: "the easternmost time zone (UTC+14)")
+    }
+  }
+
+  private static func today(utcOffsetHours: Int64, now: Instant) -> CivilDate {
+    let local = now.millisecondsSinceEpoch + utcOffsetHours * 3_600_000
+    return CivilDate(dayNumber: Int(floorDivide(local, by: 86_400_000).quotient))
+  }
+}

@@ -1,0 +1,153 @@
+/// The actor that owns the calendars of one shard of doctors.
+///
+/// Doctors are spread over shards by id (``shardIndex(for:shardCount:)``) so that bookings with
+/// different doctors run in parallel. Each method is a thin wrapper over ``CalendarState``: the
+/// checks and the change they guard run in one synchronous step, so no other call can slip in
+/// between, and a mutating method appends its change to the journal in that same step and
+/// returns ``Committed``: await its receipt before telling the client.
+///
+/// Reads see changes as soon as they are applied, before they are durable; a change that is
+/// then lost in a crash was never acknowledged to the caller who made it.
+public actor CalendarShard {
+  private var state: CalendarState
+  private let journal: any ChangeJournal
+  private var latestReceipt = JournalReceipt.immediate
+
+  /// The shard that holds a doctor's calendar: `doctorID % shardCount`.
+  ///
+  /// - Precondition: `shardCount` ≥ 1.
+  public static func shardIndex(for doctorID: AccountID, shardCount: Int) -> Int {
+    precondition(shardCount >= 1, "there must be at least one shard")
+    return Int(doctorID % UInt64(shardCount))
+  }
+
+  /// Creates an empty shard with `policy` that records its changes in `journal`.
+  public init(policy: BookingPolicy = .defaults, journal: any ChangeJournal) {
+    self.init(state: CalendarState(policy: policy), journal: journal)
+  }
+
+  /// Creates a shard from a recovered state that records further changes in `journal`.
+  public init(state: CalendarState, journal: any ChangeJournal) {
+    self.state = state
+    self.journal = journal
+  }
+
+  /// Adds a doctor; see ``CalendarState/addDoctor(_:)``. Not journaled: it follows from his
+  /// registration.
+  public func addDoctor(_ profile: DoctorProfile) throws(AppointmentsError) {
+    try self.state.addDoctor(profile)
+  }
+
+  /// The doctor with this id in this shard, or nil.
+  public func doctor(id: AccountID) -> DoctorProfile? {
+    self.state.doctor(id: id)
+  }
+
+  /// Free doctors of a specialization on a date, paged by id; see
+  /// ``CalendarState/findFreeDoctors(specialization:date:afterDoctorID:limit:now:)``.
+  public func findFreeDoctors(
+    specialization: Specialization,
+    date: CivilDate,
+    afterDoctorID: AccountID? = nil,
+    limit: Int,
+    now: Instant
+  ) throws(AppointmentsError) -> Page<DoctorAvailability> {
+    try self.state.findFreeDoctors(
+      specialization: specialization,
+      date: date,
+      afterDoctorID: afterDoctorID,
+      limit: limit,
+      now: now
+    )
+  }
+
+  /// Books a slot of one doctor; see
+  /// ``CalendarState/bookSlot(doctorID:date:startMinute:patient:appointmentID:now:)``.
+  public func bookSlot(
+    doctorID: AccountID,
+    date: CivilDate,
+    startMinute: Int?,
+    patient: PatientProfile,
+    appointmentID: UInt64,
+    now: Instant
+  ) throws(AppointmentsError) -> Committed<Appointment> {
+    self.commit(
+      try self.state.bookSlot(
+        doctorID: doctorID,
+        date: date,
+        startMinute: startMinute,
+        patient: patient,
+        appointmentID: appointmentID,
+        now: now
+      )
+    )
+  }
+
+  /// Books the first free doctor of a specialization in this shard; see
+  /// ``CalendarState/bookAny(specialization:date:patient:appointmentID:now:)``.
+  public func bookAny(
+    specialization: Specialization,
+    date: CivilDate,
+    patient: PatientProfile,
+    appointmentID: UInt64,
+    now: Instant
+  ) throws(AppointmentsError) -> Committed<Appointment> {
+    self.commit(
+      try self.state.bookAny(
+        specialization: specialization,
+        date: date,
+        patient: patient,
+        appointmentID: appointmentID,
+        now: now
+      )
+    )
+  }
+
+  /// Cancels an appointment of the caller's; see ``CalendarState/cancel(appointmentID:by:now:)``
+  /// (strangers get `APPOINTMENT_NOT_FOUND`). A repeat returns the receipt of the shard's
+  /// latest change, so it is answered only once the first cancellation is durable.
+  public func cancel(
+    appointmentID: UInt64,
+    by caller: (role: Role, id: AccountID),
+    now: Instant
+  ) throws(AppointmentsError) -> Committed<Appointment> {
+    self.commit(try self.state.cancel(appointmentID: appointmentID, by: caller, now: now))
+  }
+
+  /// A doctor's booked appointments in a date range; see
+  /// ``CalendarState/doctorAppointments(doctorID:from:to:after:limit:)``.
+  public func doctorAppointments(
+    doctorID: AccountID,
+    from: CivilDate,
+    to: CivilDate,
+    after: AppointmentCursor? = nil,
+    limit: Int
+  ) throws(AppointmentsError) -> Page<Appointment> {
+    try self.state.doctorAppointments(doctorID: doctorID, from: from, to: to, after: after, limit: limit)
+  }
+
+  /// A patient's appointments with this shard's doctors in a date range; see
+  /// ``CalendarState/patientAppointments(patientID:from:to:after:limit:)``.
+  public func patientAppointments(
+    patientID: AccountID,
+    from: CivilDate,
+    to: CivilDate,
+    after: AppointmentCursor? = nil,
+    limit: Int
+  ) throws(AppointmentsError) -> Page<AppointmentWithDoctor> {
+    try self.state.patientAppointments(patientID: patientID, from: from, to: to, after: after, limit: limit)
+  }
+
+  /// A copy of the state, e.g. for a snapshot; copying is cheap (copy-on-write) and booking
+  /// goes on meanwhile.
+  public func snapshot() -> CalendarState {
+    self.state
+  }
+
+  private func commit<Value: Sendable>(_ mutation: Mutation<Value>) -> Committed<Value> {
+    if let change = mutation.change {
+      self.latestReceipt = self.journal.append(change)
+    }
+    return Committed(value: mutation.value, receipt: self.latestReceipt)
+  }
+}

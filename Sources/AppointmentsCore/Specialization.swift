@@ -1,0 +1,43 @@
+/// A medical specialization from the fixed catalogue ``all``.
+///
+/// A value of this type always holds a canonical, lower-case name, so two doctors of the same
+/// specialization compare equal whatever the spelling they registered with.
+public struct Specialization: Sendable, Hashable, Comparable {
+  /// The canonical name, e.g. `cardiology`.
+  public let name: String
+
+  private init(canonical name: String) {
+    self.name = name
+  }
+
+  /// Every specialization a doctor can register with, in catalogue order.
+  public static let all: [Specialization] = [
+    "cardiology", "dermatology", "neurology", "pediatrics", "oncology", "orthopedics",
+    "psychiatry", "radiology", "urology", "ophthalmology", "general-practice",
+  ].map(Specialization.init(canonical:))
+
+  private static let byName: [String: Specialization] = Dictionary(
+    uniqueKeysWithValues: all.map { ($0.name, $0) }
+  )
+
+  /// Looks a specialization up by name, ignoring case and surrounding white space.
+  ///
+  /// - Throws: `invalidArgument` / `UNKNOWN_SPECIALIZATION` for a name not in ``all``.
+  public init(_ name: String) throws(AppointmentsError) {
+    guard let known = Self.byName[Validation.trimmed(name).lowercased()] else {
+      throw .unknownSpecialization(name)
+    }
+    self = known
+  }
+
+  public static func < (lhs: Specialization, rhs: Specialization) -> Bool {
+    lhs.name < rhs.name
+  }
+}
+
+extension Specialization: CustomStringConvertible {
+  /// The canonical name.
+  public var description: String {
+    self.name
+  }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+@testable import AppointmentsAuth
+
+@Suite("VerifiedTokenCache")
+struct VerifiedTokenCacheTests {
+  private static let issuedAt = Date(timeIntervalSince1970: 1_750_000_000)
+
+  private static func verified(_ accountID: UInt64, lifetime: TimeInterval = 3600) -> VerifiedToken {
+    VerifiedToken(
+      accountID: accountID,
+      role: .patient,
+      tokenID: String(repeating: "a", count: 32),
+      issuedAt: issuedAt,
+      expiresAt: issuedAt.addingTimeInterval(lifetime)
+    )
+  }
+
+  @Test("returns an entry until the instant it expires")
+  func returnsLiveEntries() {
+    let cache = VerifiedTokenCache(capacity: 4)
+    cache.insert(Self.verified(1), for: "token-1")
+    #expect(cache.lookup("token-1", now: Self.issuedAt) == Self.verified(1))
+    #expect(cache.lookup("token-1", now: Self.issuedAt.addingTimeInterval(3599.999)) == Self.verified(1))
+    #expect(cache.lookup("token-2", now: Self.issuedAt) == nil)
+  }
+
+  @Test("never returns an expired entry, and drops it", arguments: [3600.0, 3600.5, 86_400.0])
+  func neverReturnsExpired(secondsAfterIssue: TimeInterval) {
+    let cache = VerifiedTokenCache(capacity: 4)
+    cache.insert(Self.verified(1), for: "token-1")
+    #expect(cache.lookup("token-1", now: Self.issuedAt.addingTimeInterval(secondsAfterIssue)) == nil)
+    #expect(cache.count == 0)
+    // Still gone for an earlier clock: an expired entry is not kept for later.
+    #expect(cache.lookup("token-1", now: Self.issuedAt) == nil)
+  }
+
+  @Test("evicts the least recently used entry when full")
+  func evictsLeastRecentlyUsed() {
+    let cache = VerifiedTokenCache(capacity: 2)
+    cache.insert(Self.verified(1), for: "token-1")
+    cache.insert(Self.verified(2), for: "token-2")
+    // Touch 1 so that 2 becomes the oldest.
+    #expect(cache.lookup("token-1", now: Self.issuedAt) != nil)
+    cache.insert(Self.verified(3), for: "token-3")
+
+    #expect(cache.count == 2)
+    #expect(cache.lookup("token-2", now: Self.issuedAt) == nil)
+    #expect(cache.lookup("token-1", now: Self.issuedAt)?.accountID == 1)
+    #expect(cache.lookup("token-3", now: Self.issuedAt)?.accountID == 3)
+  }
+
+  @Test("stays within capacity under churn and reuses freed slots")
+  func boundedUnderChurn() {
+    let cache = VerifiedTokenCache(capacity: 3)
+    for index in 0..<100 {
+      cache.insert(Self.verified(UInt64(index)), for: "token-\(index)")
+      #expect(cache.count == min(index + 1, 3))
+    }
+    #expect(cache.lookup("token-99", now: Self.issuedAt)?.accountID == 99)
+    #expect(cache.lookup("token-97", now: Self.issuedAt)?.accountID == 97)
+    #expect(cache.lookup("token-96", now: Self.issuedAt) == nil)
+  }
+
+  @Test("keeps one entry per token when the same token is inserted again")
+  func reinsertReplaces() {
+    let cache = VerifiedTokenCache(capacity: 2)
+    cache.insert(Self.verified(1), for: "token-1")
+    cache.insert(Self.verified(1, lifetime: 60), for: "token-1")
+    #expect(cache.count == 1)
+    #expect(cache.lookup("token-1", now: Self.issuedAt.addingTimeInterval(61)) == nil)
+  }
+
+  @Test("keeps nothing with capacity zero")
+  func capacityZero() {
+    let cache = VerifiedTokenCache(capacity: 0)
+    cache.insert(Self.verified(1), for: "token-1")
+    #expect(cache.count == 0)
+    #expect(cache.lookup("token-1", now: Self.issuedAt) == nil)
+  }
+}

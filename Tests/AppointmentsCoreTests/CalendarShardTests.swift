@@ -1,0 +1,143 @@
+import AppointmentsCore
+import Testing
+
+@Suite("CalendarShard")
+struct CalendarShardTests {
+  let now = Fixture.now
+  let tuesday = Fixture.tuesday
+
+  @Test(
+    "places a doctor in shard id modulo the shard count",
+    arguments: [(UInt64(1), 1, 0), (7, 4, 3), (8, 4, 0), (UInt64.max, 16, 15), (5, 3, 2)]
+  )
+  func shardIndex(doctorID: AccountID, shardCount: Int, expected: Int) {
+    #expect(CalendarShard.shardIndex(for: doctorID, shardCount: shardCount) == expected)
+  }
+
+  @Test("200 patients racing for one slot: exactly one books it, 199 are told it is taken")
+  func raceForOneSlot() async throws {
+    let journal = RecordingJournal()
+    let shard = CalendarShard(journal: journal)
+    try await shard.addDoctor(Fixture.doctor(1))
+    let outcomes = await withTaskGroup(of: String.self, returning: [String: Int].self) { group in
+      for index in 0..<200 {
+        group.addTask { [now, tuesday] in
+          do throws(AppointmentsError) {
+            let committed = try await shard.bookSlot(
+              doctorID: 1,
+              date: tuesday,
+              startMinute: index.isMultiple(of: 2) ? nil : 540,
+              patient: Fixture.patient(AccountID(1000 + index)),
+              appointmentID: UInt64(1 + index),
+              now: now
+            )
+            return (try? await committed.waitUntilDurable()) == nil ? "NOT_DURABLE" : "BOOKED"
+          } catch {
+            return error.reason
+          }
+        }
+      }
+      var counts: [String: Int] = [:]
+      for await outcome in group {
+        counts[outcome, default: 0] += 1
+      }
+      return counts
+    }
+    #expect(outcomes == ["BOOKED": 1, "SLOT_TAKEN": 199])
+    #expect(journal.changes.count == 1)
+    let list = try await shard.doctorAppointments(doctorID: 1, from: tuesday, to: tuesday, limit: 10)
+    #expect(list.items.count == 1)
+  }
+
+  @Test("journals one change per booking and cancellation, none for refusals or repeats")
+  func journal() async throws {
+    let journal = RecordingJournal()
+    let shard = CalendarShard(journal: journal)
+    try await shard.addDoctor(Fixture.doctor(1))
+    #expect(journal.changes.isEmpty)
+    let booked = try await shard.bookSlot(
+      doctorID: 1,
+      date: tuesday,
+      startMinute: nil,
+      patient: Fixture.patient(100),
+      appointmentID: 1,
+      now: now
+    )
+    await expectRefusal("SLOT_TAKEN", .alreadyExists) { () async throws(AppointmentsError) in
+      try await shard.bookSlot(
+        doctorID: 1,
+        date: tuesday,
+        startMinute: nil,
+        patient: Fixture.patient(101),
+        appointmentID: 2,
+        now: now
+      )
+    }
+    let cancelled = try await shard.cancel(appointmentID: 1, by: (.patient, 100), now: now)
+    let repeated = try await shard.cancel(appointmentID: 1, by: (.doctor, 1), now: now)
+    #expect(journal.changes == [.appointmentBooked(booked.value), .appointmentCancelled(cancelled.value)])
+    #expect(repeated.value == cancelled.value)
+
+    // The repeat waits for the first cancellation's write, which may not have finished yet.
+    try await repeated.waitUntilDurable()
+    #expect(journal.awaitedSequenceNumbers == [2])
+    let any = try await shard.bookAny(
+      specialization: try Specialization("cardiology"),
+      date: tuesday,
+      patient: Fixture.patient(101),
+      appointmentID: 3,
+      now: now
+    )
+    try await any.waitUntilDurable()
+    #expect(journal.awaitedSequenceNumbers == [2, 3])
+  }
+
+  @Test("serves finds, lists and lookups from its state")
+  func reads() async throws {
+    let shard = CalendarShard(policy: BookingPolicy(horizonDays: 30), journal: DiscardingJournal())
+    try await shard.addDoctor(Fixture.doctor(1))
+    try await shard.addDoctor(Fixture.doctor(3))
+    _ = try await shard.bookSlot(
+      doctorID: 1,
+      date: tuesday,
+      startMinute: nil,
+      patient: Fixture.patient(100),
+      appointmentID: 1,
+      now: now
+    )
+    let cardiology = try Specialization("cardiology")
+    let free = try await shard.findFreeDoctors(specialization: cardiology, date: tuesday, limit: 5, now: now)
+    #expect(free.items.map(\.doctor.id) == [3])
+    let mine = try await shard.patientAppointments(patientID: 100, from: tuesday, to: tuesday, limit: 5)
+    #expect(mine.items.map(\.doctor.id) == [1])
+    #expect(await shard.doctor(id: 3) == Fixture.doctor(3))
+    #expect(await shard.snapshot().policy.horizonDays == 30)
+    await expectRefusal("BEYOND_HORIZON", .failedPrecondition) { () async throws(AppointmentsError) in
+      try await shard.bookSlot(
+        doctorID: 3,
+        date: tuesday.adding(days: 31),
+        startMinute: nil,
+        patient: Fixture.patient(100),
+        appointmentID: 2,
+        now: now
+      )
+    }
+  }
+
+  @Test("reports a failed sync through the receipt of the booking")
+  func failedSync() async throws {
+    let shard = CalendarShard(journal: FailingJournal())
+    try await shard.addDoctor(Fixture.doctor(1))
+    let booked = try await shard.bookSlot(
+      doctorID: 1,
+      date: tuesday,
+      startMinute: nil,
+      patient: Fixture.patient(100),
+      appointmentID: 1,
+      now: now
+    )
+    await #expect(throws: FailingJournal.SyncFailed.self) {
+      try await booked.waitUntilDurable()
+    }
+  }
+}
