@@ -149,6 +149,7 @@ let package = Package(
         "AppointmentsCore",
         "AppointmentsAuth",
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       swiftSettings: swiftSettings
     ),

@@ -1,0 +1,139 @@
+import AppointmentsClient
+import AppointmentsProto
+import AppointmentsWire
+import Testing
+
+@Suite("The original flows, end to end")
+struct BookingFlowTests {
+  @Test("a patient finds a free doctor, books, both see the booking, and cancelling frees the slot")
+  func findBookListCancel() async throws {
+    try await TestServer.with { server in
+      let client = try await server.client()
+      defer { Task { await client.close() } }
+      let doctor = try await Fixture.registerDoctor(client)
+      let patient = try await Fixture.registerPatient(client)
+      let date = Fixture.date(inDays: 1)
+
+      let login = try await client.login(role: .patient, email: patient.email, password: Fixture.password)
+      #expect(login.response.accountID == patient.id)
+      #expect(login.response.role == .patient)
+
+      let found = try await client.findDoctors(specialization: "cardiology", date: date)
+      let availability = try #require(found.doctors.first { $0.doctor?.id == doctor.id })
+      #expect(availability.freeStartMinutes == [540])
+      #expect(availability.doctor?.name == "Dr. Ada Lovelace")
+
+      let booked = try #require(try await client.bookSlot(doctorID: doctor.id, date: date).appointment)
+      #expect(booked.doctor?.id == doctor.id)
+      #expect(booked.doctor?.contact == "+44 20 7946 0000")
+      #expect(booked.patient?.id == patient.id)
+      #expect(booked.date == date)
+      #expect(booked.startMinute == 540)
+      #expect(booked.status == .booked)
+
+      let afterBooking = try await client.findDoctors(specialization: "cardiology", date: date)
+      #expect(!afterBooking.doctors.contains { $0.doctor?.id == doctor.id })
+
+      let mine = try await client.listMyAppointments()
+      #expect(mine.appointments.map(\.id) == [booked.id])
+      #expect(mine.appointments.first?.doctor?.name == "Dr. Ada Lovelace")
+
+      _ = try await client.login(role: .doctor, email: doctor.email, password: Fixture.password)
+      let filled = try await client.listFilledSlots(from: date, to: date)
+      #expect(filled.appointments.map(\.id) == [booked.id])
+      let seenPatient = try #require(filled.appointments.first?.patient)
+      #expect(seenPatient.name == "Grace Hopper")
+      #expect(seenPatient.email == patient.email)
+      #expect(seenPatient.contact == "+1 555 0100")
+
+      let cancelled = try #require(try await client.cancelAppointment(id: booked.id).appointment)
+      #expect(cancelled.status == .cancelled)
+      let again = try #require(try await client.cancelAppointment(id: booked.id).appointment)
+      #expect(again.status == .cancelled)
+      #expect(try await client.listFilledSlots(from: date, to: date).appointments.isEmpty)
+
+      _ = try await client.login(role: .patient, email: patient.email, password: Fixture.password)
+      let freeAgain = try await client.findDoctors(specialization: "cardiology", date: date)
+      #expect(freeAgain.doctors.contains { $0.doctor?.id == doctor.id })
+    }
+  }
+
+  @Test("BookAny books the first free doctor of the specialization")
+  func bookAny() async throws {
+    try await TestServer.with { server in
+      let client = try await server.client()
+      defer { Task { await client.close() } }
+      let first = try await Fixture.registerDoctor(client, specialization: "urology")
+      let second = try await Fixture.registerDoctor(client, specialization: "urology")
+      let date = Fixture.date(inDays: 3)
+      var doctors: Set<UInt64> = []
+      for _ in 0..<2 {
+        client.token = try await Fixture.patientToken(client).token
+        doctors.insert(try #require(try await client.bookAny(specialization: "urology", date: date).appointment?.doctor?.id))
+      }
+      #expect(doctors == [first.id, second.id])
+      client.token = try await Fixture.patientToken(client).token
+      let error = await rpcError { _ = try await client.bookAny(specialization: "urology", date: date) }
+      #expect(error?.summary == "NOT_FOUND/NO_DOCTOR_AVAILABLE")
+    }
+  }
+
+  @Test("a patient holds one appointment per doctor per day, and a taken slot says so")
+  func refusals() async throws {
+    let schedule = V1.Schedule(weekdays: [1, 2, 3, 4, 5, 6, 7], startMinute: 540, endMinute: 600, slotMinutes: 30)
+    try await TestServer.with { server in
+      let client = try await server.client()
+      defer { Task { await client.close() } }
+      let doctor = try await Fixture.registerDoctor(client, schedule: schedule)
+      let date = Fixture.date(inDays: 2)
+      client.token = try await Fixture.patientToken(client).token
+      _ = try await client.bookSlot(doctorID: doctor.id, date: date, startMinute: 540)
+      let twice = await rpcError { _ = try await client.bookSlot(doctorID: doctor.id, date: date, startMinute: 570) }
+      #expect(twice?.summary == "ALREADY_EXISTS/ALREADY_BOOKED")
+
+      client.token = try await Fixture.patientToken(client).token
+      let taken = await rpcError { _ = try await client.bookSlot(doctorID: doctor.id, date: date, startMinute: 540) }
+      #expect(taken?.summary == "ALREADY_EXISTS/SLOT_TAKEN")
+      let other = try #require(try await client.bookSlot(doctorID: doctor.id, date: date).appointment)
+      #expect(other.startMinute == 570)
+      let unknown = await rpcError { _ = try await client.bookSlot(doctorID: 999_999, date: date) }
+      #expect(unknown?.summary == "NOT_FOUND/DOCTOR_NOT_FOUND")
+    }
+  }
+
+  @Test("a retried booking with the same idempotency key returns the first answer")
+  func idempotentRetry() async throws {
+    try await TestServer.with { server in
+      let client = try await server.client()
+      defer { Task { await client.close() } }
+      let doctor = try await Fixture.registerDoctor(client)
+      let date = Fixture.date(inDays: 4)
+      client.token = try await Fixture.patientToken(client).token
+      let first = try await client.bookSlot(doctorID: doctor.id, date: date, idempotencyKey: "book-1")
+      let retry = try await client.bookSlot(doctorID: doctor.id, date: date, idempotencyKey: "book-1")
+      #expect(first == retry)
+      #expect(try await client.listMyAppointments().appointments.count == 1)
+      let misuse = await rpcError {
+        _ = try await client.bookSlot(doctorID: doctor.id, date: Fixture.date(inDays: 5), idempotencyKey: "book-1")
+      }
+      #expect(misuse?.summary == "FAILED_PRECONDITION/IDEMPOTENCY_KEY_REUSED")
+    }
+  }
+
+  @Test("health, server info, and an unknown method")
+  func serviceInfo() async throws {
+    try await TestServer.with { server in
+      let client = try await server.client()
+      defer { Task { await client.close() } }
+      #expect(try await client.health().status == .serving)
+      let info = try await client.serverInfo()
+      #expect(info.protocolVersion == 1)
+      #expect(info.specializations.contains("cardiology"))
+      let unknown = await rpcError {
+        _ = try await client.call(RPCMethod<V1.HealthRequest, V1.HealthResponse>(path: "/appointments.v1.Appointments/Nope"), V1.HealthRequest())
+      }
+      #expect(unknown?.summary == "UNIMPLEMENTED/UNKNOWN_METHOD")
+      #expect(try await client.health().status == .serving)
+    }
+  }
+}

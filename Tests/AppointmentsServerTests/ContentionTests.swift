@@ -1,0 +1,90 @@
+import AppointmentsClient
+import AppointmentsProto
+import AppointmentsServer
+import AppointmentsWire
+import Testing
+
+@Suite("Bookings under contention")
+struct ContentionTests {
+  @Test("200 concurrent bookings of one free slot: exactly one wins, 199 hear SLOT_TAKEN")
+  func oneSlotManyPatients() async throws {
+    try await TestServer.with { server in
+      let client = try await server.client(connections: 4)
+      defer { Task { await client.close() } }
+      let doctor = try await Fixture.registerDoctor(client)
+      let date = Fixture.date(inDays: 1)
+      var tokens: [String] = []
+      for _ in 0..<200 {
+        tokens.append(try await Fixture.patientToken(client).token)
+      }
+
+      let outcomes = await withTaskGroup(of: String.self) { group in
+        for token in tokens {
+          group.addTask {
+            do {
+              _ = try await client.call(
+                V1.Appointments.bookSlot, V1.BookSlotRequest(doctorID: doctor.id, date: date), metadata: Fixture.bearer(token)
+              )
+              return "OK"
+            } catch let error as RPCError {
+              return error.summary
+            } catch {
+              return "\(error)"
+            }
+          }
+        }
+        var outcomes: [String: Int] = [:]
+        for await outcome in group { outcomes[outcome, default: 0] += 1 }
+        return outcomes
+      }
+      #expect(outcomes == ["OK": 1, "ALREADY_EXISTS/SLOT_TAKEN": 199])
+    }
+  }
+
+  @Test("BookAny races never book a doctor twice on a day nor a patient twice with one doctor")
+  func bookAnyRace() async throws {
+    try await TestServer.with(configure: { $0.booking.shardCount = 3 }) { server in
+      let client = try await server.client(connections: 4)
+      defer { Task { await client.close() } }
+      let schedule = V1.Schedule(weekdays: [1, 2, 3, 4, 5, 6, 7], startMinute: 540, endMinute: 660, slotMinutes: 30)
+      var doctorIDs: Set<UInt64> = []
+      for _ in 0..<5 {
+        doctorIDs.insert(try await Fixture.registerDoctor(client, specialization: "neurology", schedule: schedule).id)
+      }
+      let date = Fixture.date(inDays: 6)
+      var patients: [(id: UInt64, token: String)] = []
+      for _ in 0..<12 {
+        patients.append(try await Fixture.patientToken(client))
+      }
+
+      // 5 doctors × 4 slots = 20 slots; 12 patients each try 3 times = 36 attempts.
+      let booked = await withTaskGroup(of: V1.Appointment?.self) { group in
+        for patient in patients {
+          for _ in 0..<3 {
+            group.addTask {
+              let response = try? await client.call(
+                V1.Appointments.bookAny, V1.BookAnyRequest(specialization: "neurology", date: date),
+                metadata: Fixture.bearer(patient.token)
+              )
+              return response?.appointment
+            }
+          }
+        }
+        var booked: [V1.Appointment] = []
+        for await appointment in group {
+          if let appointment { booked.append(appointment) }
+        }
+        return booked
+      }
+
+      let slots = booked.map { "\($0.doctor?.id ?? 0)@\($0.startMinute)" }
+      #expect(Set(slots).count == slots.count, "a slot was booked twice")
+      let pairs = booked.map { "\($0.patient?.id ?? 0)-\($0.doctor?.id ?? 0)" }
+      #expect(Set(pairs).count == pairs.count, "a patient holds two appointments with one doctor")
+      let bookedDoctors = Set(booked.compactMap { $0.doctor?.id })
+      #expect(bookedDoctors.isSubset(of: doctorIDs))
+      // Every patient can book with up to 5 doctors, 20 slots in all: all 20 get taken.
+      #expect(booked.count == 20)
+    }
+  }
+}
