@@ -15,6 +15,7 @@ sudo=""
 missing=()
 dpkg -s libprotobuf-c-dev >/dev/null 2>&1 || missing+=(libprotobuf-c-dev)
 command -v protoc-c >/dev/null 2>&1 || missing+=(protobuf-c-compiler)
+$python && ! command -v protoc >/dev/null 2>&1 && missing+=(protobuf-compiler)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}" >&2

@@ -83,6 +83,8 @@ public final class AppointmentsServer: Service, Sendable {
       .serverChannelOption(.backlog, value: 1024)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
       .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+      // Closing only the input (drain, idle) must leave the output open for the GOAWAY.
+      .childChannelOption(.allowRemoteHalfClosure, value: true)
       .childChannelOption(.maxMessagesPerRead, value: 16)
       .bind(host: network.host, port: network.port) { channel in
         channel.eventLoop.makeCompletedFuture {
@@ -149,14 +151,15 @@ final class ServerState: Sendable {
   let openConnections = Atomic<Int>(0)
 }
 
-/// Closes a connection that has sent nothing for the idle timeout.
+/// Ends a connection that has sent nothing for the idle timeout: closing its input ends the
+/// connection's read loop, which then sends a GOAWAY and closes once its calls have answered.
 final class IdleConnectionCloser: ChannelInboundHandler, Sendable {
   typealias InboundIn = ByteBuffer
   typealias InboundOut = ByteBuffer
 
   func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
     if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-      context.close(promise: nil)
+      context.close(mode: .input, promise: nil)
     } else {
       context.fireUserInboundEventTriggered(event)
     }

@@ -103,7 +103,8 @@ struct Connection {
           return goAway(.failedPrecondition, "clients do not send RESPONSE frames")
         }
       }
-      return goAway(.unavailable, "server is shutting down")
+      // The input ended: the server drains, the connection was idle, or the client left.
+      return goAway(.ok, "closing the connection")
     } catch let error as WireError {
       let code: StatusCode = error.code == .frameTooLarge || error.code == .headerTooLarge ? .resourceExhausted : .invalidArgument
       logger.info("closing connection", metadata: ["reason": "\(error)"])
