@@ -15,6 +15,7 @@ let package = Package(
   products: [
     .executable(name: "appointmentd", targets: ["appointmentd"]),
     .executable(name: "appointments", targets: ["appointments"]),
+    .executable(name: "appointments-bench", targets: ["appointments-bench"]),
     .library(name: "AppointmentsClient", targets: ["AppointmentsClient"]),
   ],
   dependencies: [
@@ -107,6 +108,20 @@ let package = Package(
       name: "appointments",
       dependencies: [
         "AppointmentsClient",
+        "AppointmentsProto",
+        "AppointmentsWire",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+
+    .executableTarget(
+      name: "appointments-bench",
+      dependencies: [
+        "AppointmentsClient",
+        "AppointmentsProto",
+        "AppointmentsWire",
+        .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings
@@ -137,6 +152,17 @@ let package = Package(
     .testTarget(
       name: "AppointmentsAuthTests",
       dependencies: ["AppointmentsAuth"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "AppointmentsClientTests",
+      dependencies: [
+        "AppointmentsClient",
+        "AppointmentsWire",
+        "AppointmentsProto",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+      ],
       swiftSettings: swiftSettings
     ),
     .testTarget(

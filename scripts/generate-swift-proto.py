@@ -57,10 +57,16 @@ class Enum:
 
 
 def tokenize(text):
-    """Yields (kind, value) with comments attached as ('doc', text) before the next token."""
+    """Returns [token, leading comment lines, trailing comment lines] for every token.
+
+    A comment on lines of its own documents the next token; a comment after a token on the same
+    line (`int32 month = 2;  // 1…12`) documents that token.
+    """
     pos = 0
     pattern = re.compile(r"\s+|//[^\n]*|/\*.*?\*/|\"[^\"]*\"|[A-Za-z_][A-Za-z0-9_.]*|-?\d+|[{}=;<>,\[\]()]", re.S)
+    tokens = []
     pending_doc = []
+    same_line = False
     while pos < len(text):
         m = pattern.match(text, pos)
         if not m:
@@ -68,20 +74,28 @@ def tokenize(text):
         tok = m.group(0)
         pos = m.end()
         if tok.isspace():
+            if "\n" in tok:
+                same_line = False
             if tok.count("\n") > 1:
                 pending_doc = []
             continue
         if tok.startswith("//"):
-            pending_doc.append(tok[2:].strip() if tok[2:3] != " " else tok[3:].rstrip())
+            line = tok[3:].rstrip() if tok[2:3] == " " else tok[2:].strip()
+            if same_line and tokens:
+                tokens[-1][2].append(line)
+            else:
+                pending_doc.append(line)
             continue
         if tok.startswith("/*"):
             continue
-        yield tok, pending_doc
+        tokens.append([tok, pending_doc, []])
         pending_doc = []
+        same_line = True
+    return tokens
 
 
 def parse(path):
-    tokens = list(tokenize(open(path).read()))
+    tokens = tokenize(open(path).read())
     i = 0
     package = None
     messages, enums, services = [], [], []
@@ -121,10 +135,10 @@ def parse(path):
         number = int(tokens[i][0])
         i += 1
         expect(";")
-        return Field(label, type_, name, number, doc, oneof)
+        return Field(label, type_, name, number, doc + tokens[i - 1][2], oneof)
 
     while i < len(tokens):
-        tok, doc = tokens[i]
+        tok, doc, _ = tokens[i]
         if tok in ("syntax", "import", "option"):
             while tokens[i][0] != ";":
                 i += 1
@@ -186,7 +200,7 @@ def parse(path):
                 vnum = int(tokens[i][0])
                 i += 1
                 expect(";")
-                enum.values.append((vname, vnum, vdoc))
+                enum.values.append((vname, vnum, vdoc + tokens[i - 1][2]))
             i += 1
             enums.append(enum)
         else:

@@ -57,7 +57,8 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
     return Frame(type: type, flags: flags, callID: callID, header: header, payload: payload)
   }
 
-  /// At end of stream a partial frame is dropped: it was never complete, so never processed.
+  /// At end of stream a partial frame is never delivered (it was never complete, so never
+  /// processed); NIO's `ByteToMessageHandler` then reports the leftover bytes as an error.
   public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> Frame? {
     try decode(buffer: &buffer)
   }

@@ -19,7 +19,9 @@ extension ByteBuffer {
   /// Appends a frame, encoding its header block and payload with protobuf-c straight into this
   /// buffer (no intermediate copies).
   ///
-  /// Throws ``ProtoEncodingError`` when a text field holds a NUL; the buffer is then unchanged.
+  /// Throws ``ProtoEncodingError`` when a text field holds a NUL, and ``WireError`` with
+  /// ``WireError/Code/headerTooLarge`` when the header block needs more than 65,535 bytes; the
+  /// buffer is then unchanged.
   @discardableResult
   public mutating func writeFrame(
     type: FrameType,
@@ -27,7 +29,7 @@ extension ByteBuffer {
     header: some ProtoMessage,
     payload: (some ProtoMessage)?,
     arena: ProtoArena
-  ) throws(ProtoEncodingError) -> Int {
+  ) throws -> Int {
     let start = writerIndex
     do {
       writeInteger(UInt32(0))  // length, set below
@@ -36,7 +38,9 @@ extension ByteBuffer {
       writeInteger(UInt16(0))  // header_len, set below
       writeInteger(callID)
       let headerLength = try writeMessage(header, arena: arena)
-      precondition(headerLength <= UInt16.max, "header block over 65,535 bytes")
+      guard headerLength <= UInt16.max else {
+        throw WireError(code: .headerTooLarge, message: "header block of \(headerLength) bytes does not fit a frame")
+      }
       if let payload { try writeMessage(payload, arena: arena) }
       let length = writerIndex - start - 4
       setInteger(UInt32(length), at: start)
@@ -56,7 +60,7 @@ extension ByteBuffer {
     callID: UInt32,
     header: some ProtoMessage,
     arena: ProtoArena
-  ) throws(ProtoEncodingError) -> Int {
+  ) throws -> Int {
     try writeFrame(type: type, callID: callID, header: header, payload: V1.Cancel?.none, arena: arena)
   }
 

@@ -15,7 +15,7 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral {
   }
 
   public init(dictionaryLiteral elements: (String, String)...) {
-    self.entries = elements.map { V1.MetadataEntry(key: $0.0, value: Array($0.1.utf8)) }
+    self.entries = elements.map { V1.MetadataEntry(key: $0.0.lowercased(), value: Array($0.1.utf8)) }
   }
 
   /// Appends an entry; the key is lower-cased.

@@ -84,8 +84,9 @@ extension V1 {
   /// A civil date (no time, no zone); for a doctor it is read in the doctor's time zone.
   public struct Date: Sendable, Hashable {
     public var year: Int32
-    public var month: Int32
     /// 1…12
+    public var month: Int32
+    /// 1…31
     public var day: Int32
 
     /// Creates a message; every field defaults to its proto3 default.
@@ -189,6 +190,7 @@ extension V1 {
     public var status: V1.AppointmentStatus
     /// Milliseconds since the Unix epoch.
     public var bookedAtMs: Int64
+    /// 0 unless cancelled
     public var cancelledAtMs: Int64
 
     /// Creates a message; every field defaults to its proto3 default.

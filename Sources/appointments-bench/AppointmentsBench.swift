@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct AppointmentsBench: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "appointments-bench",
+    abstract: "Benchmarks for Appointments. Build in release mode: swift build -c release.",
+    subcommands: [CodecBenchmark.self]
+  )
+}
