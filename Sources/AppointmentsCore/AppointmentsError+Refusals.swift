@@ -126,22 +126,32 @@ extension AppointmentsError {
 
   // MARK: Booking rules
 
-  /// `failedPrecondition` / `PAST_DATE`: `date` is before `today` in `timeZone` (a doctor's
+  /// `invalidArgument` / `PAST_DATE`: `date` is before `today` in `timeZone` (a doctor's
   /// zone, or a description such as "the westernmost time zone (UTC−12)").
   public static func pastDate(_ date: CivilDate, today: CivilDate, timeZone: String) -> AppointmentsError {
     AppointmentsError(
-      code: .failedPrecondition,
+      code: .invalidArgument,
       reason: "PAST_DATE",
       message: "\(date) is in the past: today is \(today) in \(timeZone)"
     )
   }
 
-  /// `failedPrecondition` / `BEYOND_HORIZON`: `date` is after the last bookable date in `timeZone`.
+  /// `invalidArgument` / `BEYOND_HORIZON`: `date` is after the last bookable date in `timeZone`.
   public static func beyondHorizon(_ date: CivilDate, lastBookable: CivilDate, timeZone: String) -> AppointmentsError {
     AppointmentsError(
-      code: .failedPrecondition,
+      code: .invalidArgument,
       reason: "BEYOND_HORIZON",
       message: "\(date) is too far ahead: the last bookable date is \(lastBookable) in \(timeZone)"
+    )
+  }
+
+  /// `failedPrecondition` / `APPOINTMENT_OVER`: the appointment's day is over in the doctor's
+  /// zone, so it stays as history and can no longer be cancelled.
+  public static func appointmentOver(_ appointmentID: UInt64, date: CivilDate, today: CivilDate, timeZone: String) -> AppointmentsError {
+    AppointmentsError(
+      code: .failedPrecondition,
+      reason: "APPOINTMENT_OVER",
+      message: "appointment \(appointmentID) was on \(date), before today (\(today) in \(timeZone))"
     )
   }
 

@@ -153,7 +153,7 @@ extension CalendarState {
     if let entry = self.doctors[appointment.doctorID] {
       let today = CivilDate.today(in: entry.zone, now: now)
       guard appointment.date >= today else {
-        throw .pastDate(appointment.date, today: today, timeZone: entry.profile.timeZone)
+        throw .appointmentOver(appointment.id, date: appointment.date, today: today, timeZone: entry.profile.timeZone)
       }
     }
     var cancelled = appointment

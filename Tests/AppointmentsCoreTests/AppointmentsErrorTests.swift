@@ -30,12 +30,16 @@ struct AppointmentsErrorTests {
       (.appointmentNotFound(3), .notFound, "APPOINTMENT_NOT_FOUND"),
       (.notOwner(3), .permissionDenied, "NOT_OWNER"),
       (
-        .pastDate(Fixture.date("2026-01-01"), today: Fixture.date("2026-01-02"), timeZone: "UTC"), .failedPrecondition,
+        .pastDate(Fixture.date("2026-01-01"), today: Fixture.date("2026-01-02"), timeZone: "UTC"), .invalidArgument,
         "PAST_DATE"
       ),
       (
         .beyondHorizon(Fixture.date("2028-01-01"), lastBookable: Fixture.date("2027-01-01"), timeZone: "UTC"),
-        .failedPrecondition, "BEYOND_HORIZON"
+        .invalidArgument, "BEYOND_HORIZON"
+      ),
+      (
+        .appointmentOver(1, date: Fixture.date("2026-01-01"), today: Fixture.date("2026-01-02"), timeZone: "UTC"),
+        .failedPrecondition, "APPOINTMENT_OVER"
       ),
       (.doctorNotWorking(1, date: Fixture.tuesday), .failedPrecondition, "DOCTOR_NOT_WORKING"),
       (.slotTaken(1, date: Fixture.tuesday, startMinute: 540), .alreadyExists, "SLOT_TAKEN"),

@@ -19,7 +19,7 @@ struct BookingPolicyTests {
     let policy = BookingPolicy(horizonDays: horizonDays)
     let date = Fixture.date(date)
     if let reason {
-      expectRefusal(reason, .failedPrecondition) { () throws(AppointmentsError) in
+      expectRefusal(reason, .invalidArgument) { () throws(AppointmentsError) in
         try policy.checkBookableInSomeZone(date, now: Fixture.now)
       }
     } else {

@@ -112,7 +112,7 @@ struct CalendarShardTests {
     #expect(mine.items.map(\.doctor.id) == [1])
     #expect(await shard.doctor(id: 3) == Fixture.doctor(3))
     #expect(await shard.snapshot().policy.horizonDays == 30)
-    await expectRefusal("BEYOND_HORIZON", .failedPrecondition) { () async throws(AppointmentsError) in
+    await expectRefusal("BEYOND_HORIZON", .invalidArgument) { () async throws(AppointmentsError) in
       try await shard.bookSlot(
         doctorID: 3,
         date: tuesday.adding(days: 31),

@@ -107,7 +107,7 @@ struct CalendarStateBookingTests {
     var state = try Fixture.calendar(Fixture.doctor(1, timeZone: zone))
     let date = Fixture.date(date)
     if let reason {
-      expectRefusal(reason, .failedPrecondition) { () throws(AppointmentsError) in
+      expectRefusal(reason, .invalidArgument) { () throws(AppointmentsError) in
         try state.bookSlot(doctorID: 1, date: date, startMinute: nil, patient: ann, appointmentID: 1, now: now)
       }
     } else {
@@ -134,7 +134,7 @@ struct CalendarStateBookingTests {
       appointmentID: 1,
       now: now
     )
-    expectRefusal("BEYOND_HORIZON", .failedPrecondition) { () throws(AppointmentsError) in
+    expectRefusal("BEYOND_HORIZON", .invalidArgument) { () throws(AppointmentsError) in
       try state.bookSlot(doctorID: 1, date: tuesday, startMinute: nil, patient: ann, appointmentID: 2, now: now)
     }
   }
@@ -252,15 +252,15 @@ struct CalendarStateBookingTests {
     var state = try Fixture.calendar(Fixture.doctor(1, timeZone: "Pacific/Auckland"))
     let date = Fixture.date(date)
     let cardiology = try Specialization("cardiology")
-    expectRefusal(reason, .failedPrecondition) { () throws(AppointmentsError) in
+    expectRefusal(reason, .invalidArgument) { () throws(AppointmentsError) in
       try state.bookAny(specialization: cardiology, date: date, patient: ann, appointmentID: 1, now: now)
     }
     // The same answer from a shard with no doctor at all.
     var empty = CalendarState()
-    expectRefusal(reason, .failedPrecondition) { () throws(AppointmentsError) in
+    expectRefusal(reason, .invalidArgument) { () throws(AppointmentsError) in
       try empty.bookAny(specialization: cardiology, date: date, patient: ann, appointmentID: 1, now: now)
     }
-    expectRefusal(reason, .failedPrecondition) { () throws(AppointmentsError) in
+    expectRefusal(reason, .invalidArgument) { () throws(AppointmentsError) in
       try empty.findFreeDoctors(specialization: cardiology, date: date, limit: 10, now: now)
     }
     // Dates one day inside either end are refused only doctor by doctor.
@@ -329,7 +329,7 @@ struct CalendarStateBookingTests {
     var state = try Fixture.calendar(Fixture.doctor(1))
     _ = try state.bookSlot(doctorID: 1, date: tuesday, startMinute: nil, patient: ann, appointmentID: 1, now: now)
     let thursday = now.adding(milliseconds: 2 * 86_400_000)
-    expectRefusal("PAST_DATE", .failedPrecondition) { () throws(AppointmentsError) in
+    expectRefusal("APPOINTMENT_OVER", .failedPrecondition) { () throws(AppointmentsError) in
       try state.cancel(appointmentID: 1, by: (.patient, ann.id), now: thursday)
     }
     let sameDay = now.adding(milliseconds: 86_400_000)

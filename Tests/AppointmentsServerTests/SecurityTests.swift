@@ -161,8 +161,8 @@ struct BadInputTests {
     arguments: [
       (V1.Date(year: 2026, month: 13, day: 1), "INVALID_ARGUMENT/INVALID_DATE"),
       (V1.Date(year: 2026, month: 2, day: 30), "INVALID_ARGUMENT/INVALID_DATE"),
-      (Fixture.date(inDays: -2), "FAILED_PRECONDITION/PAST_DATE"),
-      (Fixture.date(inDays: 400), "FAILED_PRECONDITION/BEYOND_HORIZON"),
+      (Fixture.date(inDays: -2), "INVALID_ARGUMENT/PAST_DATE"),
+      (Fixture.date(inDays: 400), "INVALID_ARGUMENT/BEYOND_HORIZON"),
     ]
   )
   func badDates(date: V1.Date, expected: String) async throws {
