@@ -58,6 +58,11 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
     .target(
+      name: "AppointmentsStorage",
+      dependencies: ["AppointmentsCore", "AppointmentsProto"],
+      swiftSettings: swiftSettings
+    ),
+    .target(
       name: "AppointmentsAuth",
       dependencies: [
         .product(name: "JWTKit", package: "jwt-kit"),
@@ -72,6 +77,7 @@ let package = Package(
         "AppointmentsProto",
         "AppointmentsWire",
         "AppointmentsCore",
+        "AppointmentsStorage",
         "AppointmentsAuth",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "NIOCore", package: "swift-nio"),
@@ -149,6 +155,11 @@ let package = Package(
     .testTarget(
       name: "AppointmentsCoreTests",
       dependencies: ["AppointmentsCore"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "AppointmentsStorageTests",
+      dependencies: ["AppointmentsStorage", "AppointmentsCore", "AppointmentsProto"],
       swiftSettings: swiftSettings
     ),
     .testTarget(

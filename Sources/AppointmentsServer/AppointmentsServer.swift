@@ -1,6 +1,7 @@
 import AppointmentsAuth
 import AppointmentsCore
 import AppointmentsProto
+import AppointmentsStorage
 import AppointmentsWire
 import Foundation
 public import Logging
@@ -11,9 +12,12 @@ import Synchronization
 
 /// The Appointments server: a TCP listener speaking wire protocol v1, serving the booking service.
 ///
-/// Run it in a `ServiceGroup`: `run()` binds, serves until graceful shutdown (SIGTERM/SIGINT
-/// through the group), then stops accepting, drains every connection with a GOAWAY, and returns
-/// once the calls it accepted have been answered.
+/// `init` recovers the state from the data folder (newest snapshot, then the write-ahead log) and
+/// fails, naming the file and offset, rather than start over data it cannot read. Run it in a
+/// `ServiceGroup`: `run()` binds, serves until graceful shutdown (SIGTERM/SIGINT through the
+/// group), then stops accepting, drains every connection with a GOAWAY, waits for the calls it
+/// accepted, writes a final snapshot and closes the log. A failed write or fsync of the log is
+/// fatal: nothing after it is acknowledged and `run()` throws.
 public final class AppointmentsServer: Service, Sendable {
   /// The version reported in HELLO and ServerInfo.
   public static let version = "0.1.0"
@@ -24,9 +28,12 @@ public final class AppointmentsServer: Service, Sendable {
   private let executor: CallExecutor
   private let bound = Latch<Int>()
   private let state = ServerState()
+  private let log: WriteAheadLog
+  private let snapshots: SnapshotScheduler
 
-  /// Prepares the server: creates the data folder, loads or generates the JWT secret, and builds
-  /// the actors. Throws when the data folder or the secret cannot be used.
+  /// Prepares the server: creates the data folder, loads or generates the JWT secret, recovers
+  /// the state and opens the log. Throws when the data folder, its data or the secret cannot be
+  /// used.
   public init(configuration: ServerConfiguration, logger: Logger) async throws {
     self.configuration = configuration
     self.logger = logger
@@ -39,10 +46,40 @@ public final class AppointmentsServer: Service, Sendable {
       dataDirectory: configuration.storage.dataDirectory
     )
     let tokens = await TokenAuthority(secret: secret, configuration: configuration.auth.tokens)
-    let journal = DiscardingJournal()
-    let accounts = AccountDirectory(journal: journal)
+    let directory = configuration.storage.dataDirectory
+    let fileSystem = PosixFileSystem()
     let policy = BookingPolicy(horizonDays: configuration.booking.horizonDays)
-    let shards = (0..<configuration.booking.shardCount).map { _ in CalendarShard(policy: policy, journal: journal) }
+    let recovered = try Recovery.load(
+      dataDirectory: directory, fileSystem: fileSystem, shardCount: configuration.booking.shardCount, policy: policy
+    )
+    for warning in recovered.warnings {
+      logger.warning("recovery: \(warning)")
+    }
+    logger.info(
+      "recovered",
+      metadata: [
+        "accounts": "\(recovered.accounts.accountCount)",
+        "snapshot": "\(recovered.snapshotSequence.map(String.init) ?? "none")",
+        "replayed": "\(recovered.replayedRecords)",
+        "lastSequence": "\(recovered.lastSequence)",
+      ]
+    )
+    let log = try WriteAheadLog(
+      directory: directory, fileSystem: fileSystem, lastSequence: recovered.lastSequence,
+      configuration: .init(durability: configuration.storage.durability)
+    )
+    let journal = StorageJournal(log: log)
+    let accounts = AccountDirectory(state: recovered.accounts, journal: journal)
+    let shards = recovered.calendars.map { CalendarShard(state: $0, journal: journal) }
+    self.log = log
+    self.snapshots = SnapshotScheduler(
+      store: SnapshotStore(directory: directory, fileSystem: fileSystem),
+      log: log,
+      policy: configuration.storage.snapshots,
+      lastSnapshotSequence: recovered.snapshotSequence ?? 0
+    ) { () throws(StorageError) in
+      try await SnapshotContent.capture(log: log, accounts: accounts, shards: shards)
+    }
     let limits = configuration.limits.protocolLimits
     let state = self.state
     let service = AppointmentsService(
@@ -50,7 +87,7 @@ public final class AppointmentsServer: Service, Sendable {
       shards: shards,
       hasher: PasswordHasher(parameters: configuration.auth.passwordParameters),
       tokens: tokens,
-      appointmentIDs: IDGenerator(),
+      appointmentIDs: IDGenerator(after: recovered.highestAppointmentID),
       info: V1.ServerInfoResponse(
         version: Self.version,
         protocolVersion: FrameHeader.protocolVersion,
@@ -99,6 +136,40 @@ public final class AppointmentsServer: Service, Sendable {
     logger.info("listening", metadata: ["host": "\(network.host)", "port": "\(port)"])
     bound.resolve(port)
 
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      group.addTask { try await self.serve(serverChannel) }
+      group.addTask { [snapshots, logger] in
+        await snapshots.run { event in
+          switch event {
+          case .written(let summary): logger.info("snapshot written", metadata: ["snapshot": "\(summary)"])
+          case .failed(let error): logger.error("snapshot failed; the log still holds everything", metadata: ["error": "\(error)"])
+          }
+        }
+      }
+      // A failed write or fsync of the log is fatal. The log refuses every later change by itself;
+      // this watch stops the server so that clients go elsewhere instead of being refused.
+      group.addTask { [log, logger] in
+        while !Task.isCancelled {
+          if let failure = log.failure {
+            logger.critical("the write-ahead log failed; stopping", metadata: ["error": "\(failure)"])
+            throw failure
+          }
+          try? await Task.sleep(for: .milliseconds(100))
+        }
+      }
+      // The first task to end is the listener after a drain (or the fatal watch throwing).
+      try await group.next()
+      group.cancelAll()
+    }
+    if let summary = try await snapshots.snapshotNow() {
+      logger.info("final snapshot written", metadata: ["snapshot": "\(summary)"])
+    }
+    try await log.close()
+    logger.info("stopped")
+  }
+
+  /// Accepts connections until graceful shutdown, then waits for every connection to drain.
+  private func serve(_ serverChannel: NIOAsyncChannel<NIOAsyncChannel<Frame, ByteBuffer>, Never>) async throws {
     try await withGracefulShutdownHandler {
       try await serverChannel.executeThenClose { connections in
         await withDiscardingTaskGroup { group in
@@ -121,7 +192,6 @@ public final class AppointmentsServer: Service, Sendable {
       state.draining.store(true, ordering: .relaxed)
       serverChannel.channel.close(promise: nil)
     }
-    logger.info("stopped")
   }
 
   /// The handler for a new connection, or nil when the connection limit refuses it.

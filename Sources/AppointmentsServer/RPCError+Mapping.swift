@@ -1,6 +1,7 @@
 import AppointmentsAuth
 import AppointmentsCore
 import AppointmentsProto
+import AppointmentsStorage
 import AppointmentsWire
 
 extension RPCError {
@@ -16,6 +17,9 @@ extension RPCError {
       self.init(code: StatusCode(domain: error.code), reason: error.reason, message: error.message)
     case let error as ProtoDecodingError:
       self.init(code: .invalidArgument, reason: "MALFORMED_PAYLOAD", message: error.message)
+    case is StorageError:
+      // The change may or may not be on disk; the server is stopping (see AppointmentsServer).
+      self.init(code: .unavailable, reason: "STORAGE_FAILED", message: "the server could not store the change and is stopping")
     case is CancellationError:
       self.init(code: .cancelled, reason: "CANCELLED", message: "the call was cancelled")
     default:

@@ -1,4 +1,5 @@
 public import AppointmentsAuth
+public import AppointmentsStorage
 public import AppointmentsWire
 internal import NIOCore
 
@@ -62,16 +63,25 @@ public struct ServerConfiguration: Sendable {
     }
   }
 
-  /// Where state lives on disk.
+  /// Where state lives on disk and how hard the server works to keep it.
   public struct Storage: Sendable, Hashable {
-    /// The data folder: the JWT secret (when generated) and, later, the log and snapshots.
+    /// The data folder: write-ahead log segments, snapshots, and the generated JWT secret.
     public var dataDirectory: String
+    /// `fsync` answers a change only once it is on disk; `none` skips the fsync (benchmarks only:
+    /// a power cut loses acknowledged changes).
+    public var durability: WriteAheadLog.Durability
+    /// When to write a snapshot and drop older log segments.
+    public var snapshots: SnapshotScheduler.Policy
 
-    /// `./appointments-data`.
-    public static var defaults: Storage { Storage(dataDirectory: "appointments-data") }
+    /// `./appointments-data`, `fsync`, a snapshot every 10 minutes or 100,000 records.
+    public static var defaults: Storage {
+      Storage(dataDirectory: "appointments-data", durability: .fsync, snapshots: .defaults)
+    }
 
-    public init(dataDirectory: String) {
+    public init(dataDirectory: String, durability: WriteAheadLog.Durability = .fsync, snapshots: SnapshotScheduler.Policy = .defaults) {
       self.dataDirectory = dataDirectory
+      self.durability = durability
+      self.snapshots = snapshots
     }
   }
 

@@ -1,0 +1,215 @@
+import Dispatch
+import Synchronization
+
+/// The state shared by appenders, waiters and the writer thread.
+final class LogCore: Sendable {
+  struct Waiter {
+    var sequence: UInt64
+    var continuation: CheckedContinuation<Void, any Error>
+  }
+
+  struct State {
+    var nextSequence: UInt64
+    var durableSequence: UInt64
+    var queue: [(sequence: UInt64, payload: [UInt8])] = []
+    var failure: StorageError?
+    var isClosing = false
+    var hasStopped = false
+    var closeError: StorageError?
+    var writerIsIdle = false
+    var waiters: [Waiter] = []
+    var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    var statistics = WriteAheadLog.Statistics()
+  }
+
+  let state: Mutex<State>
+  /// Wakes the writer thread when it sleeps.
+  private let wakeWriter = DispatchSemaphore(value: 0)
+
+  init(lastSequence: UInt64) {
+    self.state = Mutex(State(nextSequence: lastSequence + 1, durableSequence: lastSequence))
+  }
+
+  func append(payload: [UInt8]) -> WriteAheadLog.Ticket {
+    let outcome = self.state.withLock { state -> Result<(UInt64, Bool), StorageError> in
+      if let failure = state.failure { return .failure(failure) }
+      if state.isClosing {
+        return .failure(StorageError(code: .logClosed, message: "the write-ahead log is closed"))
+      }
+      let sequence = state.nextSequence
+      state.nextSequence += 1
+      state.queue.append((sequence, payload))
+      state.statistics.appendedRecords += 1
+      let wakes = state.writerIsIdle
+      state.writerIsIdle = false
+      return .success((sequence, wakes))
+    }
+    switch outcome {
+    case .success(let (sequence, wakes)):
+      if wakes { self.wakeWriter.signal() }
+      return WriteAheadLog.Ticket(sequence: sequence, core: self)
+    case .failure(let refusal):
+      return WriteAheadLog.Ticket(refusal: refusal)
+    }
+  }
+
+  func waitUntilDurable(through sequence: UInt64) async throws(StorageError) {
+    enum Check {
+      case durable
+      case failed(StorageError)
+      case waiting
+    }
+    let quick = self.state.withLock { state -> Check in
+      if state.durableSequence >= sequence { return .durable }
+      if let failure = state.failure { return .failed(failure) }
+      return .waiting
+    }
+    switch quick {
+    case .durable: return
+    case .failed(let failure): throw failure
+    case .waiting: break
+    }
+    do {
+      try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        let check = self.state.withLock { state -> Check in
+          if state.durableSequence >= sequence { return .durable }
+          if let failure = state.failure { return .failed(failure) }
+          state.waiters.append(Waiter(sequence: sequence, continuation: continuation))
+          return .waiting
+        }
+        switch check {
+        case .durable: continuation.resume()
+        case .failed(let failure): continuation.resume(throwing: failure)
+        case .waiting: break
+        }
+      }
+    } catch let error as StorageError {
+      throw error
+    } catch {
+      throw StorageError(code: .logFailed, message: "waiting for durability failed: \(error)", cause: error)
+    }
+  }
+
+  /// Puts the log in the failed state (the first failure wins) and fails every waiter; returns
+  /// the failure as tickets report it.
+  @discardableResult
+  func fail(_ error: StorageError) -> StorageError {
+    let (failure, waiters, wakes) = self.state.withLock { state in
+      if state.failure == nil {
+        state.failure = StorageError(
+          code: .logFailed,
+          message: "the write-ahead log failed and acknowledges nothing more: \(error.message)",
+          path: error.path,
+          offset: error.offset,
+          errorNumber: error.errorNumber,
+          cause: error
+        )
+      }
+      state.queue = []
+      let waiters = state.waiters
+      state.waiters = []
+      let wakes = state.writerIsIdle
+      state.writerIsIdle = false
+      return (state.failure!, waiters, wakes)
+    }
+    for waiter in waiters {
+      waiter.continuation.resume(throwing: failure)
+    }
+    if wakes { self.wakeWriter.signal() }
+    return failure
+  }
+
+  func requestClose() {
+    let wakes = self.state.withLock { state in
+      state.isClosing = true
+      let wakes = state.writerIsIdle
+      state.writerIsIdle = false
+      return wakes
+    }
+    if wakes { self.wakeWriter.signal() }
+  }
+
+  func close() async throws(StorageError) {
+    self.requestClose()
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+      let stopped = self.state.withLock { state in
+        if !state.hasStopped { state.closeWaiters.append(continuation) }
+        return state.hasStopped
+      }
+      if stopped { continuation.resume() }
+    }
+    let error = self.state.withLock { $0.failure ?? $0.closeError }
+    if let error { throw error }
+  }
+
+  // MARK: Writer thread
+
+  private enum Step {
+    case write([(sequence: UInt64, payload: [UInt8])])
+    case sleep
+    case stop(failed: Bool)
+  }
+
+  /// The writer thread's loop: take everything queued, write it, sync it, complete it.
+  func runWriter(_ writer: SegmentWriter) {
+    while true {
+      let step = self.state.withLock { state -> Step in
+        if state.failure != nil { return .stop(failed: true) }
+        if !state.queue.isEmpty {
+          defer { state.queue = [] }
+          return .write(state.queue)
+        }
+        if state.isClosing { return .stop(failed: false) }
+        state.writerIsIdle = true
+        return .sleep
+      }
+      switch step {
+      case .sleep:
+        self.wakeWriter.wait()
+      case .write(let batch):
+        do throws(StorageError) {
+          let bytes = try writer.write(batch)
+          self.complete(through: batch[batch.count - 1].sequence, bytes: bytes)
+        } catch {
+          self.fail(error)
+        }
+      case .stop(let failed):
+        var closeError: StorageError?
+        do throws(StorageError) {
+          try writer.finish(syncing: !failed)
+        } catch {
+          closeError = error
+        }
+        let closeWaiters = self.state.withLock { state in
+          state.hasStopped = true
+          state.closeError = closeError
+          defer { state.closeWaiters = [] }
+          return state.closeWaiters
+        }
+        for waiter in closeWaiters {
+          waiter.resume()
+        }
+        return
+      }
+    }
+  }
+
+  private func complete(through sequence: UInt64, bytes: Int) {
+    let ready = self.state.withLock { state -> [Waiter] in
+      state.durableSequence = sequence
+      state.statistics.writtenBatches += 1
+      state.statistics.writtenBytes += UInt64(bytes)
+      guard !state.waiters.isEmpty else { return [] }
+      if state.waiters.allSatisfy({ $0.sequence <= sequence }) {
+        defer { state.waiters = [] }
+        return state.waiters
+      }
+      let ready = state.waiters.filter { $0.sequence <= sequence }
+      state.waiters.removeAll { $0.sequence <= sequence }
+      return ready
+    }
+    for waiter in ready {
+      waiter.continuation.resume()
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/// The writer thread's segment: which file records go to and how big it is. Used by that
+/// thread only.
+///
+/// `@unchecked Sendable`: created on the opening thread, then handed to the writer thread,
+/// which is its only user from then on.
+final class SegmentWriter: @unchecked Sendable {
+  private let directory: String
+  private let fileSystem: any FileSystem
+  private let configuration: WriteAheadLog.Configuration
+  private var file: any AppendableFile
+  private var size: Int
+  private var hasUnsyncedBytes = false
+
+  init(
+    directory: String,
+    fileSystem: any FileSystem,
+    configuration: WriteAheadLog.Configuration,
+    firstSequence: UInt64
+  ) throws(StorageError) {
+    self.directory = directory
+    self.fileSystem = fileSystem
+    self.configuration = configuration
+    self.file = try Self.openSegment(
+      firstSequence: firstSequence,
+      directory: directory,
+      fileSystem: fileSystem,
+      syncsDirectory: configuration.durability == .fsync
+    )
+    self.size = 0
+  }
+
+  /// Writes a batch with one write and, in `fsync` mode, one sync; returns the bytes written.
+  func write(_ batch: [(sequence: UInt64, payload: [UInt8])]) throws(StorageError) -> Int {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(batch.reduce(0) { $0 + LogRecord.headerSize + $1.payload.count })
+    for record in batch {
+      LogRecord.append(sequence: record.sequence, payload: record.payload, to: &bytes)
+    }
+    if self.size >= self.configuration.segmentSizeLimit {
+      try self.rotate(firstSequence: batch[0].sequence)
+    }
+    try self.file.write(bytes)
+    self.size += bytes.count
+    if self.configuration.durability == .fsync {
+      try self.file.sync()
+    } else {
+      self.hasUnsyncedBytes = true
+    }
+    return bytes.count
+  }
+
+  /// Syncs what `none` mode left unsynced (when `syncing`) and closes the segment.
+  func finish(syncing: Bool) throws(StorageError) {
+    if syncing && self.hasUnsyncedBytes {
+      try self.file.sync()
+      try self.fileSystem.syncDirectory(self.directory)
+    }
+    try self.file.close()
+  }
+
+  private func rotate(firstSequence: UInt64) throws(StorageError) {
+    if self.hasUnsyncedBytes {
+      // `none` mode: nothing promised, but a finished segment costs one sync to settle.
+      try self.file.sync()
+      self.hasUnsyncedBytes = false
+    }
+    try self.file.close()
+    self.file = try Self.openSegment(
+      firstSequence: firstSequence,
+      directory: self.directory,
+      fileSystem: self.fileSystem,
+      syncsDirectory: self.configuration.durability == .fsync
+    )
+    self.size = 0
+  }
+
+  private static func openSegment(
+    firstSequence: UInt64,
+    directory: String,
+    fileSystem: any FileSystem,
+    syncsDirectory: Bool
+  ) throws(StorageError) -> any AppendableFile {
+    let path = FilePath.join(directory, StorageFile.segment(firstSequence: firstSequence).name)
+    let existed = fileSystem.itemExists(path)
+    if existed {
+      let size = try fileSystem.fileSize(path)
+      guard size == 0 else {
+        throw StorageError(
+          code: .inconsistentData,
+          message: "\(path) already holds \(size) bytes; run recovery before opening the log",
+          path: path
+        )
+      }
+    }
+    let file = try fileSystem.openForAppending(path)
+    if syncsDirectory {
+      // The segment's directory entry must be durable before any record in it is acknowledged.
+      try fileSystem.syncDirectory(directory)
+    }
+    return file
+  }
+}

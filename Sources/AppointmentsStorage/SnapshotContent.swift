@@ -1,0 +1,56 @@
+public import AppointmentsCore
+
+/// What a snapshot holds: copies of the account directory's and every shard's state, and the
+/// last log record they are known to include.
+///
+/// Copies are values (copy-on-write), so taking them costs little and booking goes on while the
+/// snapshot is written.
+public struct SnapshotContent: Sendable {
+  /// Every log record up to and including this sequence number is in the copies. Some later
+  /// ones may be too; recovery recognizes them.
+  public var lastSequence: UInt64
+  /// The account directory's state.
+  public var accounts: AccountsState
+  /// Every shard's state. Only their appointments are written: doctors come from ``accounts``.
+  public var calendars: [CalendarState]
+
+  /// Creates snapshot content from copies taken by the caller.
+  ///
+  /// Take the copies in the order ``capture(log:accounts:shards:)`` does, with `lastSequence`
+  /// read before the first copy; otherwise recovery from the snapshot may fail.
+  public init(lastSequence: UInt64, accounts: AccountsState, calendars: [CalendarState]) {
+    self.lastSequence = lastSequence
+    self.accounts = accounts
+    self.calendars = calendars
+  }
+
+  /// Takes a consistent snapshot of the running state.
+  ///
+  /// Reads the log's last sequence number S, then copies every shard, then the accounts, then
+  /// waits until every record appended so far is durable. Each copy holds every change up to S
+  /// (a change is appended in the same actor step that makes it), and the accounts, copied
+  /// last, hold every doctor and patient the calendars mention. Waiting for durability means a
+  /// snapshot never holds a change that the log could still lose.
+  ///
+  /// - Throws: the log's failure while waiting for durability.
+  public static func capture(
+    log: WriteAheadLog,
+    accounts: AccountDirectory,
+    shards: [CalendarShard]
+  ) async throws(StorageError) -> SnapshotContent {
+    let lastSequence = log.lastAssignedSequence
+    var calendars: [CalendarState] = []
+    calendars.reserveCapacity(shards.count)
+    for shard in shards {
+      calendars.append(await shard.snapshot())
+    }
+    let accountsCopy = await accounts.snapshot()
+    try await log.waitUntilDurable(through: log.lastAssignedSequence)
+    return SnapshotContent(lastSequence: lastSequence, accounts: accountsCopy, calendars: calendars)
+  }
+
+  /// The id the next appointment would get if ids were dense: the highest in any calendar + 1.
+  public var nextAppointmentID: UInt64 {
+    (self.calendars.map(\.highestAppointmentID).max() ?? 0) + 1
+  }
+}

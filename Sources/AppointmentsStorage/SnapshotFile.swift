@@ -1,0 +1,231 @@
+import AppointmentsCore
+import AppointmentsProto
+
+/// The byte layout of a snapshot file.
+///
+/// ```
+/// magic       8 bytes  "APPTSNAP"
+/// header      u32 length, then a V1.SnapshotHeader
+/// chunk…      u32 length, then a V1.SnapshotChunk   (accounts first, then appointments,
+///                                                    then revoked tokens)
+/// checksum    u32      CRC-32C of every byte before it
+/// ```
+///
+/// Integers are big-endian. Accounts come before appointments so that a reader meets every
+/// patient before the appointments that name him.
+enum SnapshotFile {
+  static let magic: [UInt8] = Array("APPTSNAP".utf8)
+  static let formatVersion: UInt32 = 1
+
+  // MARK: Writing
+
+  /// Writes `content` to `file`: builds chunks of at most `chunkSize` records, writes them in
+  /// pieces of about a megabyte, and ends with the checksum. Does not sync.
+  static func write(
+    _ content: SnapshotContent,
+    writtenAt: Instant,
+    chunkSize: Int,
+    to file: any AppendableFile
+  ) throws(StorageError) -> SnapshotSummary.Counts {
+    var output = ChecksummedOutput(file: file)
+    try output.append(Self.magic)
+    let header = V1.SnapshotHeader(
+      formatVersion: Self.formatVersion,
+      lastSequence: content.lastSequence,
+      writtenAtMs: writtenAt.millisecondsSinceEpoch,
+      nextAccountID: content.accounts.nextAccountID,
+      nextAppointmentID: content.nextAppointmentID
+    )
+    try output.appendLengthPrefixed(try Self.encode(header))
+
+    var counts = SnapshotSummary.Counts()
+    var chunk = V1.SnapshotChunk()
+    var recordsInChunk = 0
+    func flushChunk() throws(StorageError) {
+      guard recordsInChunk > 0 else { return }
+      try output.appendLengthPrefixed(try Self.encode(chunk))
+      chunk = V1.SnapshotChunk()
+      recordsInChunk = 0
+    }
+
+    for account in content.accounts.allAccounts {
+      chunk.accounts.append(V1.StoredAccount(account))
+      recordsInChunk += 1
+      counts.accounts += 1
+      if recordsInChunk == chunkSize { try flushChunk() }
+    }
+    try flushChunk()
+    for calendar in content.calendars {
+      for appointment in calendar.allAppointments {
+        chunk.appointments.append(V1.StoredAppointment(appointment))
+        recordsInChunk += 1
+        counts.appointments += 1
+        if recordsInChunk == chunkSize { try flushChunk() }
+      }
+    }
+    try flushChunk()
+    for token in content.accounts.revokedTokens {
+      chunk.revokedTokens.append(V1.RevokedToken(token))
+      recordsInChunk += 1
+      counts.revokedTokens += 1
+      if recordsInChunk == chunkSize { try flushChunk() }
+    }
+    try flushChunk()
+    counts.bytes = try output.finish()
+    return counts
+  }
+
+  private static func encode(_ message: some ProtoMessage) throws(StorageError) -> [UInt8] {
+    do throws(ProtoEncodingError) {
+      return try message.serializedBytes()
+    } catch {
+      throw StorageError(code: .encodingFailed, message: "a snapshot record could not be encoded: \(error)", cause: error)
+    }
+  }
+
+  /// Buffers output, feeds the checksum and writes in large pieces.
+  private struct ChecksummedOutput {
+    let file: any AppendableFile
+    var buffer: [UInt8] = []
+    var checksum = CRC32C()
+    var written = 0
+    let pieceSize = 1 << 20
+
+    init(file: any AppendableFile) {
+      self.file = file
+      self.buffer.reserveCapacity(self.pieceSize + (self.pieceSize >> 2))
+    }
+
+    mutating func append(_ bytes: [UInt8]) throws(StorageError) {
+      self.buffer.append(contentsOf: bytes)
+      if self.buffer.count >= self.pieceSize {
+        try self.flush()
+      }
+    }
+
+    mutating func appendLengthPrefixed(_ bytes: [UInt8]) throws(StorageError) {
+      var prefix: [UInt8] = []
+      prefix.appendBigEndian(UInt32(bytes.count))
+      try self.append(prefix)
+      try self.append(bytes)
+    }
+
+    mutating func flush() throws(StorageError) {
+      self.checksum.update(self.buffer)
+      try self.file.write(self.buffer)
+      self.written += self.buffer.count
+      self.buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes what is buffered and the checksum; returns the file's size.
+    mutating func finish() throws(StorageError) -> Int {
+      try self.flush()
+      var trailer: [UInt8] = []
+      trailer.appendBigEndian(self.checksum.value)
+      try self.file.write(trailer)
+      return self.written + trailer.count
+    }
+  }
+
+  // MARK: Reading
+
+  /// Checks and decodes a snapshot file and feeds its records to `rebuilder`; returns its header.
+  ///
+  /// - Throws: `corruptSnapshot` naming the file and offset for a bad magic, checksum, length
+  ///   or message; `inconsistentData` when the records contradict each other.
+  static func load(
+    _ bytes: [UInt8],
+    path: String,
+    expectedSequence: UInt64,
+    into rebuilder: inout StateRebuilder
+  ) throws(StorageError) -> V1.SnapshotHeader {
+    func corrupt(_ message: String, at offset: Int) -> StorageError {
+      StorageError(
+        code: .corruptSnapshot,
+        message: "\(path) at offset \(offset): \(message)",
+        path: path,
+        offset: offset
+      )
+    }
+    let minimumSize = Self.magic.count + 4 + 4
+    guard bytes.count >= minimumSize else {
+      throw corrupt("the file is \(bytes.count) bytes, too short for a snapshot", at: 0)
+    }
+    guard Array(bytes[0..<Self.magic.count]) == Self.magic else {
+      throw corrupt("not a snapshot file (bad magic)", at: 0)
+    }
+    let bodyEnd = bytes.count - 4
+    let storedChecksum = bytes.readBigEndian(UInt32.self, at: bodyEnd)
+    var checksum = CRC32C()
+    checksum.update(bytes[0..<bodyEnd])
+    guard checksum.value == storedChecksum else {
+      throw corrupt(
+        "checksum mismatch (stored \(hex(storedChecksum)), computed \(hex(checksum.value)))",
+        at: bodyEnd
+      )
+    }
+
+    var offset = Self.magic.count
+    func nextMessage() throws(StorageError) -> (bytes: ArraySlice<UInt8>, offset: Int)? {
+      guard offset < bodyEnd else { return nil }
+      guard bodyEnd - offset >= 4 else { throw corrupt("length prefix cut short", at: offset) }
+      let length = Int(bytes.readBigEndian(UInt32.self, at: offset))
+      guard length <= bodyEnd - offset - 4 else {
+        throw corrupt("message of \(length) bytes runs past the end", at: offset)
+      }
+      defer { offset += 4 + length }
+      return (bytes[(offset + 4)..<(offset + 4 + length)], offset)
+    }
+
+    // Chunks hold up to thousands of records: a budget well above the default 1 MiB.
+    let arena = ProtoArena(budget: 256 << 20, blockSize: 1 << 16)
+    guard let (headerBytes, headerOffset) = try nextMessage() else {
+      throw corrupt("no header", at: offset)
+    }
+    let header: V1.SnapshotHeader
+    do throws(ProtoDecodingError) {
+      header = try V1.SnapshotHeader(storedBytes: headerBytes, arena: arena)
+    } catch {
+      throw corrupt("undecodable header: \(error)", at: headerOffset)
+    }
+    guard header.formatVersion == Self.formatVersion else {
+      throw corrupt("format version \(header.formatVersion) is not \(Self.formatVersion)", at: headerOffset)
+    }
+    guard header.lastSequence == expectedSequence else {
+      throw corrupt(
+        "the header covers sequence \(header.lastSequence) but the file name says \(expectedSequence)",
+        at: headerOffset
+      )
+    }
+
+    while let (chunkBytes, chunkOffset) = try nextMessage() {
+      let chunk: V1.SnapshotChunk
+      do throws(ProtoDecodingError) {
+        chunk = try V1.SnapshotChunk(storedBytes: chunkBytes, arena: arena)
+      } catch {
+        throw corrupt("undecodable chunk: \(error)", at: chunkOffset)
+      }
+      do throws(StorageError) {
+        for account in chunk.accounts {
+          try rebuilder.restoreAccount(try StoredAccount(account))
+        }
+        for appointment in chunk.appointments {
+          try rebuilder.restoreAppointment(try Appointment(appointment, patient: rebuilder.patient(id:)))
+        }
+        for token in chunk.revokedTokens {
+          try rebuilder.restoreRevocation(RevokedToken(token))
+        }
+      } catch {
+        throw StorageError(
+          code: error.code,
+          message: "\(path) at offset \(chunkOffset): \(error.message)",
+          path: path,
+          offset: chunkOffset,
+          cause: error.cause ?? error
+        )
+      }
+    }
+    rebuilder.advanceNextAccountID(to: header.nextAccountID)
+    return header
+  }
+}

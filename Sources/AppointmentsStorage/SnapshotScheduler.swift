@@ -1,0 +1,160 @@
+import Foundation
+import Synchronization
+
+/// Decides when to take a snapshot and takes it: after an interval or a number of log records,
+/// whichever comes first, and on demand (e.g. at shutdown).
+///
+/// ``run(reporting:)`` checks every ``Policy/checkInterval`` until its task is cancelled. A
+/// snapshot is captured through the caller's `capture` closure (normally
+/// ``SnapshotContent/capture(log:accounts:shards:)``) and written on a dedicated thread, so
+/// its I/O never blocks Swift's cooperative pool.
+public final class SnapshotScheduler: Sendable {
+  /// When snapshots are due.
+  public struct Policy: Sendable, Hashable {
+    /// Time since the last snapshot after which the next one is due; nil for never.
+    public var interval: Duration?
+    /// Log records since the last snapshot after which the next one is due; nil for never.
+    public var recordCount: UInt64?
+    /// How often ``SnapshotScheduler/run(reporting:)`` checks.
+    public var checkInterval: Duration
+
+    /// Creates a policy.
+    public init(interval: Duration?, recordCount: UInt64?, checkInterval: Duration = .seconds(1)) {
+      self.interval = interval
+      self.recordCount = recordCount
+      self.checkInterval = checkInterval
+    }
+
+    /// Every 10 minutes or 100,000 records, checked every second.
+    public static var defaults: Policy {
+      Policy(interval: .seconds(600), recordCount: 100_000)
+    }
+
+    /// Whether a snapshot is due `elapsed` after the last one with `records` records since.
+    /// Never due without new records.
+    public func isDue(recordsSinceLastSnapshot records: UInt64, elapsed: Duration) -> Bool {
+      guard records > 0 else { return false }
+      if let recordCount = self.recordCount, records >= recordCount { return true }
+      if let interval = self.interval, elapsed >= interval { return true }
+      return false
+    }
+  }
+
+  /// What ``run(reporting:)`` reports.
+  public enum Event: Sendable {
+    /// A snapshot was written.
+    case written(SnapshotSummary)
+    /// A snapshot failed; the log still holds everything, the next attempt comes at the next
+    /// check.
+    case failed(StorageError)
+  }
+
+  private struct Progress {
+    var lastSequence: UInt64
+    var lastTime: ContinuousClock.Instant
+    var isRunning = false
+  }
+
+  private let store: SnapshotStore
+  private let log: WriteAheadLog
+  private let policy: Policy
+  private let capture: @Sendable () async throws(StorageError) -> SnapshotContent
+  private let progress: Mutex<Progress>
+
+  /// Creates a scheduler.
+  ///
+  /// - Parameters:
+  ///   - lastSnapshotSequence: The sequence of the latest snapshot on disk
+  ///     (``RecoveredState/snapshotSequence``, or 0).
+  ///   - capture: Takes the content of a snapshot; normally
+  ///     `{ try await SnapshotContent.capture(log: log, accounts: accounts, shards: shards) }`.
+  public init(
+    store: SnapshotStore,
+    log: WriteAheadLog,
+    policy: Policy = .defaults,
+    lastSnapshotSequence: UInt64,
+    capture: @escaping @Sendable () async throws(StorageError) -> SnapshotContent
+  ) {
+    self.store = store
+    self.log = log
+    self.policy = policy
+    self.capture = capture
+    self.progress = Mutex(Progress(lastSequence: lastSnapshotSequence, lastTime: .now))
+  }
+
+  /// Log records appended since the last snapshot.
+  public var recordsSinceLastSnapshot: UInt64 {
+    let last = self.progress.withLock { $0.lastSequence }
+    let current = self.log.lastAssignedSequence
+    return current > last ? current - last : 0
+  }
+
+  /// Whether a snapshot is due now.
+  public var isDue: Bool {
+    let elapsed = self.progress.withLock { $0.lastTime.duration(to: .now) }
+    return self.policy.isDue(recordsSinceLastSnapshot: self.recordsSinceLastSnapshot, elapsed: elapsed)
+  }
+
+  /// Takes and writes a snapshot now, unless no record was appended since the last one; returns
+  /// what was written, or nil.
+  ///
+  /// - Throws: `snapshotInProgress` when one is running; the capture's or store's error.
+  @discardableResult
+  public func snapshotNow() async throws(StorageError) -> SnapshotSummary? {
+    let starts = self.progress.withLock { progress in
+      defer { progress.isRunning = true }
+      return !progress.isRunning
+    }
+    guard starts else {
+      throw StorageError(code: .snapshotInProgress, message: "a snapshot is already being taken")
+    }
+    defer { self.progress.withLock { $0.isRunning = false } }
+    guard self.recordsSinceLastSnapshot > 0 else { return nil }
+    let content = try await self.capture()
+    let store = self.store
+    let summary = try await runOnDedicatedThread(named: "appointments-snapshot") { () throws(StorageError) in
+      try store.write(content)
+    }
+    self.progress.withLock { progress in
+      progress.lastSequence = max(progress.lastSequence, content.lastSequence)
+      progress.lastTime = .now
+    }
+    return summary
+  }
+
+  /// Checks every ``Policy/checkInterval`` and snapshots when due, until the task is
+  /// cancelled; reports each snapshot and failure through `report`.
+  public func run(reporting report: @escaping @Sendable (Event) -> Void = { _ in }) async {
+    while !Task.isCancelled {
+      do {
+        try await Task.sleep(for: self.policy.checkInterval)
+      } catch {
+        return
+      }
+      guard self.isDue else { continue }
+      do throws(StorageError) {
+        if let summary = try await self.snapshotNow() {
+          report(.written(summary))
+        }
+      } catch {
+        report(.failed(error))
+      }
+    }
+  }
+}
+
+/// Runs blocking `body` on a new thread and returns its result, so that blocking I/O stays off
+/// Swift's cooperative pool.
+func runOnDedicatedThread<Value: Sendable>(
+  named name: String,
+  _ body: @escaping @Sendable () throws(StorageError) -> Value
+) async throws(StorageError) -> Value {
+  let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Value, StorageError>, Never>) in
+    let thread = Thread {
+      continuation.resume(returning: Result { () throws(StorageError) -> Value in try body() })
+    }
+    thread.name = name
+    thread.start()
+  }
+  return try result.get()
+}

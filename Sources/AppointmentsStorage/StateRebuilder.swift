@@ -1,0 +1,137 @@
+import AppointmentsCore
+
+/// Rebuilds the domain state from a snapshot's records and the log's changes: the one replay
+/// path of recovery.
+///
+/// Accounts go to ``accounts``; a doctor's registration and his appointments go to the calendar
+/// of shard ``CalendarShard/shardIndex(for:shardCount:)``, so the shard count may differ from
+/// the one the data was written with.
+///
+/// After a snapshot, the first log records may already be in it: a snapshot is copied from the
+/// actors one after the other while booking goes on, so it holds every change up to its
+/// sequence number and possibly some after (see ``SnapshotContent/capture(log:accounts:shards:)``).
+/// Such a record is skipped when the state already holds exactly its effect. Per doctor and for
+/// the account registrations, the changes a snapshot holds beyond its sequence are a prefix of
+/// those that follow, so once a record of a doctor (or a registration) is applied, the later
+/// ones must apply too and are checked strictly.
+struct StateRebuilder {
+  private(set) var accounts = AccountsState()
+  private(set) var calendars: [CalendarState]
+  private let shardCount: Int
+  /// Whether records may repeat what is already there (true after a snapshot).
+  private let toleratesSnapshotOverlap: Bool
+  private var accountsCaughtUp = false
+  private var doctorsCaughtUp: Set<AccountID> = []
+
+  init(shardCount: Int, policy: BookingPolicy, afterSnapshot: Bool) {
+    precondition(shardCount >= 1, "there must be at least one shard")
+    self.shardCount = shardCount
+    self.calendars = Array(repeating: CalendarState(policy: policy), count: shardCount)
+    self.toleratesSnapshotOverlap = afterSnapshot
+  }
+
+  /// The highest appointment id of every calendar.
+  var highestAppointmentID: UInt64 {
+    self.calendars.map(\.highestAppointmentID).max() ?? 0
+  }
+
+  /// The patient with this id, for decoding stored appointments.
+  func patient(id: AccountID) -> PatientProfile? {
+    self.accounts.patient(id: id)
+  }
+
+  // MARK: Snapshot records
+
+  mutating func restoreAccount(_ account: StoredAccount) throws(StorageError) {
+    try self.applyToAccounts(.accountRegistered(account))
+    if account.role == .doctor {
+      try self.applyToCalendar(.accountRegistered(account), doctorID: account.id)
+    }
+  }
+
+  mutating func restoreAppointment(_ appointment: Appointment) throws(StorageError) {
+    let shard = CalendarShard.shardIndex(for: appointment.doctorID, shardCount: self.shardCount)
+    do throws(AppointmentsError) {
+      try self.calendars[shard].restore(appointment)
+    } catch {
+      throw .inconsistent(error.message, cause: error)
+    }
+  }
+
+  mutating func restoreRevocation(_ token: RevokedToken) throws(StorageError) {
+    try self.applyToAccounts(.tokenRevoked(tokenID: token.tokenID, expiresAt: token.expiresAt))
+  }
+
+  mutating func advanceNextAccountID(to id: AccountID) {
+    self.accounts.advanceNextAccountID(to: id)
+  }
+
+  // MARK: Log records
+
+  /// Replays one change of the log.
+  mutating func replay(_ change: StateChange) throws(StorageError) {
+    switch change {
+    case .accountRegistered(let account):
+      let alreadyThere = self.accounts.account(id: account.id) == account
+      if !(self.toleratesSnapshotOverlap && !self.accountsCaughtUp && alreadyThere) {
+        try self.applyToAccounts(change)
+        self.accountsCaughtUp = true
+      }
+      if case .doctor(let profile) = account.profile {
+        // Doctors reach the calendars from the snapshot's accounts, copied after the calendars,
+        // so their registrations overlap independently of the appointments.
+        let inCalendar = self.calendar(of: profile.id).doctor(id: profile.id) == profile
+        if !(self.toleratesSnapshotOverlap && inCalendar) {
+          try self.applyToCalendar(change, doctorID: profile.id)
+        }
+      }
+    case .appointmentBooked(let appointment):
+      let existing = self.calendar(of: appointment.doctorID).appointment(id: appointment.id)
+      var existingAsBooked = existing
+      existingAsBooked?.status = .booked
+      existingAsBooked?.cancelledAt = nil
+      try self.replayCalendarChange(change, doctorID: appointment.doctorID, alreadyThere: existingAsBooked == appointment)
+    case .appointmentCancelled(let appointment):
+      let existing = self.calendar(of: appointment.doctorID).appointment(id: appointment.id)
+      try self.replayCalendarChange(change, doctorID: appointment.doctorID, alreadyThere: existing == appointment)
+    case .tokenRevoked:
+      // Revoking is idempotent, and a snapshot may lack a revocation pruned after expiry.
+      try self.applyToAccounts(change)
+    }
+  }
+
+  private mutating func replayCalendarChange(
+    _ change: StateChange,
+    doctorID: AccountID,
+    alreadyThere: Bool
+  ) throws(StorageError) {
+    if self.toleratesSnapshotOverlap && !self.doctorsCaughtUp.contains(doctorID) && alreadyThere {
+      return
+    }
+    try self.applyToCalendar(change, doctorID: doctorID)
+    if self.toleratesSnapshotOverlap {
+      self.doctorsCaughtUp.insert(doctorID)
+    }
+  }
+
+  private func calendar(of doctorID: AccountID) -> CalendarState {
+    self.calendars[CalendarShard.shardIndex(for: doctorID, shardCount: self.shardCount)]
+  }
+
+  private mutating func applyToAccounts(_ change: StateChange) throws(StorageError) {
+    do throws(AppointmentsError) {
+      try self.accounts.apply(change)
+    } catch {
+      throw .inconsistent(error.message, cause: error)
+    }
+  }
+
+  private mutating func applyToCalendar(_ change: StateChange, doctorID: AccountID) throws(StorageError) {
+    let shard = CalendarShard.shardIndex(for: doctorID, shardCount: self.shardCount)
+    do throws(AppointmentsError) {
+      try self.calendars[shard].apply(change)
+    } catch {
+      throw .inconsistent(error.message, cause: error)
+    }
+  }
+}

@@ -1,0 +1,242 @@
+import AppointmentsCore
+import AppointmentsProto
+import AppointmentsStorage
+import Testing
+
+@Suite("WriteAheadLog")
+struct WriteAheadLogTests {
+  @Test("numbers records from one after the last, in append order, in wal-<first>.log")
+  func numbering() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem, after: 41)
+    let tickets = (1...3).map { log.append(Fixture.entry($0)) }
+    #expect(tickets.map(\.sequence) == [42, 43, 44])
+    #expect(log.lastAssignedSequence == 44)
+    try await tickets[2].durable()
+    try await log.close()
+
+    let bytes = try #require(fileSystem.durableContents(of: Fixture.segment(42)))
+    var offset = 0
+    var sequences: [UInt64] = []
+    while case .record(let record, let end) = LogRecord.decode(bytes, at: offset) {
+      sequences.append(record.sequence)
+      #expect(try V1.LogEntry(serializedBytes: record.payload) == Fixture.entry(sequences.count))
+      offset = end
+    }
+    #expect(sequences == [42, 43, 44])
+    #expect(offset == bytes.count)
+  }
+
+  @Test("syncs the directory when it creates a segment, before acknowledging anything in it")
+  func segmentCreationIsDurable() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem)
+    try await log.append(Fixture.entry(1)).durable()
+    fileSystem.crash()
+    #expect(fileSystem.contents(of: Fixture.segment(1))?.isEmpty == false)
+    _ = log
+  }
+
+  @Test("a ticket completes only once its record is synced")
+  func ticketWaitsForSync() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem)
+    var heldSyncs = fileSystem.heldSyncs.makeAsyncIterator()
+    fileSystem.holdSyncs()
+    let ticket = log.append(Fixture.entry(1))
+    _ = await heldSyncs.next()
+    // The record is written but its sync is parked: not durable, not acknowledged.
+    #expect(fileSystem.contents(of: Fixture.segment(1))?.isEmpty == false)
+    #expect(fileSystem.durableContents(of: Fixture.segment(1)) == [])
+    #expect(log.durableSequence == 0)
+    fileSystem.releaseSyncs()
+    try await ticket.durable()
+    #expect(log.durableSequence == 1)
+    let recordSize = try Fixture.recordSize(1)
+    #expect(fileSystem.durableContents(of: Fixture.segment(1))?.count == recordSize)
+    try await log.close()
+  }
+
+  @Test("100 appends from 100 tasks share a couple of fsyncs, and each completes after its bytes are synced")
+  func groupCommit() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem)
+    let (appended, appendedContinuation) = AsyncStream<Void>.makeStream()
+    fileSystem.holdSyncs()
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      for index in 1...100 {
+        group.addTask {
+          let ticket = log.append(Fixture.entry(index))
+          appendedContinuation.yield()
+          try await ticket.durable()
+          // Whatever a crash would keep now holds this record.
+          let durable = fileSystem.durableContents(of: Fixture.segment(1)) ?? []
+          #expect(Self.sequences(in: durable).contains(ticket.sequence))
+        }
+      }
+      var count = 0
+      for await _ in appended {
+        count += 1
+        if count == 100 { break }
+      }
+      // Every append is queued while the first sync is parked: they must share what follows.
+      fileSystem.releaseSyncs()
+      try await group.waitForAll()
+    }
+    let syncs = fileSystem.count(of: .sync, pathContaining: "wal-")
+    #expect(syncs >= 1 && syncs <= 2)
+    #expect(log.statistics.writtenBatches == UInt64(syncs))
+    #expect(Self.sequences(in: fileSystem.durableContents(of: Fixture.segment(1)) ?? []) == Array(1...100))
+    try await log.close()
+  }
+
+  @Test("a failed fsync fails the pending ticket and every later append, and nothing after is acknowledged")
+  func syncFailureIsFatal() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem)
+    try await log.append(Fixture.entry(1)).durable()
+    fileSystem.injectFault(.ioError, on: .sync)
+    let failed = await expectStorageError(.logFailed) { () async throws(StorageError) in
+      try await log.append(Fixture.entry(2)).durable()
+    }
+    #expect((failed?.cause as? StorageError)?.code == .syncFailed)
+    await expectStorageError(.logFailed) { () async throws(StorageError) in
+      try await log.append(Fixture.entry(3)).durable()
+    }
+    #expect(log.failure?.code == .logFailed)
+    #expect(log.durableSequence == 1)
+    // The failed sync is never retried: no later sync of the log happens.
+    #expect(fileSystem.count(of: .sync, pathContaining: "wal-") == 1)
+    await expectStorageError(.logFailed) { () async throws(StorageError) in try await log.close() }
+  }
+
+  @Test("ENOSPC on write fails the log the same way")
+  func noSpaceIsFatal() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem)
+    let first = log.append(Fixture.entry(1))
+    try await first.durable()
+    fileSystem.injectFault(.noSpace, on: .write)
+    let failed = await expectStorageError(.logFailed) { () async throws(StorageError) in
+      try await log.append(Fixture.entry(2)).durable()
+    }
+    #expect((failed?.cause as? StorageError)?.code == .noSpace)
+    #expect(failed?.errorNumber == 28)
+    await expectStorageError(.logFailed) { () async throws(StorageError) in
+      try await log.append(Fixture.entry(3)).durable()
+    }
+    // A record durable before the failure stays acknowledged.
+    try await first.durable()
+  }
+
+  @Test("a torn write fails the log, and recovery drops the torn record but keeps every acknowledged one")
+  func tornWrite() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem)
+    for index in 1...5 {
+      try await log.append(Fixture.entry(index)).durable()
+    }
+    fileSystem.injectFault(.tornWrite(keepingBytes: 7), on: .write)
+    await expectStorageError(.logFailed) { () async throws(StorageError) in
+      try await log.append(Fixture.entry(6)).durable()
+    }
+    fileSystem.crash()
+    let recovered = try Fixture.recover(fileSystem)
+    #expect(Fixture.revokedIndexes(recovered) == Array(1...5))
+    #expect(recovered.lastSequence == 5)
+    #expect(recovered.warnings.count == 1)
+  }
+
+  @Test("starts a new segment, named by its first record, once a segment passes the size limit")
+  func rotation() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let recordSize = try Fixture.recordSize(1)
+    let log = try Fixture.log(fileSystem, segmentSizeLimit: 2 * recordSize)
+    for index in 1...5 {
+      try await log.append(Fixture.entry(index)).durable()
+    }
+    try await log.close()
+    let names = try fileSystem.listDirectory(Fixture.directory).sorted()
+    #expect(names == [1, 3, 5].map { StorageFile.segment(firstSequence: $0).name })
+    #expect(Self.sequences(in: fileSystem.durableContents(of: Fixture.segment(3)) ?? []) == [3, 4])
+    #expect(Fixture.revokedIndexes(try Fixture.recover(fileSystem)) == Array(1...5))
+  }
+
+  @Test("in none mode it never syncs while running, and syncs once when closed")
+  func noneMode() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem, durability: .none)
+    for index in 1...10 {
+      try await log.append(Fixture.entry(index)).durable()
+    }
+    #expect(fileSystem.count(of: .sync) == 0)
+    #expect(fileSystem.count(of: .syncDirectory) == 0)
+    try await log.close()
+    #expect(fileSystem.count(of: .sync) == 1)
+    fileSystem.crash()
+    #expect(Fixture.revokedIndexes(try Fixture.recover(fileSystem)) == Array(1...10))
+  }
+
+  @Test("close writes what is queued; appends after it are refused")
+  func close() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem)
+    let tickets = (1...20).map { log.append(Fixture.entry($0)) }
+    try await log.close()
+    for ticket in tickets {
+      try await ticket.durable()
+    }
+    await expectStorageError(.logClosed) { () async throws(StorageError) in
+      try await log.append(Fixture.entry(21)).durable()
+    }
+  }
+
+  @Test("refuses to open over a segment that already holds records")
+  func refusesUnrecoveredSegment() async throws {
+    let fileSystem = try await Fixture.fileSystemWithLog(records: 3)
+    expectStorageError(.inconsistentData) { () throws(StorageError) in
+      _ = try WriteAheadLog(directory: Fixture.directory, fileSystem: fileSystem, lastSequence: 0)
+    }
+  }
+
+  @Test("continues after recovery in a new segment, and recovery reads both")
+  func continuesAfterRecovery() async throws {
+    let fileSystem = try await Fixture.fileSystemWithLog(records: 3)
+    let recovered = try Fixture.recover(fileSystem)
+    let log = try Fixture.log(fileSystem, after: recovered.lastSequence)
+    try await log.append(Fixture.entry(4)).durable()
+    try await log.close()
+    fileSystem.crash()
+    #expect(Fixture.revokedIndexes(try Fixture.recover(fileSystem)) == [1, 2, 3, 4])
+    #expect(fileSystem.itemExists(Fixture.segment(4)))
+  }
+
+  @Test("works on the real file system: append, close, recover")
+  func onPosixFileSystem() async throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let fileSystem = PosixFileSystem()
+    let log = try WriteAheadLog(directory: directory.path, fileSystem: fileSystem, lastSequence: 0)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      for index in 1...50 {
+        group.addTask { try await log.append(Fixture.entry(index)).durable() }
+      }
+      try await group.waitForAll()
+    }
+    try await log.close()
+    let recovered = try Recovery.load(dataDirectory: directory.path, fileSystem: fileSystem, shardCount: 2)
+    #expect(recovered.lastSequence == 50)
+    #expect(recovered.accounts.revokedTokens.count == 50)
+  }
+
+  /// The sequence numbers of the intact records at the start of `bytes`.
+  static func sequences(in bytes: [UInt8]) -> [UInt64] {
+    var offset = 0
+    var sequences: [UInt64] = []
+    while case .record(let record, let end) = LogRecord.decode(bytes, at: offset) {
+      sequences.append(record.sequence)
+      offset = end
+    }
+    return sequences
+  }
+}
