@@ -104,6 +104,7 @@ let package = Package(
       dependencies: [
         "AppointmentsServer",
         "AppointmentsAuth",
+        "AppointmentsStorage",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

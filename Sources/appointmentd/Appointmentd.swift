@@ -1,5 +1,6 @@
 import AppointmentsAuth
 import AppointmentsServer
+import AppointmentsStorage
 import ArgumentParser
 import Foundation
 import Logging
@@ -13,9 +14,13 @@ struct Appointmentd: AsyncParsableCommand {
     abstract: "The Appointments server: doctors, patients and bookings over wire protocol v1.",
     discussion: """
       Listens on HOST:PORT for length-prefixed protobuf frames (docs/PROTOCOL.md). State is kept in \
-      memory; the data folder holds the JWT signing secret (generated on first start, mode 0600) \
-      unless --secret-file or APPOINTMENTS_JWT_SECRET provides one. SIGTERM or SIGINT drains: \
-      no new connections, a GOAWAY on open ones, in-flight calls finish, then exit.
+      memory and made durable in the data folder: every change is in the write-ahead log, fsynced \
+      before it is answered, and snapshots bound the log (docs/DURABILITY.md). At start the state \
+      is recovered from the folder; the start fails, naming the file and offset, rather than run \
+      over data it cannot read. The folder also holds the JWT signing secret (generated on first \
+      start, mode 0600) unless --secret-file or APPOINTMENTS_JWT_SECRET provides one. SIGTERM or \
+      SIGINT drains: no new connections, a GOAWAY on open ones, in-flight calls finish, a final \
+      snapshot is written, then exit.
       """
   )
 
@@ -30,6 +35,15 @@ struct Appointmentd: AsyncParsableCommand {
 
   @Option(name: .customLong("data-dir"), help: "Data folder.")
   var dataDirectory = ServerConfiguration.Storage.defaults.dataDirectory
+
+  @Option(help: "fsync: a change is answered once it is on disk. none: skip fsync (benchmarks only; a power cut loses answered changes).")
+  var durability: Durability = .fsync
+
+  @Option(help: "Write a snapshot after this many seconds with changes (0: never on a timer).")
+  var snapshotInterval = 600
+
+  @Option(help: "Write a snapshot after this many log records (0: never by count).")
+  var snapshotRecords = 100_000
 
   @Option(help: "File with the JWT secret (32+ bytes, raw or base64).")
   var secretFile: String?
@@ -53,11 +67,20 @@ struct Appointmentd: AsyncParsableCommand {
     case owasp, test
   }
 
+  enum Durability: String, ExpressibleByArgument, CaseIterable {
+    case fsync, none
+
+    var mode: WriteAheadLog.Durability { self == .fsync ? .fsync : .none }
+  }
+
   func validate() throws {
     guard (0...65535).contains(port) else { throw ValidationError("--port must be within 0…65535") }
     guard tokenLifetime > 0 else { throw ValidationError("--token-lifetime must be positive") }
     guard (1...256).contains(shards) else { throw ValidationError("--shards must be within 1…256") }
     guard horizonDays > 0 else { throw ValidationError("--horizon-days must be positive") }
+    guard snapshotInterval >= 0, snapshotRecords >= 0 else {
+      throw ValidationError("--snapshot-interval and --snapshot-records must not be negative")
+    }
     guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
   }
 
@@ -65,7 +88,14 @@ struct Appointmentd: AsyncParsableCommand {
   var serverConfiguration: ServerConfiguration {
     var configuration = ServerConfiguration()
     configuration.network = .init(host: host, port: port)
-    configuration.storage = .init(dataDirectory: dataDirectory)
+    configuration.storage = .init(
+      dataDirectory: dataDirectory,
+      durability: durability.mode,
+      snapshots: .init(
+        interval: snapshotInterval == 0 ? nil : .seconds(snapshotInterval),
+        recordCount: snapshotRecords == 0 ? nil : UInt64(snapshotRecords)
+      )
+    )
     configuration.auth.secretFile = secretFile
     configuration.auth.tokens.lifetime = .seconds(tokenLifetime)
     configuration.auth.passwordParameters = passwordCost == .test ? .fastForTests : .owasp

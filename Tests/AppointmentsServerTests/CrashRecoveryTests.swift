@@ -1,0 +1,213 @@
+import AppointmentsClient
+import AppointmentsProto
+import AppointmentsWire
+import Foundation
+import Synchronization
+import Testing
+
+/// Runs the real binary, books under load from many connections, `kill -9`s it at a random
+/// moment, restarts it, and checks that nothing acknowledged was lost and nothing was doubled.
+@Suite("Crash recovery of the real appointmentd")
+struct CrashRecoveryTests {
+  struct Booking: Hashable, Sendable {
+    var id: UInt64
+    var doctorID: UInt64
+    var patientID: UInt64
+    var date: V1.Date
+    var startMinute: UInt32
+  }
+
+  struct Account: Sendable {
+    var id: UInt64
+    var email: String
+    var role: V1.Role
+    var token: String
+  }
+
+  /// What the server acknowledged, and so must still hold after any crash.
+  struct Acknowledged: Sendable {
+    var doctors: [Account] = []
+    var patients: [Account] = []
+    var bookings: [UInt64: Booking] = [:]
+    var revokedTokens: [String] = []
+  }
+
+  static let rounds = 3
+  static let schedule = V1.Schedule(weekdays: [1, 2, 3, 4, 5, 6, 7], startMinute: 540, endMinute: 660, slotMinutes: 30)
+
+  @Test("every acknowledged registration, booking and logout survives kill -9, and no slot is booked twice")
+  func killNineUnderLoad() async throws {
+    try #require(FileManager.default.isExecutableFile(atPath: ServerProcess.binary.path), "build appointmentd first")
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("appointments-crash-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let secretFile = folder.appendingPathComponent("secret").path
+    try Data((0..<32).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: secretFile))
+    let dataDirectory = folder.appendingPathComponent("data").path
+    // A small snapshot threshold so that rounds also recover from snapshots, not only the log.
+    let arguments = ["--snapshot-records", "150", "--snapshot-interval", "1"]
+
+    var acknowledged = Acknowledged()
+    var generator = SystemRandomNumberGenerator()
+    for round in 0...Self.rounds {
+      let server = try await ServerProcess(dataDirectory: dataDirectory, secretFile: secretFile, arguments: arguments)
+      let client = try await AppointmentsClient.connect(
+        configuration: ClientConfiguration(port: server.port, connections: 4, defaultTimeout: .seconds(20))
+      )
+      if round == 0 {
+        acknowledged = try await Self.register(client)
+      } else {
+        try await Self.verify(acknowledged, client: client)
+      }
+      if round == Self.rounds {
+        await client.close()
+        #expect(await server.terminate() == 0)
+        break
+      }
+      let killAfter = Int.random(in: 20...120, using: &generator)
+      let fresh = await Self.bookUntilKilled(acknowledged, client: client, server: server, killAfter: killAfter)
+      for booking in fresh.bookings { acknowledged.bookings[booking.id] = booking }
+      for (index, token) in fresh.relogins {
+        acknowledged.revokedTokens.append(acknowledged.patients[index].token)
+        acknowledged.patients[index].token = token
+      }
+      await client.close()
+      #expect(fresh.bookings.count >= killAfter, "round \(round): the server died before the planned kill")
+    }
+    #expect(acknowledged.bookings.count > 40)
+  }
+
+  /// Registers 8 doctors and 24 patients and logs them all in.
+  static func register(_ client: AppointmentsClient) async throws -> Acknowledged {
+    var acknowledged = Acknowledged()
+    for index in 0..<8 {
+      let email = "doctor\(index)@crash.example"
+      let id = try await client.registerDoctor(
+        name: "Dr. \(index)", email: email, password: Fixture.password, contact: "+1", specialization: "cardiology",
+        schedule: schedule
+      ).id
+      let token = try await client.login(role: .doctor, email: email, password: Fixture.password).token
+      acknowledged.doctors.append(Account(id: id, email: email, role: .doctor, token: token))
+    }
+    for index in 0..<24 {
+      let email = "patient\(index)@crash.example"
+      let id = try await client.registerPatient(name: "Patient \(index)", email: email, password: Fixture.password, contact: "+2").id
+      let token = try await client.login(role: .patient, email: email, password: Fixture.password).token
+      acknowledged.patients.append(Account(id: id, email: email, role: .patient, token: token))
+    }
+    client.token = nil
+    return acknowledged
+  }
+
+  /// Checks the restarted server against what was acknowledged before the crash.
+  static func verify(_ acknowledged: Acknowledged, client: AppointmentsClient) async throws {
+    for account in acknowledged.doctors + acknowledged.patients {
+      let login = try await client.login(role: account.role, email: account.email, password: Fixture.password)
+      #expect(login.response.accountID == account.id)
+    }
+    client.token = nil
+    var stored: [UInt64: Booking] = [:]
+    var slots: Set<String> = []
+    let from = V1.Date(year: 2000, month: 1, day: 1)
+    let to = V1.Date(year: 2100, month: 1, day: 1)
+    for doctor in acknowledged.doctors {
+      var pageToken: [UInt8] = []
+      repeat {
+        let page = try await client.call(
+          V1.Appointments.listFilledSlots,
+          V1.ListFilledSlotsRequest(from: from, to: to, pageSize: 500, pageToken: pageToken),
+          metadata: Fixture.bearer(doctor.token)
+        )
+        for appointment in page.appointments {
+          let date = try #require(appointment.date)
+          let slot = "\(doctor.id) \(date) \(appointment.startMinute)"
+          #expect(!slots.contains(slot), "slot booked twice: \(slot)")
+          slots.insert(slot)
+          stored[appointment.id] = Booking(
+            id: appointment.id, doctorID: doctor.id, patientID: appointment.patient?.id ?? 0, date: date,
+            startMinute: appointment.startMinute
+          )
+        }
+        pageToken = page.nextPageToken
+      } while !pageToken.isEmpty
+    }
+    for booking in acknowledged.bookings.values {
+      #expect(stored[booking.id] == booking, "acknowledged booking \(booking.id) was lost or changed")
+    }
+    for token in acknowledged.revokedTokens {
+      let error = await rpcError {
+        _ = try await client.call(V1.Appointments.listMyAppointments, V1.ListMyAppointmentsRequest(), metadata: Fixture.bearer(token))
+      }
+      #expect(error?.reason == "TOKEN_REVOKED")
+    }
+  }
+
+  struct RoundResult: Sendable {
+    var bookings: [Booking] = []
+    /// Patients (by index) who logged out and in again: their new token.
+    var relogins: [(Int, String)] = []
+  }
+
+  /// 16 workers book random slots (and now and then log out and in again) until the server is
+  /// killed after `killAfter` acknowledged bookings.
+  static func bookUntilKilled(
+    _ acknowledged: Acknowledged, client: AppointmentsClient, server: ServerProcess, killAfter: Int
+  ) async -> RoundResult {
+    let round = RoundState()
+    await withTaskGroup(of: Void.self) { group in
+      for worker in 0..<16 {
+        group.addTask {
+          var generator = SystemRandomNumberGenerator()
+          // Each worker owns some patients, so a re-login never races another worker's booking.
+          var patients = acknowledged.patients.indices.filter { $0 % 16 == worker }.map { ($0, acknowledged.patients[$0]) }
+          guard !patients.isEmpty else { return }
+          while !round.killed.load(ordering: .relaxed) {
+            let pick = Int.random(in: 0..<patients.count, using: &generator)
+            let (index, patient) = patients[pick]
+            do {
+              if Int.random(in: 0..<40, using: &generator) == 0 {
+                _ = try await client.call(V1.Appointments.logout, V1.LogoutRequest(), metadata: Fixture.bearer(patient.token))
+                let relogin = try await client.callWithMetadata(
+                  V1.Appointments.login, V1.LoginRequest(role: .patient, email: patient.email, password: Fixture.password)
+                )
+                let token = try #require(relogin.metadata.bearerToken)
+                patients[pick].1.token = token
+                round.result.withLock { $0.relogins.append((index, token)) }
+                continue
+              }
+              let doctor = acknowledged.doctors.randomElement(using: &generator)!
+              let date = Fixture.date(inDays: Int.random(in: 1...20, using: &generator))
+              let start = UInt32(540 + 30 * Int.random(in: 0..<4, using: &generator))
+              let response = try await client.call(
+                V1.Appointments.bookSlot, V1.BookSlotRequest(doctorID: doctor.id, date: date, startMinute: start),
+                metadata: Fixture.bearer(patient.token)
+              )
+              let appointment = try #require(response.appointment)
+              let count = round.result.withLock { result in
+                result.bookings.append(
+                  Booking(id: appointment.id, doctorID: doctor.id, patientID: patient.id, date: date, startMinute: start)
+                )
+                return result.bookings.count
+              }
+              if count == killAfter, !round.killed.exchange(true, ordering: .relaxed) {
+                await server.kill()
+              }
+            } catch let error as RPCError where error.code == .alreadyExists {
+              continue
+            } catch {
+              // The server is gone: this worker's round is over.
+              return
+            }
+          }
+        }
+      }
+    }
+    return round.result.withLock { $0 }
+  }
+
+  /// Shared by the workers of one round.
+  final class RoundState: Sendable {
+    let result = Mutex(RoundResult())
+    let killed = Atomic<Bool>(false)
+  }
+}

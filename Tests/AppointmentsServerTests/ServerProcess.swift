@@ -1,0 +1,77 @@
+import Foundation
+
+/// The real `appointmentd` binary, run as a child process (for crash tests).
+final class ServerProcess: @unchecked Sendable {
+  // @unchecked: `process` is only touched by the test that owns this object.
+  let process = Process()
+  let port: Int
+
+  /// The `appointmentd` built next to the test bundle.
+  static var binary: URL {
+    let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    return executable.deletingLastPathComponent().appendingPathComponent("appointmentd")
+  }
+
+  /// Starts the server and returns once it logs that it is listening.
+  init(dataDirectory: String, secretFile: String, arguments: [String] = []) async throws {
+    process.executableURL = Self.binary
+    process.arguments =
+      [
+        "--port", "0", "--data-dir", dataDirectory, "--secret-file", secretFile, "--password-cost", "test",
+        "--log-level", "info",
+      ] + arguments
+    let errors = Pipe()
+    process.standardError = errors
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    port = try await Self.listeningPort(from: errors.fileHandleForReading)
+  }
+
+  /// Reads the log until the "listening" line, then keeps draining it so the server never blocks.
+  private static func listeningPort(from log: FileHandle) async throws -> Int {
+    try await withCheckedThrowingContinuation { continuation in
+      DispatchQueue.global().async {
+        var pending = ""
+        var resumed = false
+        while true {
+          let data = log.availableData
+          if data.isEmpty { break }
+          guard !resumed else { continue }
+          pending += String(decoding: data, as: UTF8.self)
+          if let line = pending.split(separator: "\n").first(where: { $0.contains("listening") }),
+            let range = line.range(of: "port="),
+            let port = Int(line[range.upperBound...].prefix { $0.isNumber })
+          {
+            resumed = true
+            continuation.resume(returning: port)
+          }
+        }
+        if !resumed {
+          continuation.resume(throwing: CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "server exited before listening:\n\(pending)"]))
+        }
+      }
+    }
+  }
+
+  /// SIGKILL: no drain, no final snapshot, nothing flushed that was not already written.
+  func kill() async {
+    Foundation.kill(process.processIdentifier, SIGKILL)
+    await waitForExit()
+  }
+
+  /// SIGTERM: a graceful drain; returns the exit status.
+  func terminate() async -> Int32 {
+    process.terminate()
+    await waitForExit()
+    return process.terminationStatus
+  }
+
+  private func waitForExit() async {
+    await withCheckedContinuation { continuation in
+      DispatchQueue.global().async {
+        self.process.waitUntilExit()
+        continuation.resume()
+      }
+    }
+  }
+}
