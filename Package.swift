@@ -17,6 +17,8 @@ let package = Package(
     .executable(name: "appointments", targets: ["appointments"]),
     .executable(name: "appointments-bench", targets: ["appointments-bench"]),
     .library(name: "AppointmentsClient", targets: ["AppointmentsClient"]),
+    .library(name: "AppointmentsProto", targets: ["AppointmentsProto"]),
+    .library(name: "AppointmentsWire", targets: ["AppointmentsWire"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
@@ -105,6 +107,7 @@ let package = Package(
         "AppointmentsServer",
         "AppointmentsAuth",
         "AppointmentsStorage",
+        "AppointmentsWire",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

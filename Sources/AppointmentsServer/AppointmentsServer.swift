@@ -87,6 +87,7 @@ public final class AppointmentsServer: Service, Sendable {
       shards: shards,
       hasher: PasswordHasher(parameters: configuration.auth.passwordParameters),
       tokens: tokens,
+      loginThrottle: LoginThrottle(),
       appointmentIDs: IDGenerator(after: recovered.highestAppointmentID),
       info: V1.ServerInfoResponse(
         version: Self.version,
@@ -126,6 +127,9 @@ public final class AppointmentsServer: Service, Sendable {
       .bind(host: network.host, port: network.port) { channel in
         channel.eventLoop.makeCompletedFuture {
           let handlers = channel.pipeline.syncOperations
+          try handlers.addHandler(
+            ConnectionGuard(firstFrameTimeout: TimeAmount(limits.firstFrameTimeout), frameTimeout: TimeAmount(limits.frameTimeout))
+          )
           try handlers.addHandler(IdleStateHandler(readTimeout: TimeAmount(limits.idleTimeout)))
           try handlers.addHandler(IdleConnectionCloser())
           try handlers.addHandler(ByteToMessageHandler(FrameDecoder(limits: limits.protocolLimits)))
@@ -208,6 +212,7 @@ public final class AppointmentsServer: Service, Sendable {
       executor: executor,
       router: router,
       limits: configuration.limits.protocolLimits,
+      loginAttemptsPerMinute: configuration.limits.loginAttemptsPerMinute,
       agent: "appointmentd/\(Self.version)",
       logger: logger
     )

@@ -14,6 +14,7 @@ struct AppointmentsService: Sendable {
   let shards: [CalendarShard]
   let hasher: PasswordHasher
   let tokens: TokenAuthority
+  let loginThrottle: LoginThrottle
   let appointmentIDs: IDGenerator
   let info: V1.ServerInfoResponse
   let draining: @Sendable () -> Bool
@@ -73,17 +74,24 @@ struct AppointmentsService: Sendable {
     return V1.RegisterResponse(id: patient.id)
   }
 
-  /// Unknown email and wrong password get the same answer after the same amount of hashing.
+  /// Unknown email and wrong password get the same answer after the same amount of hashing,
+  /// and count alike against the account's and the connection's login budgets.
   func login(_ request: V1.LoginRequest, context: inout CallContext) async throws -> V1.LoginResponse {
     let role = try Role(request.role)
     let email = Validation.normalizedEmail(request.email)
+    let throttleKey = "\(role):\(email)"
+    try context.loginBudget.spend()
+    try loginThrottle.check(throttleKey)
     guard let account = await accounts.account(role: role, email: email) else {
       await hasher.verifyDummy(request.password)
+      loginThrottle.recordFailure(throttleKey)
       throw Self.invalidCredentials
     }
     guard try await hasher.verify(request.password, against: account.passwordHash) else {
+      loginThrottle.recordFailure(throttleKey)
       throw Self.invalidCredentials
     }
+    loginThrottle.recordSuccess(throttleKey)
     let issued = try await tokens.issue(accountID: account.id, role: role == .doctor ? .doctor : .patient, now: Date())
     context.responseMetadata.bearerToken = issued.token
     return V1.LoginResponse(accountID: account.id, role: role.proto, expiresAtMs: Instant(issued.expiresAt).millisecondsSinceEpoch)

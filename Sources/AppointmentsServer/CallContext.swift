@@ -31,12 +31,15 @@ struct CallContext: Sendable {
   var caller: Caller?
   /// Sent back in the RESPONSE header (Login puts the new token here).
   var responseMetadata = Metadata()
+  /// The login attempts left to the connection this call came on.
+  let loginBudget: LoginBudget
 
-  init(callID: UInt32, method: String, metadata: Metadata, deadline: ContinuousClock.Instant?) {
+  init(callID: UInt32, method: String, metadata: Metadata, deadline: ContinuousClock.Instant?, loginBudget: LoginBudget) {
     self.callID = callID
     self.method = method
     self.metadata = metadata
     self.deadline = deadline
+    self.loginBudget = loginBudget
   }
 
   /// The caller, for handlers of methods that require authentication.

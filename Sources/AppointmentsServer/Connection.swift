@@ -16,6 +16,7 @@ struct Connection {
   let executor: CallExecutor
   let router: Router
   let limits: ProtocolLimits
+  let loginAttemptsPerMinute: Int
   let agent: String
   let logger: Logger
 
@@ -52,6 +53,7 @@ struct Connection {
   ) async -> V1.GoAway {
     let arena = ProtoArena(budget: limits.maxFrameBytes * 4)
     let inFlight = InFlightCalls()
+    let loginBudget = LoginBudget(perMinute: loginAttemptsPerMinute)
     var greeted = false
     var lastCallID: UInt32 = 0
 
@@ -61,6 +63,8 @@ struct Connection {
 
     do {
       for try await frame in inbound {
+        // Backpressure: a client that does not read its responses is not read from either.
+        await queue.waitForRoom(below: 2 * limits.maxConcurrentCalls + 16)
         guard greeted || frame.type == .hello else {
           return goAway(.failedPrecondition, "the first frame must be HELLO")
         }
@@ -84,7 +88,7 @@ struct Connection {
           guard let header = try? V1.RequestHeader(decoding: frame.header, arena: arena) else {
             return goAway(.invalidArgument, "request header block of call \(frame.callID) does not decode")
           }
-          startCall(frame, header: header, arena: arena, inFlight: inFlight, queue: queue, calls: &calls)
+          startCall(frame, header: header, arena: arena, inFlight: inFlight, loginBudget: loginBudget, queue: queue, calls: &calls)
 
         case .cancel:
           inFlight.cancel(frame.callID)
@@ -119,6 +123,7 @@ struct Connection {
     header: V1.RequestHeader,
     arena: ProtoArena,
     inFlight: InFlightCalls,
+    loginBudget: LoginBudget,
     queue: OutboundQueue,
     calls: inout DiscardingTaskGroup
   ) {
@@ -142,7 +147,9 @@ struct Connection {
       )
     }
     let deadline = header.timeoutMs == 0 ? nil : ContinuousClock.now.advanced(by: .milliseconds(header.timeoutMs))
-    let context = CallContext(callID: callID, method: header.method, metadata: Metadata(header.metadata), deadline: deadline)
+    let context = CallContext(
+      callID: callID, method: header.method, metadata: Metadata(header.metadata), deadline: deadline, loginBudget: loginBudget
+    )
     let requestBytes = route.acceptsIdempotencyKey ? Array(buffer: frame.payload) : []
     calls.addTask { [executor] in
       let (header, payload) = await executor.execute(route, handler, context: context, control: control, requestBytes: requestBytes)
@@ -160,12 +167,13 @@ struct Connection {
       for frame in batch {
         encode(frame, into: &buffer, arena: arena)
       }
+      // The write waits while the socket is not writable; meanwhile the reader waits for room.
       do {
         try await outbound.write(buffer)
       } catch {
         // The peer is gone; keep draining so calls still finish and the queue is released.
-        continue
       }
+      queue.written(batch.count)
     }
   }
 

@@ -13,11 +13,18 @@ enum OutboundFrame: Sendable {
 ///
 /// Calls finish on many tasks; the writer takes everything queued at once, so a burst of
 /// responses becomes one buffer, one write and one flush instead of one each.
+///
+/// It also carries backpressure: frames count as unwritten until the writer reports them
+/// written, and the reader waits in ``waitForRoom(below:)`` while too many are, so a client that
+/// does not read its responses stops being read from (NIO then stops reading its socket).
 final class OutboundQueue: Sendable {
   private struct State {
     var pending: [OutboundFrame] = []
     var waiter: CheckedContinuation<[OutboundFrame]?, Never>?
     var finished = false
+    /// Queued or being written.
+    var unwritten = 0
+    var roomWaiter: (limit: Int, continuation: CheckedContinuation<Void, Never>)?
   }
 
   private let state = Mutex(State())
@@ -26,6 +33,7 @@ final class OutboundQueue: Sendable {
   func enqueue(_ frame: OutboundFrame) {
     let waiter = state.withLock { state -> CheckedContinuation<[OutboundFrame]?, Never>? in
       guard !state.finished else { return nil }
+      state.unwritten += 1
       if let waiter = state.waiter {
         state.waiter = nil
         return waiter
@@ -38,12 +46,39 @@ final class OutboundQueue: Sendable {
 
   /// No more frames will come; the writer drains what is queued and stops.
   func finish() {
-    let waiter = state.withLock { state -> CheckedContinuation<[OutboundFrame]?, Never>? in
+    let (waiter, roomWaiter) = state.withLock { state in
       state.finished = true
-      defer { state.waiter = nil }
-      return state.waiter
+      defer {
+        state.waiter = nil
+        state.roomWaiter = nil
+      }
+      return (state.waiter, state.roomWaiter?.continuation)
     }
     waiter?.resume(returning: nil)
+    roomWaiter?.resume()
+  }
+
+  /// The writer wrote (or dropped) `count` frames it had taken.
+  func written(_ count: Int) {
+    let roomWaiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+      state.unwritten -= count
+      guard let waiter = state.roomWaiter, state.unwritten < waiter.limit else { return nil }
+      state.roomWaiter = nil
+      return waiter.continuation
+    }
+    roomWaiter?.resume()
+  }
+
+  /// Returns once fewer than `limit` frames are unwritten (at once if they already are).
+  func waitForRoom(below limit: Int) async {
+    await withCheckedContinuation { continuation in
+      let ready = state.withLock { state -> Bool in
+        if state.unwritten < limit || state.finished { return true }
+        state.roomWaiter = (limit, continuation)
+        return false
+      }
+      if ready { continuation.resume() }
+    }
   }
 
   /// Everything queued so far, waiting for at least one frame; nil once finished and drained.

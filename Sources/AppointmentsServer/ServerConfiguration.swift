@@ -49,17 +49,37 @@ public struct ServerConfiguration: Sendable {
     public var maxConnections: Int
     /// A connection that sends nothing for this long is closed.
     public var idleTimeout: Duration
+    /// A new connection must complete its first frame (HELLO) within this time.
+    public var firstFrameTimeout: Duration
+    /// A frame whose first byte has arrived must be complete within this time (slow senders).
+    public var frameTimeout: Duration
+    /// Login attempts one connection may make per minute.
+    public var loginAttemptsPerMinute: Int
 
     /// ``ProtocolLimits/defaults`` (1 MiB frames, 16 KiB headers, 256 calls in flight),
-    /// 10,000 connections, 5 minutes idle timeout.
+    /// 10,000 connections, 5 minutes idle, 10 s for the first frame, 30 s to finish a frame,
+    /// 60 logins a minute per connection.
     public static var defaults: Limits {
-      Limits(protocolLimits: .defaults, maxConnections: 10_000, idleTimeout: .seconds(300))
+      Limits(
+        protocolLimits: .defaults, maxConnections: 10_000, idleTimeout: .seconds(300),
+        firstFrameTimeout: .seconds(10), frameTimeout: .seconds(30), loginAttemptsPerMinute: 60
+      )
     }
 
-    public init(protocolLimits: ProtocolLimits, maxConnections: Int, idleTimeout: Duration) {
+    public init(
+      protocolLimits: ProtocolLimits,
+      maxConnections: Int,
+      idleTimeout: Duration,
+      firstFrameTimeout: Duration,
+      frameTimeout: Duration,
+      loginAttemptsPerMinute: Int
+    ) {
       self.protocolLimits = protocolLimits
       self.maxConnections = maxConnections
       self.idleTimeout = idleTimeout
+      self.firstFrameTimeout = firstFrameTimeout
+      self.frameTimeout = frameTimeout
+      self.loginAttemptsPerMinute = loginAttemptsPerMinute
     }
   }
 

@@ -1,6 +1,7 @@
 import AppointmentsAuth
 import AppointmentsServer
 import AppointmentsStorage
+import AppointmentsWire
 import ArgumentParser
 import Foundation
 import Logging
@@ -60,6 +61,21 @@ struct Appointmentd: AsyncParsableCommand {
   @Option(help: "How many days ahead a booking may be made.")
   var horizonDays = ServerConfiguration.Booking.defaults.horizonDays
 
+  @Option(help: "Largest frame accepted, in bytes.")
+  var maxFrameBytes = ServerConfiguration.Limits.defaults.protocolLimits.maxFrameBytes
+
+  @Option(help: "Calls one connection may have in flight; more are answered RESOURCE_EXHAUSTED.")
+  var maxCallsPerConnection = ServerConfiguration.Limits.defaults.protocolLimits.maxConcurrentCalls
+
+  @Option(help: "Open connections at once; more are closed when accepted.")
+  var maxConnections = ServerConfiguration.Limits.defaults.maxConnections
+
+  @Option(help: "Close a connection that sends nothing for this many seconds.")
+  var idleTimeout = Int(ServerConfiguration.Limits.defaults.idleTimeout.components.seconds)
+
+  @Option(help: "Login attempts one connection may make per minute.")
+  var loginAttemptsPerMinute = ServerConfiguration.Limits.defaults.loginAttemptsPerMinute
+
   @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
   var logLevel: String = "info"
 
@@ -78,6 +94,10 @@ struct Appointmentd: AsyncParsableCommand {
     guard tokenLifetime > 0 else { throw ValidationError("--token-lifetime must be positive") }
     guard (1...256).contains(shards) else { throw ValidationError("--shards must be within 1…256") }
     guard horizonDays > 0 else { throw ValidationError("--horizon-days must be positive") }
+    guard (1024...(1 << 30)).contains(maxFrameBytes) else { throw ValidationError("--max-frame-bytes must be within 1 KiB…1 GiB") }
+    guard maxCallsPerConnection > 0, maxConnections > 0, idleTimeout > 0, loginAttemptsPerMinute > 0 else {
+      throw ValidationError("--max-calls-per-connection, --max-connections, --idle-timeout and --login-attempts-per-minute must be positive")
+    }
     guard snapshotInterval >= 0, snapshotRecords >= 0 else {
       throw ValidationError("--snapshot-interval and --snapshot-records must not be negative")
     }
@@ -88,6 +108,11 @@ struct Appointmentd: AsyncParsableCommand {
   var serverConfiguration: ServerConfiguration {
     var configuration = ServerConfiguration()
     configuration.network = .init(host: host, port: port)
+    configuration.limits.protocolLimits.maxFrameBytes = maxFrameBytes
+    configuration.limits.protocolLimits.maxConcurrentCalls = maxCallsPerConnection
+    configuration.limits.maxConnections = maxConnections
+    configuration.limits.idleTimeout = .seconds(idleTimeout)
+    configuration.limits.loginAttemptsPerMinute = loginAttemptsPerMinute
     configuration.storage = .init(
       dataDirectory: dataDirectory,
       durability: durability.mode,

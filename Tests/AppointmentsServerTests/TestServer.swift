@@ -35,6 +35,8 @@ struct TestServer {
     configuration.storage = .init(dataDirectory: dataDirectory)
     configuration.auth.passwordParameters = .fastForTests
     configuration.auth.secretFile = secretFile
+    // Tests log in hundreds of times over a few connections; the throttling tests lower this.
+    configuration.limits.loginAttemptsPerMinute = 100_000
     configure(&configuration)
 
     let logger = Logger(label: "test-server") { _ in SwiftLogNoOpLogHandler() }

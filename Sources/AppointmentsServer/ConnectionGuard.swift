@@ -1,0 +1,113 @@
+import NIOCore
+
+/// Guards a connection before any frame is decoded: answers HTTP with a short 400, and closes
+/// connections that are slow to send their first frame or to finish a frame they started.
+///
+/// It follows frame boundaries from the length fields as bytes pass (it copies nothing), and
+/// checks the clocks once a second with one repeated task per connection. A slow connection has
+/// its input closed: the connection then sends a GOAWAY for the calls it already accepted and
+/// closes.
+final class ConnectionGuard: ChannelInboundHandler {
+  typealias InboundIn = ByteBuffer
+  typealias InboundOut = ByteBuffer
+
+  private let firstFrameTimeout: TimeAmount
+  private let frameTimeout: TimeAmount
+  private var connectedAt = NIODeadline.now()
+  private var sawFirstByte = false
+  private var completedFrames = 0
+  /// The length field being read (it may arrive split across reads).
+  private var lengthBytesSeen = 0
+  private var length: UInt32 = 0
+  /// Bytes of the current frame still to come after its length field.
+  private var remaining = 0
+  private var frameStartedAt: NIODeadline?
+  private var check: RepeatedTask?
+
+  init(firstFrameTimeout: TimeAmount, frameTimeout: TimeAmount) {
+    self.firstFrameTimeout = firstFrameTimeout
+    self.frameTimeout = frameTimeout
+  }
+
+  func handlerAdded(context: ChannelHandlerContext) {
+    connectedAt = .now()
+    let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+    check = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+      let (handler, context) = loopBound.value
+      handler.checkDeadlines(context: context)
+    }
+  }
+
+  func handlerRemoved(context: ChannelHandlerContext) {
+    check?.cancel()
+    check = nil
+  }
+
+  func channelInactive(context: ChannelHandlerContext) {
+    check?.cancel()
+    check = nil
+    context.fireChannelInactive()
+  }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    let buffer = unwrapInboundIn(data)
+    if !sawFirstByte, let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) {
+      sawFirstByte = true
+      // A frame's first byte is the top byte of its length: an upper-case letter would mean a
+      // frame of over 1 GiB, so this is a text protocol, almost surely HTTP.
+      if (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) {
+        refuseHTTP(context: context)
+        return
+      }
+    }
+    track(buffer)
+    context.fireChannelRead(data)
+  }
+
+  /// Advances the frame-boundary tracking over `buffer`'s readable bytes.
+  private func track(_ buffer: ByteBuffer) {
+    var index = buffer.readerIndex
+    let end = buffer.writerIndex
+    while index < end {
+      if remaining == 0 {
+        if lengthBytesSeen == 0 { frameStartedAt = .now() }
+        length = length << 8 | UInt32(buffer.getInteger(at: index, as: UInt8.self)!)
+        lengthBytesSeen += 1
+        index += 1
+        if lengthBytesSeen == 4 {
+          remaining = Int(length)
+          lengthBytesSeen = 0
+          length = 0
+          if remaining == 0 { finishFrame() }
+        }
+      } else {
+        let take = min(remaining, end - index)
+        remaining -= take
+        index += take
+        if remaining == 0 { finishFrame() }
+      }
+    }
+  }
+
+  private func finishFrame() {
+    completedFrames += 1
+    frameStartedAt = nil
+  }
+
+  private func checkDeadlines(context: ChannelHandlerContext) {
+    let now = NIODeadline.now()
+    let slowStart = completedFrames == 0 && now - connectedAt > firstFrameTimeout
+    let slowFrame = frameStartedAt.map { now - $0 > frameTimeout } ?? false
+    guard slowStart || slowFrame else { return }
+    check?.cancel()
+    check = nil
+    context.close(mode: .input, promise: nil)
+  }
+
+  private func refuseHTTP(context: ChannelHandlerContext) {
+    let body = "This port speaks the Appointments binary protocol (length-prefixed protobuf frames, see docs/PROTOCOL.md), not HTTP.\n"
+    let response = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+    context.writeAndFlush(NIOAny(ByteBuffer(string: response)), promise: nil)
+    context.close(promise: nil)
+  }
+}

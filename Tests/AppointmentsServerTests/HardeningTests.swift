@@ -1,0 +1,170 @@
+import AppointmentsClient
+import AppointmentsProto
+import AppointmentsServer
+import AppointmentsWire
+import Foundation
+import Testing
+
+@Suite("Clients that break the rules")
+struct HardeningTests {
+  @Test("an HTTP request gets a short HTTP 400 saying what the port speaks, then the connection closes")
+  func httpRequest() async throws {
+    try await TestServer.with { server in
+      let connection = try await RawConnection.connect(port: server.port)
+      let reply = String(
+        decoding: try #require(try await connection.exchange(Array("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))), as: UTF8.self
+      )
+      #expect(reply.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+      #expect(reply.contains("Appointments binary protocol"))
+    }
+  }
+
+  @Test(
+    "a frame length the server cannot take ends the connection with a GOAWAY at once",
+    arguments: [(UInt32(0), StatusCode.invalidArgument), (UInt32.max, .resourceExhausted), (UInt32(1 << 20) + 1, .resourceExhausted)]
+  )
+  func badLengths(length: UInt32, code: StatusCode) async throws {
+    try await TestServer.with { server in
+      let connection = try await RawConnection.connect(port: server.port)
+      var bytes = RawConnection.hello
+      bytes += [UInt8(length >> 24), UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length)]
+      bytes += [2, 0, 0, 0, 0, 0, 0, 1]
+      let reply = try #require(try await connection.exchange(bytes))
+      let goAway = try #require(try RawConnection.goAway(in: reply))
+      #expect(StatusCode(rawValue: goAway.code) == code)
+      #expect(goAway.lastCallID == 0)
+    }
+  }
+
+  @Test("a connection that sends no first frame, or stops halfway through a frame, is closed")
+  func slowClients() async throws {
+    try await TestServer.with(configure: {
+      $0.limits.firstFrameTimeout = .seconds(1)
+      $0.limits.frameTimeout = .seconds(1)
+    }) { server in
+      let silent = try await RawConnection.connect(port: server.port)
+      let trickling = try await RawConnection.connect(port: server.port)
+      let start = ContinuousClock.now
+      async let silentReply = silent.exchange([], within: .seconds(10))
+      async let tricklingReply = trickling.exchange(RawConnection.hello + [0, 0], within: .seconds(10))
+      #expect(try await silentReply != nil)
+      #expect(try await tricklingReply != nil)
+      #expect(ContinuousClock.now - start < .seconds(5))
+    }
+  }
+
+  @Test("a payload that does not decode fails its call only; the connection goes on")
+  func malformedPayload() async throws {
+    try await TestServer.with { server in
+      let connection = try await RawConnection.connect(port: server.port)
+      var bytes = RawConnection.hello
+      bytes += try RawConnection.request(callID: 1, method: V1.Appointments.registerPatient.path, payload: [0x0A, 0x05, 0x41])
+      bytes += try RawConnection.request(callID: 2, method: V1.Appointments.health.path, payload: [])
+      bytes += try RawConnection.frame(.goAway, header: V1.GoAway())
+      let responses = try RawConnection.responses(in: try #require(try await connection.exchange(bytes)))
+      #expect(responses[1]?.status?.code == StatusCode.invalidArgument.rawValue)
+      #expect(responses[1]?.status?.reason == "MALFORMED_PAYLOAD")
+      #expect(responses[2]?.status?.code == 0)
+    }
+  }
+
+  @Test("calls beyond the in-flight limit are refused without being processed")
+  func tooManyCalls() async throws {
+    try await TestServer.with(configure: { $0.limits.protocolLimits.maxConcurrentCalls = 1 }) { server in
+      let client = try await server.client()
+      let patient = try await Fixture.registerPatient(client)
+      await client.close()
+      let login = try V1.LoginRequest(role: .patient, email: patient.email, password: Fixture.password).serializedBytes()
+      let connection = try await RawConnection.connect(port: server.port)
+      var bytes = RawConnection.hello
+      for callID in UInt32(1)...4 {
+        bytes += try RawConnection.request(callID: callID, method: V1.Appointments.login.path, payload: login)
+      }
+      bytes += try RawConnection.frame(.goAway, header: V1.GoAway())
+      let responses = try RawConnection.responses(in: try #require(try await connection.exchange(bytes)))
+      #expect(responses.count == 4)
+      #expect(responses[1]?.status?.code == 0)
+      let refused = responses.values.filter { $0.status?.reason == "TOO_MANY_CALLS" }
+      #expect(refused.count == 3)
+    }
+  }
+
+  @Test("fields a client may not set are ignored: the server assigns ids, owners and status")
+  func serverOwnedFields() async throws {
+    try await TestServer.with { server in
+      let client = try await server.client()
+      let doctor = try await Fixture.registerDoctor(client)
+      let patient = try await Fixture.patientToken(client)
+      let other = try await Fixture.patientToken(client)
+      // RegisterPatientRequest with an extra field 9 = 424242, as if it were an id.
+      let register = try V1.RegisterPatientRequest(name: "Eve", email: Fixture.email("eve"), password: Fixture.password, contact: "+1")
+        .serializedBytes() + [0x48, 0xB2, 0xF2, 0x19]
+      // BookSlotRequest with extra fields: 5 = other patient's id, 7 = status CANCELLED, 8 = an id.
+      let book = try V1.BookSlotRequest(doctorID: doctor.id, date: Fixture.date(inDays: 3)).serializedBytes()
+        + [0x28] + Self.varint(other.id) + [0x38, 0x02, 0x40, 0xB2, 0xF2, 0x19]
+      let connection = try await RawConnection.connect(port: server.port)
+      var bytes = RawConnection.hello
+      bytes += try RawConnection.request(callID: 1, method: V1.Appointments.registerPatient.path, payload: register)
+      bytes += try RawConnection.request(callID: 2, method: V1.Appointments.bookSlot.path, token: patient.token, payload: book)
+      bytes += try RawConnection.frame(.goAway, header: V1.GoAway())
+      let reply = try #require(try await connection.exchange(bytes))
+      let frames = try RawConnection.frames(in: reply).filter { $0.type == .response }
+      let arena = ProtoArena()
+      let registered = try V1.RegisterResponse(decoding: try #require(frames.first { $0.callID == 1 }).payload, arena: arena)
+      #expect(registered.id != 424_242 && registered.id > 0)
+      let booked = try V1.BookingResponse(decoding: try #require(frames.first { $0.callID == 2 }).payload, arena: arena)
+      let appointment = try #require(booked.appointment)
+      #expect(appointment.patient?.id == patient.id)
+      #expect(appointment.status == .booked)
+      #expect(appointment.id != 424_242)
+      client.token = other.token
+      #expect(try await client.listMyAppointments().appointments.isEmpty)
+      await client.close()
+    }
+  }
+
+  @Test("after 5 failed logins an account is blocked, even for the right password")
+  func accountThrottle() async throws {
+    try await TestServer.with { server in
+      let client = try await server.client()
+      defer { Task { await client.close() } }
+      let patient = try await Fixture.registerPatient(client)
+      for _ in 0..<5 {
+        let error = await rpcError { _ = try await client.login(role: .patient, email: patient.email, password: "wrong password") }
+        #expect(error?.reason == "INVALID_CREDENTIALS")
+      }
+      let blocked = await rpcError { _ = try await client.login(role: .patient, email: patient.email, password: Fixture.password) }
+      #expect(blocked?.summary == "RESOURCE_EXHAUSTED/TOO_MANY_LOGIN_ATTEMPTS")
+      // Unknown accounts are throttled the same way, so the refusal reveals nothing.
+      for _ in 0..<5 {
+        _ = await rpcError { _ = try await client.login(role: .patient, email: "ghost@example.org", password: "wrong password") }
+      }
+      let ghost = await rpcError { _ = try await client.login(role: .patient, email: "ghost@example.org", password: "x") }
+      #expect(ghost?.summary == "RESOURCE_EXHAUSTED/TOO_MANY_LOGIN_ATTEMPTS")
+    }
+  }
+
+  @Test("one connection may only try so many logins a minute")
+  func connectionThrottle() async throws {
+    try await TestServer.with(configure: { $0.limits.loginAttemptsPerMinute = 3 }) { server in
+      let client = try await server.client()
+      defer { Task { await client.close() } }
+      let patient = try await Fixture.registerPatient(client)
+      for _ in 0..<3 {
+        _ = try await client.login(role: .patient, email: patient.email, password: Fixture.password)
+      }
+      let error = await rpcError { _ = try await client.login(role: .patient, email: patient.email, password: Fixture.password) }
+      #expect(error?.summary == "RESOURCE_EXHAUSTED/TOO_MANY_LOGIN_ATTEMPTS")
+    }
+  }
+
+  static func varint(_ value: UInt64) -> [UInt8] {
+    var value = value
+    var bytes: [UInt8] = []
+    while value >= 0x80 {
+      bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+      value >>= 7
+    }
+    return bytes + [UInt8(value)]
+  }
+}

@@ -1,0 +1,92 @@
+import AppointmentsProto
+import AppointmentsWire
+import NIOCore
+import NIOPosix
+
+/// A TCP connection that sends exactly the bytes a test gives it and collects what comes back,
+/// for testing how the server treats clients that break the rules.
+struct RawConnection {
+  let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+  static func connect(port: Int) async throws -> RawConnection {
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .channelOption(.allowRemoteHalfClosure, value: true)
+      .connect(host: "127.0.0.1", port: port) { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+        }
+      }
+    return RawConnection(channel: channel)
+  }
+
+  /// Sends `bytes`, then collects everything the server sends until it closes; nil if it has
+  /// not closed within `limit` (the connection is then closed by the test).
+  func exchange(_ bytes: [UInt8], within limit: Duration = .seconds(10)) async throws -> [UInt8]? {
+    try await channel.executeThenClose { inbound, outbound in
+      if !bytes.isEmpty { try await outbound.write(ByteBuffer(bytes: bytes)) }
+      return try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+        group.addTask {
+          var received: [UInt8] = []
+          for try await chunk in inbound {
+            received += Array(buffer: chunk)
+          }
+          return received
+        }
+        group.addTask {
+          try await Task.sleep(for: limit)
+          return nil
+        }
+        let first = try await group.next()!
+        group.cancelAll()
+        return first
+      }
+    }
+  }
+
+  // MARK: Frames
+
+  static func frame(_ type: FrameType, callID: UInt32 = 0, header: some ProtoMessage, payload: [UInt8] = []) throws -> [UInt8] {
+    var buffer = ByteBuffer()
+    let arena = ProtoArena()
+    try buffer.writeFrame(type: type, callID: callID, header: header, arena: arena)
+    // Append the payload as raw bytes and fix up the length.
+    buffer.writeBytes(payload)
+    buffer.setInteger(UInt32(buffer.readableBytes - 4), at: 0)
+    return Array(buffer: buffer)
+  }
+
+  static var hello: [UInt8] {
+    try! frame(.hello, header: ProtocolLimits.defaults.hello(agent: "raw-test"))
+  }
+
+  static func request(callID: UInt32, method: String, token: String? = nil, payload: [UInt8]) throws -> [UInt8] {
+    var metadata = Metadata()
+    if let token { metadata.bearerToken = token }
+    return try frame(.request, callID: callID, header: V1.RequestHeader(method: method, metadata: metadata.entries), payload: payload)
+  }
+
+  /// The frames in `bytes`, decoded with the protocol's default limits.
+  static func frames(in bytes: [UInt8]) throws -> [Frame] {
+    var buffer = ByteBuffer(bytes: bytes)
+    var decoder = FrameDecoder(limits: .defaults)
+    var frames: [Frame] = []
+    while let frame = try decoder.decode(buffer: &buffer) { frames.append(frame) }
+    return frames
+  }
+
+  /// The RESPONSE headers in `bytes`, by call id.
+  static func responses(in bytes: [UInt8]) throws -> [UInt32: V1.ResponseHeader] {
+    let arena = ProtoArena()
+    var responses: [UInt32: V1.ResponseHeader] = [:]
+    for frame in try frames(in: bytes) where frame.type == .response {
+      responses[frame.callID] = try V1.ResponseHeader(decoding: frame.header, arena: arena)
+    }
+    return responses
+  }
+
+  /// The GOAWAY in `bytes`, if any.
+  static func goAway(in bytes: [UInt8]) throws -> V1.GoAway? {
+    guard let frame = try frames(in: bytes).first(where: { $0.type == .goAway }) else { return nil }
+    return try V1.GoAway(decoding: frame.header, arena: ProtoArena())
+  }
+}
