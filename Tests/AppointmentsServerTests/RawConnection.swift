@@ -27,9 +27,12 @@ struct RawConnection {
       return try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
         group.addTask {
           var received: [UInt8] = []
-          for try await chunk in inbound {
-            received += Array(buffer: chunk)
-          }
+          // A reset (the server closed with our bytes unread) is a close too.
+          do {
+            for try await chunk in inbound {
+              received += Array(buffer: chunk)
+            }
+          } catch {}
           return received
         }
         group.addTask {
