@@ -158,6 +158,32 @@ struct HardeningTests {
     }
   }
 
+  @Test("an unknown email takes as long to refuse as a wrong password")
+  func loginTiming() async throws {
+    try await TestServer.with { server in
+      let client = try await server.client()
+      defer { Task { await client.close() } }
+      var patients: [String] = []
+      for _ in 0..<6 { patients.append(try await Fixture.registerPatient(client).email) }
+      var unknown: [Duration] = []
+      var wrong: [Duration] = []
+      let clock = ContinuousClock()
+      // Interleaved, each account below the throttle's free failures, so both see the same load.
+      for round in 0..<24 {
+        unknown.append(await clock.measure {
+          _ = await rpcError { _ = try await client.login(role: .patient, email: Fixture.email("ghost"), password: "wrong password") }
+        })
+        wrong.append(await clock.measure {
+          _ = await rpcError { _ = try await client.login(role: .patient, email: patients[round % 6], password: "wrong password") }
+        })
+      }
+      let medians = (unknown.sorted()[12], wrong.sorted()[12])
+      print("login refusal medians: unknown email \(medians.0), wrong password \(medians.1)")
+      // Without the dummy hash an unknown email answers several times faster than a wrong password.
+      #expect(medians.0 * 2 > medians.1 && medians.1 * 2 > medians.0)
+    }
+  }
+
   static func varint(_ value: UInt64) -> [UInt8] {
     var value = value
     var bytes: [UInt8] = []
