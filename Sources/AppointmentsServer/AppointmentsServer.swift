@@ -71,6 +71,7 @@ public final class AppointmentsServer: Service, Sendable {
     let journal = StorageJournal(log: log)
     let accounts = AccountDirectory(state: recovered.accounts, journal: journal)
     let shards = recovered.calendars.map { CalendarShard(state: $0, journal: journal) }
+    let revocations = RevocationList(recovered.accounts.revokedTokens)
     self.log = log
     self.snapshots = SnapshotScheduler(
       store: SnapshotStore(directory: directory, fileSystem: fileSystem),
@@ -88,6 +89,7 @@ public final class AppointmentsServer: Service, Sendable {
       hasher: PasswordHasher(parameters: configuration.auth.passwordParameters),
       tokens: tokens,
       loginThrottle: LoginThrottle(),
+      revocations: revocations,
       appointmentIDs: IDGenerator(after: recovered.highestAppointmentID),
       info: V1.ServerInfoResponse(
         version: Self.version,
@@ -103,7 +105,7 @@ public final class AppointmentsServer: Service, Sendable {
     )
     self.router = Router(service.routes)
     self.executor = CallExecutor(
-      authenticator: Authenticator(tokens: tokens, accounts: accounts),
+      authenticator: Authenticator(tokens: tokens, revocations: revocations),
       idempotency: IdempotencyCache(),
       logger: logger
     )

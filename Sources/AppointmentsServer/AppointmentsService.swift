@@ -15,6 +15,7 @@ struct AppointmentsService: Sendable {
   let hasher: PasswordHasher
   let tokens: TokenAuthority
   let loginThrottle: LoginThrottle
+  let revocations: RevocationList
   let appointmentIDs: IDGenerator
   let info: V1.ServerInfoResponse
   let draining: @Sendable () -> Bool
@@ -99,7 +100,9 @@ struct AppointmentsService: Sendable {
 
   func logout(_ request: V1.LogoutRequest, context: CallContext) async throws -> V1.LogoutResponse {
     let caller = try context.requireCaller()
-    try await accounts.revoke(tokenID: caller.tokenID, expiresAt: caller.expiresAt, now: .current).waitUntilDurable()
+    let now = Instant.current
+    try await accounts.revoke(tokenID: caller.tokenID, expiresAt: caller.expiresAt, now: now).waitUntilDurable()
+    revocations.insert(caller.tokenID, expiresAt: caller.expiresAt, now: now)
     return V1.LogoutResponse()
   }
 

@@ -10,7 +10,7 @@ import Foundation
 /// method.
 struct Authenticator: Sendable {
   let tokens: TokenAuthority
-  let accounts: AccountDirectory
+  let revocations: RevocationList
 
   func authenticate(_ metadata: Metadata, access: Access) async throws(RPCError) -> Caller? {
     if case .anyone = access { return nil }
@@ -25,7 +25,7 @@ struct Authenticator: Sendable {
       throw Self.refusal(error)
     }
     let tokenID = Array(verified.tokenID.utf8)
-    if await accounts.isRevoked(tokenID: tokenID) {
+    if revocations.contains(tokenID) {
       throw RPCError(code: .unauthenticated, reason: "TOKEN_REVOKED", message: "this token was logged out")
     }
     let role: AppointmentsCore.Role = verified.role == .doctor ? .doctor : .patient

@@ -150,7 +150,8 @@ struct Connection {
     let context = CallContext(
       callID: callID, method: header.method, metadata: Metadata(header.metadata), deadline: deadline, loginBudget: loginBudget
     )
-    let requestBytes = route.acceptsIdempotencyKey ? Array(buffer: frame.payload) : []
+    // The request is kept only where a retry will be compared with it.
+    let requestBytes = route.acceptsIdempotencyKey && context.metadata[Metadata.idempotencyKey] != nil ? Array(buffer: frame.payload) : []
     calls.addTask { [executor] in
       let (header, payload) = await executor.execute(route, handler, context: context, control: control, requestBytes: requestBytes)
       inFlight.finish(callID)

@@ -1,0 +1,30 @@
+import AppointmentsCore
+import Synchronization
+
+/// The revoked token ids, readable without an actor hop on every call.
+///
+/// ``AccountDirectory`` is the durable record of revocations (they are in the write-ahead log);
+/// this is a copy the authenticator reads under a lock. It is filled from the recovered state at
+/// start and updated by Logout once the revocation is durable, which is also when Logout answers:
+/// until then the token is still valid as far as the client was told.
+final class RevocationList: Sendable {
+  private let revoked: Mutex<[[UInt8]: Instant]>
+
+  init(_ tokens: [RevokedToken]) {
+    revoked = Mutex(Dictionary(tokens.map { ($0.tokenID, $0.expiresAt) }, uniquingKeysWith: max))
+  }
+
+  func contains(_ tokenID: [UInt8]) -> Bool {
+    revoked.withLock { $0[tokenID] != nil }
+  }
+
+  /// Adds a revocation, forgetting the ones whose tokens have expired anyway.
+  func insert(_ tokenID: [UInt8], expiresAt: Instant, now: Instant) {
+    revoked.withLock { revoked in
+      revoked[tokenID] = expiresAt
+      if revoked.count > 10_000 {
+        revoked = revoked.filter { $0.value > now }
+      }
+    }
+  }
+}
