@@ -17,6 +17,8 @@ struct AppointmentsService: Sendable {
   let loginThrottle: LoginThrottle
   let revocations: RevocationList
   let appointmentIDs: IDGenerator
+  /// Patient profiles already looked up (see `patientProfile(of:)`).
+  let patients = PatientProfileCache()
   let info: V1.ServerInfoResponse
   let draining: @Sendable () -> Bool
 
@@ -227,11 +229,15 @@ struct AppointmentsService: Sendable {
     shards[CalendarShard.shardIndex(for: doctorID, shardCount: shards.count)]
   }
 
+  /// The calling patient's profile; profiles never change, so after the first call it comes
+  /// from a cache instead of a hop to the accounts actor.
   private func patientProfile(of context: CallContext) async throws -> PatientProfile {
     let caller = try context.requireCaller()
+    if let patient = patients[caller.accountID] { return patient }
     guard let patient = await accounts.patient(id: caller.accountID) else {
       throw RPCError(code: .unauthenticated, reason: "INVALID_TOKEN", message: "the token's account does not exist")
     }
+    patients[caller.accountID] = patient
     return patient
   }
 
@@ -263,6 +269,16 @@ struct AppointmentsService: Sendable {
   private static let invalidCredentials = RPCError(
     code: .unauthenticated, reason: "INVALID_CREDENTIALS", message: "unknown email or wrong password"
   )
+}
+
+/// Patient profiles by id. Profiles cannot change once registered, so entries never go stale.
+final class PatientProfileCache: Sendable {
+  private let profiles = Mutex<[AccountID: PatientProfile]>([:])
+
+  subscript(id: AccountID) -> PatientProfile? {
+    get { profiles.withLock { $0[id] } }
+    set { profiles.withLock { $0[id] = newValue } }
+  }
 }
 
 /// Unique, increasing ids for new appointments across all shards.
