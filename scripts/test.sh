@@ -11,3 +11,6 @@ swift test --skip-build
 
 swift build --product appointmentd
 APPOINTMENTD="$(swift build --show-bin-path)/appointmentd" python3 -m pytest -q clients/python/tests
+
+# A short bounded fuzz run over the frame decoder and every message decoder (scripts/fuzz.sh).
+scripts/fuzz.sh 30
