@@ -124,7 +124,7 @@ extension RawConnection {
   /// it is still open after `limit`.
   func trickle(_ bytes: [UInt8], every interval: Duration, within limit: Duration) async throws -> [UInt8]? {
     try await channel.executeThenClose { inbound, outbound in
-      try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+      await withThrowingTaskGroup(of: [UInt8]?.self) { group in
         group.addTask {
           var received: [UInt8] = []
           // A reset (the server closed with our bytes unread) is a close too.
