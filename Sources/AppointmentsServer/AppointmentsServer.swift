@@ -99,7 +99,12 @@ public final class AppointmentsServer: Service, Sendable {
         maxConcurrentCalls: UInt32(clamping: limits.maxConcurrentCalls),
         specializations: Specialization.all.map(\.name),
         bookingHorizonDays: UInt32(configuration.booking.horizonDays),
-        startedAtMs: Instant.current.millisecondsSinceEpoch
+        startedAtMs: Instant.current.millisecondsSinceEpoch,
+        maxConnections: UInt32(clamping: configuration.limits.maxConnections),
+        idleTimeoutMs: Self.milliseconds(configuration.limits.idleTimeout),
+        firstFrameTimeoutMs: Self.milliseconds(configuration.limits.firstFrameTimeout),
+        frameTimeoutMs: Self.milliseconds(configuration.limits.frameTimeout),
+        loginAttemptsPerMinute: UInt32(clamping: configuration.limits.loginAttemptsPerMinute)
       ),
       draining: { state.draining.load(ordering: .relaxed) }
     )
@@ -109,6 +114,11 @@ public final class AppointmentsServer: Service, Sendable {
       idempotency: IdempotencyCache(),
       logger: logger
     )
+  }
+
+  private static func milliseconds(_ duration: Duration) -> UInt32 {
+    let (seconds, attoseconds) = duration.components
+    return UInt32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
   }
 
   /// The port the server listens on, once it is bound (useful with port 0).

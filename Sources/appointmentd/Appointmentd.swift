@@ -73,6 +73,12 @@ struct Appointmentd: AsyncParsableCommand {
   @Option(help: "Close a connection that sends nothing for this many seconds.")
   var idleTimeout = Int(ServerConfiguration.Limits.defaults.idleTimeout.components.seconds)
 
+  @Option(help: "Seconds a new connection has to complete its first frame (HELLO).")
+  var firstFrameTimeout = Int(ServerConfiguration.Limits.defaults.firstFrameTimeout.components.seconds)
+
+  @Option(help: "Seconds a started frame has to complete (slow senders are closed).")
+  var frameTimeout = Int(ServerConfiguration.Limits.defaults.frameTimeout.components.seconds)
+
   @Option(help: "Login attempts one connection may make per minute.")
   var loginAttemptsPerMinute = ServerConfiguration.Limits.defaults.loginAttemptsPerMinute
 
@@ -95,8 +101,10 @@ struct Appointmentd: AsyncParsableCommand {
     guard (1...256).contains(shards) else { throw ValidationError("--shards must be within 1…256") }
     guard horizonDays > 0 else { throw ValidationError("--horizon-days must be positive") }
     guard (1024...(1 << 30)).contains(maxFrameBytes) else { throw ValidationError("--max-frame-bytes must be within 1 KiB…1 GiB") }
-    guard maxCallsPerConnection > 0, maxConnections > 0, idleTimeout > 0, loginAttemptsPerMinute > 0 else {
-      throw ValidationError("--max-calls-per-connection, --max-connections, --idle-timeout and --login-attempts-per-minute must be positive")
+    guard maxCallsPerConnection > 0, maxConnections > 0, idleTimeout > 0, loginAttemptsPerMinute > 0, firstFrameTimeout > 0,
+      frameTimeout > 0
+    else {
+      throw ValidationError("limits and timeouts must be positive")
     }
     guard snapshotInterval >= 0, snapshotRecords >= 0 else {
       throw ValidationError("--snapshot-interval and --snapshot-records must not be negative")
@@ -112,6 +120,8 @@ struct Appointmentd: AsyncParsableCommand {
     configuration.limits.protocolLimits.maxConcurrentCalls = maxCallsPerConnection
     configuration.limits.maxConnections = maxConnections
     configuration.limits.idleTimeout = .seconds(idleTimeout)
+    configuration.limits.firstFrameTimeout = .seconds(firstFrameTimeout)
+    configuration.limits.frameTimeout = .seconds(frameTimeout)
     configuration.limits.loginAttemptsPerMinute = loginAttemptsPerMinute
     configuration.storage = .init(
       dataDirectory: dataDirectory,

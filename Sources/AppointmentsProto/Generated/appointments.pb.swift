@@ -539,6 +539,15 @@ extension V1 {
     /// How many days ahead a booking may be made.
     public var bookingHorizonDays: UInt32
     public var startedAtMs: Int64
+    /// Connection limits: open connections at once; a connection that sends nothing is closed after
+    /// idle_timeout_ms; its first frame must be complete within first_frame_timeout_ms, and any
+    /// started frame within frame_timeout_ms.
+    public var maxConnections: UInt32
+    public var idleTimeoutMs: UInt32
+    public var firstFrameTimeoutMs: UInt32
+    public var frameTimeoutMs: UInt32
+    /// Login attempts one connection may make per minute.
+    public var loginAttemptsPerMinute: UInt32
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -549,7 +558,12 @@ extension V1 {
       maxConcurrentCalls: UInt32 = 0,
       specializations: [String] = [],
       bookingHorizonDays: UInt32 = 0,
-      startedAtMs: Int64 = 0
+      startedAtMs: Int64 = 0,
+      maxConnections: UInt32 = 0,
+      idleTimeoutMs: UInt32 = 0,
+      firstFrameTimeoutMs: UInt32 = 0,
+      frameTimeoutMs: UInt32 = 0,
+      loginAttemptsPerMinute: UInt32 = 0
     ) {
       self.version = version
       self.protocolVersion = protocolVersion
@@ -559,6 +573,11 @@ extension V1 {
       self.specializations = specializations
       self.bookingHorizonDays = bookingHorizonDays
       self.startedAtMs = startedAtMs
+      self.maxConnections = maxConnections
+      self.idleTimeoutMs = idleTimeoutMs
+      self.firstFrameTimeoutMs = firstFrameTimeoutMs
+      self.frameTimeoutMs = frameTimeoutMs
+      self.loginAttemptsPerMinute = loginAttemptsPerMinute
     }
   }
 
@@ -1466,6 +1485,11 @@ extension V1.ServerInfoResponse {
     }
     self.bookingHorizonDays = c.pointee.booking_horizon_days
     self.startedAtMs = c.pointee.started_at_ms
+    self.maxConnections = c.pointee.max_connections
+    self.idleTimeoutMs = c.pointee.idle_timeout_ms
+    self.firstFrameTimeoutMs = c.pointee.first_frame_timeout_ms
+    self.frameTimeoutMs = c.pointee.frame_timeout_ms
+    self.loginAttemptsPerMinute = c.pointee.login_attempts_per_minute
   }
 
   func cMessage(in arena: ProtoArena) throws(ProtoEncodingError) -> UnsafeMutablePointer<Appointments__V1__ServerInfoResponse> {
@@ -1480,6 +1504,11 @@ extension V1.ServerInfoResponse {
     c.pointee.specializations = try arena.array(self.specializations) { element throws(ProtoEncodingError) in try arena.cString(element, field: "specializations") }
     c.pointee.booking_horizon_days = self.bookingHorizonDays
     c.pointee.started_at_ms = self.startedAtMs
+    c.pointee.max_connections = self.maxConnections
+    c.pointee.idle_timeout_ms = self.idleTimeoutMs
+    c.pointee.first_frame_timeout_ms = self.firstFrameTimeoutMs
+    c.pointee.frame_timeout_ms = self.frameTimeoutMs
+    c.pointee.login_attempts_per_minute = self.loginAttemptsPerMinute
     return c
   }
 }

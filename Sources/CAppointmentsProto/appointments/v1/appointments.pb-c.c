@@ -2697,7 +2697,7 @@ const ProtobufCMessageDescriptor appointments__v1__server_info_request__descript
   (ProtobufCMessageInit) appointments__v1__server_info_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor appointments__v1__server_info_response__field_descriptors[8] =
+static const ProtobufCFieldDescriptor appointments__v1__server_info_response__field_descriptors[13] =
 {
   {
     "version",
@@ -2795,10 +2795,75 @@ static const ProtobufCFieldDescriptor appointments__v1__server_info_response__fi
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "max_connections",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Appointments__V1__ServerInfoResponse, max_connections),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "idle_timeout_ms",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Appointments__V1__ServerInfoResponse, idle_timeout_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "first_frame_timeout_ms",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Appointments__V1__ServerInfoResponse, first_frame_timeout_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "frame_timeout_ms",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Appointments__V1__ServerInfoResponse, frame_timeout_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "login_attempts_per_minute",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Appointments__V1__ServerInfoResponse, login_attempts_per_minute),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned appointments__v1__server_info_response__field_indices_by_name[] = {
   6,   /* field[6] = booking_horizon_days */
+  10,   /* field[10] = first_frame_timeout_ms */
+  11,   /* field[11] = frame_timeout_ms */
+  9,   /* field[9] = idle_timeout_ms */
+  12,   /* field[12] = login_attempts_per_minute */
   4,   /* field[4] = max_concurrent_calls */
+  8,   /* field[8] = max_connections */
   2,   /* field[2] = max_frame_bytes */
   3,   /* field[3] = max_header_bytes */
   1,   /* field[1] = protocol_version */
@@ -2809,7 +2874,7 @@ static const unsigned appointments__v1__server_info_response__field_indices_by_n
 static const ProtobufCIntRange appointments__v1__server_info_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor appointments__v1__server_info_response__descriptor =
 {
@@ -2819,7 +2884,7 @@ const ProtobufCMessageDescriptor appointments__v1__server_info_response__descrip
   "Appointments__V1__ServerInfoResponse",
   "appointments.v1",
   sizeof(Appointments__V1__ServerInfoResponse),
-  8,
+  13,
   appointments__v1__server_info_response__field_descriptors,
   appointments__v1__server_info_response__field_indices_by_name,
   1,  appointments__v1__server_info_response__number_ranges,

@@ -474,10 +474,23 @@ struct  Appointments__V1__ServerInfoResponse
    */
   uint32_t booking_horizon_days;
   int64_t started_at_ms;
+  /*
+   * Connection limits: open connections at once; a connection that sends nothing is closed after
+   * idle_timeout_ms; its first frame must be complete within first_frame_timeout_ms, and any
+   * started frame within frame_timeout_ms.
+   */
+  uint32_t max_connections;
+  uint32_t idle_timeout_ms;
+  uint32_t first_frame_timeout_ms;
+  uint32_t frame_timeout_ms;
+  /*
+   * Login attempts one connection may make per minute.
+   */
+  uint32_t login_attempts_per_minute;
 };
 #define APPOINTMENTS__V1__SERVER_INFO_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&appointments__v1__server_info_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0,NULL, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0,NULL, 0, 0, 0, 0, 0, 0, 0 }
 
 
 /* Appointments__V1__Date methods */
