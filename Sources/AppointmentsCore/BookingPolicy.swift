@@ -24,7 +24,7 @@ public struct BookingPolicy: Sendable, Hashable {
   /// check this instead of each doctor's zone, so every shard gives the same answer and a caller
   /// that asks several shards can stop at the first refusal.
   ///
-  /// - Throws: `failedPrecondition` / `PAST_DATE` or `BEYOND_HORIZON`.
+  /// - Throws: `invalidArgument` / `PAST_DATE` or `BEYOND_HORIZON`.
   public func checkBookableInSomeZone(_ date: CivilDate, now: Instant) throws(AppointmentsError) {
     let westernToday = Self.today(utcOffsetHours: -12, now: now)
     guard date >= westernToday else {

@@ -26,7 +26,7 @@ extension CalendarState {
   /// - Throws, checked in this order:
   ///   - `internal` / `APPOINTMENT_ID_IN_USE` when `appointmentID` is 0 or already used;
   ///   - `notFound` / `DOCTOR_NOT_FOUND` when the doctor is not in this shard;
-  ///   - `failedPrecondition` / `PAST_DATE` or `BEYOND_HORIZON` for a date before today or after
+  ///   - `invalidArgument` / `PAST_DATE` or `BEYOND_HORIZON` for a date before today or after
   ///     today + horizon in the doctor's zone;
   ///   - `failedPrecondition` / `DOCTOR_NOT_WORKING` for a weekday off;
   ///   - `invalidArgument` / `INVALID_SLOT` when `startMinute` does not start a slot;
@@ -81,7 +81,7 @@ extension CalendarState {
   ///
   /// - Throws: `internal` / `APPOINTMENT_ID_IN_USE` as
   ///   ``bookSlot(doctorID:date:startMinute:patient:appointmentID:now:)``;
-  ///   `failedPrecondition` / `PAST_DATE` or `BEYOND_HORIZON` for a date out of range in every
+  ///   `invalidArgument` / `PAST_DATE` or `BEYOND_HORIZON` for a date out of range in every
   ///   time zone; `notFound` / `NO_DOCTOR_AVAILABLE` when no doctor of this shard can take the
   ///   patient.
   public mutating func bookAny(
@@ -137,7 +137,7 @@ extension CalendarState {
   /// also lets a caller who does not know the shard ask every shard.)
   ///
   /// - Throws: `notFound` / `APPOINTMENT_NOT_FOUND` when there is no such appointment of the
-  ///   caller's; `failedPrecondition` / `PAST_DATE` when a booked appointment's date is before
+  ///   caller's; `failedPrecondition` / `APPOINTMENT_OVER` when a booked appointment's date is before
   ///   today in the doctor's zone, since history is not rewritten.
   public mutating func cancel(
     appointmentID: UInt64,

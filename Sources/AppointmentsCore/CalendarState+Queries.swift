@@ -32,7 +32,7 @@ extension CalendarState {
   ///   - afterDoctorID: The last doctor id of the previous page; nil for the first page.
   ///   - limit: The most doctors to return, at least 1.
   /// - Throws: `invalidArgument` / `INVALID_PAGE_SIZE` for a limit below 1;
-  ///   `failedPrecondition` / `PAST_DATE` or `BEYOND_HORIZON` for a date out of range in every
+  ///   `invalidArgument` / `PAST_DATE` or `BEYOND_HORIZON` for a date out of range in every
   ///   time zone (``BookingPolicy/checkBookableInSomeZone(_:now:)``, the same in every shard).
   public func findFreeDoctors(
     specialization: Specialization,
