@@ -117,23 +117,12 @@ struct AppointmentsService: Sendable {
     let after = try PageToken.doctorID(from: request.pageToken)
     let now = Instant.current
 
-    var found: [DoctorAvailability] = []
-    var more = false
-    for shard in shards {
-      let page = try await shard.findFreeDoctors(
-        specialization: specialization, date: date, afterDoctorID: after, limit: pageSize, now: now
-      )
-      found += page.items
-      more = more || page.hasMore
-    }
-    found.sort { $0.doctor.id < $1.doctor.id }
-    if found.count > pageSize {
-      found.removeLast(found.count - pageSize)
-      more = true
+    let page = try await mergedPage(limit: pageSize, by: { $0.doctor.id < $1.doctor.id }) { shard in
+      try await shard.findFreeDoctors(specialization: specialization, date: date, afterDoctorID: after, limit: pageSize, now: now)
     }
     return V1.FindDoctorsResponse(
-      doctors: found.map { V1.DoctorAvailability(doctor: V1.Doctor($0.doctor), freeStartMinutes: $0.freeStartMinutes.map(UInt32.init)) },
-      nextPageToken: more ? PageToken.encode(afterDoctorID: found.last!.doctor.id) : []
+      doctors: page.items.map { V1.DoctorAvailability(doctor: V1.Doctor($0.doctor), freeStartMinutes: $0.freeStartMinutes.map(UInt32.init)) },
+      nextPageToken: page.hasMore ? PageToken.encode(afterDoctorID: page.items.last!.doctor.id) : []
     )
   }
 
@@ -205,25 +194,39 @@ struct AppointmentsService: Sendable {
     let (from, to) = try Self.range(request.from, request.to)
     let after = try PageToken.appointmentCursor(from: request.pageToken)
     let pageSize = try Self.pageSize(request.pageSize)
-    var found: [AppointmentWithDoctor] = []
-    var more = false
-    for shard in shards {
-      let page = try await shard.patientAppointments(patientID: caller.accountID, from: from, to: to, after: after, limit: pageSize)
-      found += page.items
-      more = more || page.hasMore
-    }
-    found.sort { $0.appointment.cursor < $1.appointment.cursor }
-    if found.count > pageSize {
-      found.removeLast(found.count - pageSize)
-      more = true
+    let page = try await mergedPage(limit: pageSize, by: { $0.appointment.cursor < $1.appointment.cursor }) { shard in
+      try await shard.patientAppointments(patientID: caller.accountID, from: from, to: to, after: after, limit: pageSize)
     }
     return V1.AppointmentList(
-      appointments: found.map { V1.Appointment($0.appointment, doctor: $0.doctor) },
-      nextPageToken: more ? PageToken.encode(found.last!.appointment.cursor) : []
+      appointments: page.items.map { V1.Appointment($0.appointment, doctor: $0.doctor) },
+      nextPageToken: page.hasMore ? PageToken.encode(page.items.last!.appointment.cursor) : []
     )
   }
 
   // MARK: Helpers
+
+  /// One page of a list that spans every shard: each shard gives its first `limit` items after
+  /// the cursor, and the merged page keeps the first `limit` of them all in `order`. More follow
+  /// when a shard had more or the merge cut some off.
+  private func mergedPage<Item>(
+    limit: Int,
+    by order: (Item, Item) -> Bool,
+    _ page: (CalendarShard) async throws -> Page<Item>
+  ) async throws -> Page<Item> {
+    var items: [Item] = []
+    var more = false
+    for shard in shards {
+      let shardPage = try await page(shard)
+      items += shardPage.items
+      more = more || shardPage.hasMore
+    }
+    items.sort(by: order)
+    if items.count > limit {
+      items.removeLast(items.count - limit)
+      more = true
+    }
+    return Page(items: items, hasMore: more)
+  }
 
   private func shard(for doctorID: AccountID) -> CalendarShard {
     shards[CalendarShard.shardIndex(for: doctorID, shardCount: shards.count)]
