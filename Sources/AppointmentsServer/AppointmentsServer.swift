@@ -61,6 +61,7 @@ public final class AppointmentsServer: Service, Sendable {
         "accounts": "\(recovered.accounts.accountCount)",
         "snapshot": "\(recovered.snapshotSequence.map(String.init) ?? "none")",
         "replayed": "\(recovered.replayedRecords)",
+        "idempotencyAnswers": "\(recovered.idempotency.count)",
         "lastSequence": "\(recovered.lastSequence)",
       ]
     )
@@ -73,14 +74,6 @@ public final class AppointmentsServer: Service, Sendable {
     let shards = recovered.calendars.map { CalendarShard(state: $0, journal: journal) }
     let revocations = RevocationList(recovered.accounts.revokedTokens)
     self.log = log
-    self.snapshots = SnapshotScheduler(
-      store: SnapshotStore(directory: directory, fileSystem: fileSystem),
-      log: log,
-      policy: configuration.storage.snapshots,
-      lastSnapshotSequence: recovered.snapshotSequence ?? 0
-    ) { () throws(StorageError) in
-      try await SnapshotContent.capture(log: log, accounts: accounts, shards: shards)
-    }
     let limits = configuration.limits.protocolLimits
     let state = self.state
     let service = AppointmentsService(
@@ -108,12 +101,27 @@ public final class AppointmentsServer: Service, Sendable {
       ),
       draining: { state.draining.load(ordering: .relaxed) }
     )
-    self.router = Router(service.routes)
+    let router = Router(service.routes)
+    let idempotency = IdempotencyCache(log: log, restoring: recovered.idempotency) { method, bytes in
+      guard let route = router[method] else { throw RPCError(code: .notFound, message: "no method \(method)") }
+      return try route.decodeResponse(bytes)
+    }
+    self.router = router
     self.executor = CallExecutor(
       authenticator: Authenticator(tokens: tokens, revocations: revocations),
-      idempotency: IdempotencyCache(),
+      idempotency: idempotency,
       logger: logger
     )
+    self.snapshots = SnapshotScheduler(
+      store: SnapshotStore(directory: directory, fileSystem: fileSystem),
+      log: log,
+      policy: configuration.storage.snapshots,
+      lastSnapshotSequence: recovered.snapshotSequence ?? 0
+    ) { () throws(StorageError) in
+      try await SnapshotContent.capture(log: log, accounts: accounts, shards: shards) {
+        await idempotency.durableAnswers()
+      }
+    }
   }
 
   private static func milliseconds(_ duration: Duration) -> UInt32 {

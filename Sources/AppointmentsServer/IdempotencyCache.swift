@@ -1,15 +1,23 @@
 import AppointmentsCore
+import AppointmentsProto
+import AppointmentsStorage
 import AppointmentsWire
 import Crypto
+import Foundation
 import NIOCore
 
 /// Remembers the outcome of mutating calls made with an `idempotency-key`, so a retry returns the
-/// first answer and changes nothing.
+/// first answer and changes nothing, also after a restart.
 ///
 /// Keys are scoped by caller and method. A retry that arrives while the first call still runs
 /// waits for it. The same key with a different request is refused (IDEMPOTENCY_KEY_REUSED).
 /// Only final answers are kept: a call that was cancelled, timed out or failed internally may be
 /// retried for real. Entries expire after `retention` and the oldest go first beyond `capacity`.
+///
+/// With a log, each call runs as an ``IdempotentCall``: its answer is written in the same log
+/// record as its change (or in a record of its own for a refusal), and is given only once that
+/// record is durable. Recovery hands the answers back (``init(log:restoring:responseDecoder:capacity:retention:)``)
+/// and snapshots take them from ``durableAnswers()``.
 actor IdempotencyCache {
   struct Key: Hashable, Sendable {
     var accountID: AccountID
@@ -17,9 +25,22 @@ actor IdempotencyCache {
     var key: [UInt8]
   }
 
+  /// Decodes the stored response of a method (its path) into the message to send.
+  typealias ResponseDecoder = @Sendable (_ method: String, _ bytes: [UInt8]) throws -> any ProtoMessage
+
+  private struct Answer {
+    var digest: [UInt8]
+    var outcome: CallOutcome
+    var recordedAtMs: Int64
+    /// The stored form; nil when the log is not used.
+    var stored: V1.IdempotencyEntry?
+    /// The log records the answer waits for; nil once known durable (restored answers).
+    var completion: IdempotentCall.Completion?
+  }
+
   private enum Entry {
-    case running(digest: SHA256Digest, Task<CallOutcome, Never>)
-    case done(digest: SHA256Digest, outcome: CallOutcome, at: ContinuousClock.Instant)
+    case running(digest: [UInt8], Task<CallOutcome, Never>)
+    case done(Answer)
   }
 
   /// Longest idempotency key accepted, in bytes.
@@ -27,12 +48,35 @@ actor IdempotencyCache {
 
   private var entries: [Key: Entry] = [:]
   private var order = CircularBuffer<Key>()
+  private let log: WriteAheadLog?
   private let capacity: Int
-  private let retention: Duration
+  private let retentionMs: Int64
 
-  init(capacity: Int = 100_000, retention: Duration = .seconds(24 * 3600)) {
+  /// Creates a cache; with `log`, answers are made durable there.
+  ///
+  /// - Parameters:
+  ///   - restoring: answers recovered from the data folder, oldest first; the newest
+  ///     `capacity` are kept, except those past `retention` or whose response no longer decodes.
+  ///   - responseDecoder: decodes restored responses.
+  init(
+    log: WriteAheadLog? = nil,
+    restoring stored: [V1.IdempotencyEntry] = [],
+    responseDecoder: ResponseDecoder? = nil,
+    capacity: Int = 100_000,
+    retention: Duration = .seconds(24 * 3600)
+  ) {
+    self.log = log
     self.capacity = capacity
-    self.retention = retention
+    self.retentionMs = retention.components.seconds * 1000
+    let now = Self.nowMs()
+    for entry in stored.suffix(capacity) where now - entry.recordedAtMs < self.retentionMs {
+      guard let outcome = Self.outcome(of: entry, responseDecoder: responseDecoder) else { continue }
+      let key = Key(accountID: entry.accountID, method: entry.method, key: entry.key)
+      let answer = Answer(digest: entry.requestDigest, outcome: outcome, recordedAtMs: entry.recordedAtMs, stored: entry)
+      if self.entries.updateValue(.done(answer), forKey: key) == nil {
+        self.order.append(key)
+      }
+    }
   }
 
   /// Runs `operation` once per key and request; later calls with the same key get its outcome.
@@ -41,31 +85,70 @@ actor IdempotencyCache {
     request: [UInt8],
     operation: @escaping @Sendable () async -> CallOutcome
   ) async -> CallOutcome {
-    let digest = SHA256.hash(data: request)
-    let now = ContinuousClock.now
+    let digest = Array(SHA256.hash(data: request))
     switch entries[key] {
     case .running(let firstDigest, let task):
       guard firstDigest == digest else { return .failure(Self.reused) }
       return await task.value
-    case .done(let firstDigest, let outcome, let at) where now - at < retention:
-      guard firstDigest == digest else { return .failure(Self.reused) }
-      return outcome
+    case .done(let answer) where Self.nowMs() - answer.recordedAtMs < retentionMs:
+      guard answer.digest == digest else { return .failure(Self.reused) }
+      do {
+        try await answer.completion?.durable()
+      } catch {
+        return .failure(RPCError(mapping: error))
+      }
+      return answer.outcome
     case .done, nil:
       break
     }
 
-    let task = Task.detached(operation: operation)
+    let call = log.map(IdempotentCall.init(log:))
+    let task = Task.detached {
+      await IdempotentCall.$current.withValue(call) { await operation() }
+    }
     if entries.updateValue(.running(digest: digest, task), forKey: key) == nil {
       order.append(key)
     }
-    let outcome = await task.value
-    if Self.isFinal(outcome) {
-      entries[key] = .done(digest: digest, outcome: outcome, at: ContinuousClock.now)
-      evict()
-    } else {
+    var outcome = await task.value
+    guard Self.isFinal(outcome) else {
       entries[key] = nil
+      _ = call?.finish(answer: nil)
+      return outcome
+    }
+    let now = Self.nowMs()
+    var stored: V1.IdempotencyEntry?
+    if call != nil {
+      do {
+        stored = try Self.stored(outcome, key: key, digest: digest, at: now)
+      } catch {
+        outcome = .failure(RPCError(code: .internal, reason: "INTERNAL", message: "the answer could not be stored: \(error)"))
+      }
+    }
+    let completion = call?.finish(answer: stored)
+    guard stored != nil || call == nil else {
+      entries[key] = nil
+      return outcome
+    }
+    entries[key] = .done(Answer(digest: digest, outcome: outcome, recordedAtMs: now, stored: stored, completion: completion))
+    evict()
+    do {
+      try await completion?.durable()
+    } catch {
+      return .failure(RPCError(mapping: error))
     }
     return outcome
+  }
+
+  /// The stored answers whose log records are durable, for a snapshot.
+  func durableAnswers() -> [V1.IdempotencyEntry] {
+    let durable = log?.durableSequence ?? 0
+    let now = Self.nowMs()
+    return entries.values.compactMap { entry in
+      guard case .done(let answer) = entry, now - answer.recordedAtMs < retentionMs,
+        (answer.completion?.through ?? 0) <= durable
+      else { return nil }
+      return answer.stored
+    }
   }
 
   private func evict() {
@@ -82,6 +165,31 @@ actor IdempotencyCache {
     case .failure(let error):
       ![.cancelled, .deadlineExceeded, .internal, .unavailable, .unknown].contains(error.code)
     }
+  }
+
+  private static func stored(_ outcome: CallOutcome, key: Key, digest: [UInt8], at now: Int64) throws -> V1.IdempotencyEntry {
+    var entry = V1.IdempotencyEntry(accountID: key.accountID, key: key.key, method: key.method, requestDigest: digest, recordedAtMs: now)
+    switch outcome {
+    case .success(let reply):
+      entry.response = try reply.message.serializedBytes()
+    case .failure(let error):
+      entry.statusCode = error.code.rawValue
+      entry.statusReason = error.reason
+      entry.statusMessage = error.message
+    }
+    return entry
+  }
+
+  private static func outcome(of entry: V1.IdempotencyEntry, responseDecoder: ResponseDecoder?) -> CallOutcome? {
+    guard entry.statusCode != 0 else {
+      guard let message = try? responseDecoder?(entry.method, entry.response) else { return nil }
+      return .success(Reply(message: message, metadata: Metadata()))
+    }
+    return .failure(RPCError(code: StatusCode(rawValue: entry.statusCode), reason: entry.statusReason, message: entry.statusMessage))
+  }
+
+  private static func nowMs() -> Int64 {
+    Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
   }
 
   private static let reused = RPCError(

@@ -14,6 +14,8 @@ struct Route: Sendable {
   /// Decodes the payload (in the connection's arena, before any task is spawned) into a handler
   /// bound to the typed request.
   let prepare: @Sendable (ByteBuffer, ProtoArena) throws(ProtoDecodingError) -> Handler
+  /// Decodes an encoded response of this method (a remembered answer restored at start).
+  let decodeResponse: @Sendable ([UInt8]) throws(ProtoDecodingError) -> any ProtoMessage
 
   /// A unary method whose handler takes the typed request.
   static func unary<Request, Response>(
@@ -22,10 +24,16 @@ struct Route: Sendable {
     acceptsIdempotencyKey: Bool = false,
     _ handler: @escaping @Sendable (Request, inout CallContext) async throws -> Response
   ) -> Route {
-    Route(path: method.path, access: access, acceptsIdempotencyKey: acceptsIdempotencyKey) { payload, arena throws(ProtoDecodingError) in
-      let request = try Request(decoding: payload, arena: arena)
-      return { context in try await handler(request, &context) }
-    }
+    Route(
+      path: method.path,
+      access: access,
+      acceptsIdempotencyKey: acceptsIdempotencyKey,
+      prepare: { payload, arena throws(ProtoDecodingError) in
+        let request = try Request(decoding: payload, arena: arena)
+        return { context in try await handler(request, &context) }
+      },
+      decodeResponse: { bytes throws(ProtoDecodingError) in try Response(serializedBytes: bytes) }
+    )
   }
 }
 

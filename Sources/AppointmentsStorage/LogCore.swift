@@ -11,7 +11,13 @@ final class LogCore: Sendable {
   struct State {
     var nextSequence: UInt64
     var durableSequence: UInt64
+    /// Records appended and not yet taken by the writer, numbered consecutively.
     var queue: [(sequence: UInt64, payload: [UInt8])] = []
+    /// How many records at the front of ``queue`` the writer may take: the queue up to the
+    /// first held record.
+    var writableCount = 0
+    /// Sequence numbers of held records (see ``WriteAheadLog/appendHeld(_:)``).
+    var held: Set<UInt64> = []
     var failure: StorageError?
     var isClosing = false
     var hasStopped = false
@@ -30,7 +36,8 @@ final class LogCore: Sendable {
     self.state = Mutex(State(nextSequence: lastSequence + 1, durableSequence: lastSequence))
   }
 
-  func append(payload: [UInt8]) -> WriteAheadLog.Ticket {
+  /// Numbers and queues a record; a held record is not written before ``release(_:payload:)``.
+  func append(payload: [UInt8], held: Bool = false) -> WriteAheadLog.Ticket {
     let outcome = self.state.withLock { state -> Result<(UInt64, Bool), StorageError> in
       if let failure = state.failure { return .failure(failure) }
       if state.isClosing {
@@ -40,6 +47,15 @@ final class LogCore: Sendable {
       state.nextSequence += 1
       state.queue.append((sequence, payload))
       state.statistics.appendedRecords += 1
+      if held {
+        state.held.insert(sequence)
+        return .success((sequence, false))
+      }
+      guard state.held.isEmpty else {
+        // Behind a held record: written with it.
+        return .success((sequence, false))
+      }
+      state.writableCount = state.queue.count
       let wakes = state.writerIsIdle
       state.writerIsIdle = false
       return .success((sequence, wakes))
@@ -51,6 +67,25 @@ final class LogCore: Sendable {
     case .failure(let refusal):
       return WriteAheadLog.Ticket(refusal: refusal)
     }
+  }
+
+  /// Lets the writer take held record `sequence`, with `payload` in place of the one appended
+  /// when it is not nil. Does nothing when the record is not held (the log failed meanwhile).
+  func release(_ sequence: UInt64, payload: [UInt8]?) {
+    let wakes = self.state.withLock { state -> Bool in
+      guard state.held.remove(sequence) != nil, let first = state.queue.first?.sequence else { return false }
+      if let payload {
+        state.queue[Int(sequence - first)].payload = payload
+      }
+      let firstHeld = state.held.min().map { Int($0 - first) }
+      let writable = firstHeld ?? state.queue.count
+      guard writable > state.writableCount else { return false }
+      state.writableCount = writable
+      let wakes = state.writerIsIdle
+      state.writerIsIdle = false
+      return wakes
+    }
+    if wakes { self.wakeWriter.signal() }
   }
 
   func waitUntilDurable(through sequence: UInt64) async throws(StorageError) {
@@ -106,6 +141,8 @@ final class LogCore: Sendable {
         )
       }
       state.queue = []
+      state.writableCount = 0
+      state.held = []
       let waiters = state.waiters
       state.waiters = []
       let wakes = state.writerIsIdle
@@ -155,11 +192,22 @@ final class LogCore: Sendable {
     while true {
       let step = self.state.withLock { state -> Step in
         if state.failure != nil { return .stop(failed: true) }
-        if !state.queue.isEmpty {
-          defer { state.queue = [] }
+        if state.writableCount == state.queue.count, !state.queue.isEmpty {
+          defer {
+            state.queue = []
+            state.writableCount = 0
+          }
           return .write(state.queue)
         }
-        if state.isClosing { return .stop(failed: false) }
+        if state.writableCount > 0 {
+          defer {
+            state.queue.removeFirst(state.writableCount)
+            state.writableCount = 0
+          }
+          return .write(Array(state.queue.prefix(state.writableCount)))
+        }
+        // Closing waits for held records: their calls are still finishing.
+        if state.isClosing && state.queue.isEmpty { return .stop(failed: false) }
         state.writerIsIdle = true
         return .sleep
       }

@@ -1,3 +1,4 @@
+public import AppointmentsProto
 public import AppointmentsCore
 
 /// What recovery rebuilt from the data folder: the state to start the actors with and where
@@ -18,6 +19,9 @@ public struct RecoveredState: Sendable {
   public var snapshotSequence: UInt64?
   /// Log records applied after the snapshot.
   public var replayedRecords: Int
+  /// The remembered answers of calls made with an idempotency key, the latest per caller,
+  /// method and key, oldest first. The server drops those past its retention.
+  public var idempotency: [V1.IdempotencyEntry]
   /// Things recovery tolerated and the operator should know about (a dropped torn record, a
   /// corrupt snapshot it fell back from…); log each.
   public var warnings: [RecoveryWarning]

@@ -150,6 +150,7 @@ public enum Recovery {
       highestAppointmentID: max(rebuilder.highestAppointmentID, recordedNextAppointmentID > 0 ? recordedNextAppointmentID - 1 : 0),
       snapshotSequence: header == nil ? nil : base,
       replayedRecords: replay.appliedRecords,
+      idempotency: rebuilder.idempotency,
       warnings: warnings
     )
   }
@@ -227,7 +228,7 @@ public enum Recovery {
           }
           if record.sequence > base {
             do throws(StorageError) {
-              try rebuilder.replay(try Self.change(in: record, rebuilder: rebuilder, arena: arena))
+              try Self.replay(record, into: &rebuilder, arena: arena)
             } catch {
               throw Self.recordError(
                 error.code,
@@ -269,11 +270,12 @@ public enum Recovery {
     return replay
   }
 
-  private static func change(
-    in record: LogRecord,
-    rebuilder: StateRebuilder,
+  /// Applies one record: its change, and the answer of an idempotent call written with it.
+  private static func replay(
+    _ record: LogRecord,
+    into rebuilder: inout StateRebuilder,
     arena: ProtoArena
-  ) throws(StorageError) -> StateChange {
+  ) throws(StorageError) {
     let entry: V1.LogEntry
     do throws(ProtoDecodingError) {
       entry = try V1.LogEntry(storedBytes: record.payload[...], arena: arena)
@@ -284,7 +286,12 @@ public enum Recovery {
         cause: error
       )
     }
-    return try StateChange(entry, patient: rebuilder.patient(id:))
+    if entry.change != nil || entry.idempotency == nil {
+      try rebuilder.replay(try StateChange(entry, patient: rebuilder.patient(id:)))
+    }
+    if let answer = entry.idempotency {
+      rebuilder.remember(answer)
+    }
   }
 
   /// Whether an intact record numbered above `sequence` starts anywhere after `offset`: if so,

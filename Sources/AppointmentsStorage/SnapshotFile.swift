@@ -7,7 +7,8 @@ import AppointmentsProto
 /// magic       8 bytes  "APPTSNAP"
 /// header      u32 length, then a V1.SnapshotHeader
 /// chunk…      u32 length, then a V1.SnapshotChunk   (accounts first, then appointments,
-///                                                    then revoked tokens)
+///                                                    then revoked tokens, then the answers
+///                                                    of calls with an idempotency key)
 /// checksum    u32      CRC-32C of every byte before it
 /// ```
 ///
@@ -68,6 +69,13 @@ enum SnapshotFile {
       chunk.revokedTokens.append(V1.RevokedToken(token))
       recordsInChunk += 1
       counts.revokedTokens += 1
+      if recordsInChunk == chunkSize { try flushChunk() }
+    }
+    try flushChunk()
+    for answer in content.idempotency {
+      chunk.idempotency.append(answer)
+      recordsInChunk += 1
+      counts.idempotencyEntries += 1
       if recordsInChunk == chunkSize { try flushChunk() }
     }
     try flushChunk()
@@ -214,6 +222,9 @@ enum SnapshotFile {
         }
         for token in chunk.revokedTokens {
           try rebuilder.restoreRevocation(RevokedToken(token))
+        }
+        for answer in chunk.idempotency {
+          rebuilder.remember(answer)
         }
       } catch {
         throw StorageError(

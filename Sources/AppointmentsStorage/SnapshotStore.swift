@@ -117,6 +117,8 @@ public struct SnapshotSummary: Sendable, Hashable {
     public var appointments = 0
     /// Revoked tokens written.
     public var revokedTokens = 0
+    /// Remembered answers of calls with an idempotency key written.
+    public var idempotencyEntries = 0
     /// The file's size.
     public var bytes = 0
   }

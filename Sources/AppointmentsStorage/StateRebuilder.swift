@@ -1,4 +1,5 @@
 import AppointmentsCore
+import AppointmentsProto
 
 /// Rebuilds the domain state from a snapshot's records and the log's changes: the one replay
 /// path of recovery.
@@ -22,6 +23,13 @@ struct StateRebuilder {
   private let toleratesSnapshotOverlap: Bool
   private var accountsCaughtUp = false
   private var doctorsCaughtUp: Set<AccountID> = []
+  private var answers: [IdempotencyScope: V1.IdempotencyEntry] = [:]
+
+  private struct IdempotencyScope: Hashable {
+    var accountID: UInt64
+    var method: String
+    var key: [UInt8]
+  }
 
   init(shardCount: Int, policy: BookingPolicy, afterSnapshot: Bool) {
     precondition(shardCount >= 1, "there must be at least one shard")
@@ -64,6 +72,19 @@ struct StateRebuilder {
 
   mutating func advanceNextAccountID(to id: AccountID) {
     self.accounts.advanceNextAccountID(to: id)
+  }
+
+  // MARK: Idempotent calls
+
+  /// Remembers the answer of a call with an idempotency key; a later one with the same caller,
+  /// method and key replaces it (a snapshot may hold answers the log repeats).
+  mutating func remember(_ answer: V1.IdempotencyEntry) {
+    self.answers[IdempotencyScope(accountID: answer.accountID, method: answer.method, key: answer.key)] = answer
+  }
+
+  /// The remembered answers, oldest first.
+  var idempotency: [V1.IdempotencyEntry] {
+    self.answers.values.sorted { $0.recordedAtMs < $1.recordedAtMs }
   }
 
   // MARK: Log records

@@ -17,8 +17,18 @@ public struct StorageJournal: ChangeJournal {
 
   /// Appends `change` to the log; the receipt returns once it is durable and throws the log's
   /// failure otherwise (see ``WriteAheadLog/Ticket/durable()``).
+  ///
+  /// Inside an ``IdempotentCall``, the record is held until the call's answer is written with
+  /// it, and the call's own receipts leave the waiting to ``IdempotentCall/finish(answer:)``.
   public func append(_ change: StateChange) -> JournalReceipt {
-    let ticket = self.log.append(V1.LogEntry(change))
-    return JournalReceipt { try await ticket.durable() }
+    let entry = V1.LogEntry(change)
+    let call = IdempotentCall.current.flatMap { $0.log === self.log ? $0 : nil }
+    let ticket = call?.hold(entry) ?? self.log.append(entry)
+    return JournalReceipt {
+      if let call = IdempotentCall.current, call.log === self.log, call.defersWaiting(for: ticket) {
+        return
+      }
+      try await ticket.durable()
+    }
   }
 }

@@ -141,21 +141,54 @@ public final class WriteAheadLog: Sendable {
   /// on I/O.
   ///
   /// When the log has failed or is closed, or `entry` cannot be encoded, the ticket throws.
-  /// An entry that cannot be encoded fails the log: the state already holds the change, and
-  /// later changes may depend on it.
+  /// An entry that cannot be encoded fails the log.
   public func append(_ entry: V1.LogEntry) -> Ticket {
-    let payload: [UInt8]
+    switch self.encode(entry) {
+    case .success(let payload): self.core.append(payload: payload)
+    case .failure(let failure): Ticket(refusal: failure)
+    }
+  }
+
+  /// Like ``append(_:)``, but the record is not written until ``release(_:replacingWith:)``:
+  /// neither it nor any record appended after it. It keeps its place (its sequence number), and
+  /// its entry may still be completed, e.g. with the answer of the call that made the change,
+  /// so that the change and the answer reach the disk in one record.
+  ///
+  /// Release it soon, and always: until then the log writes nothing after it.
+  public func appendHeld(_ entry: V1.LogEntry) -> Ticket {
+    switch self.encode(entry) {
+    case .success(let payload): self.core.append(payload: payload, held: true)
+    case .failure(let failure): Ticket(refusal: failure)
+    }
+  }
+
+  /// Lets the writer take a record appended with ``appendHeld(_:)``, with `entry` in place of
+  /// the one appended when it is not nil.
+  public func release(_ ticket: Ticket, replacingWith entry: V1.LogEntry? = nil) {
+    guard ticket.sequence > 0 else { return }
+    var payload: [UInt8]?
+    if let entry {
+      switch self.encode(entry) {
+      case .success(let encoded): payload = encoded
+      case .failure: return  // The log has failed; the record will never be written.
+      }
+    }
+    self.core.release(ticket.sequence, payload: payload)
+  }
+
+  /// Encodes `entry`; a failure fails the log, because the state already holds the change and
+  /// later changes may depend on it.
+  private func encode(_ entry: V1.LogEntry) -> Result<[UInt8], StorageError> {
     do {
-      payload = try entry.serializedBytes()
+      return .success(try entry.serializedBytes())
     } catch {
       let failure = StorageError(
         code: .encodingFailed,
         message: "a log entry could not be encoded: \(error)",
         cause: error
       )
-      return Ticket(refusal: self.core.fail(failure))
+      return .failure(self.core.fail(failure))
     }
-    return self.core.append(payload: payload)
   }
 
   /// Numbers an already encoded `V1.LogEntry`, queues it and returns its ticket; see

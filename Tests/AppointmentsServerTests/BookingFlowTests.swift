@@ -1,6 +1,7 @@
 import AppointmentsClient
 import AppointmentsProto
 import AppointmentsWire
+import Foundation
 import Testing
 
 @Suite("The original flows, end to end")
@@ -117,6 +118,52 @@ struct BookingFlowTests {
         _ = try await client.bookSlot(doctorID: doctor.id, date: Fixture.date(inDays: 5), idempotencyKey: "book-1")
       }
       #expect(misuse?.summary == "FAILED_PRECONDITION/IDEMPOTENCY_KEY_REUSED")
+    }
+  }
+
+  @Test("after restarts, a retry with the same key still gets the first answer, booking or refusal, and changes nothing")
+  func idempotentRetryAfterRestart() async throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("appointments-test-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let date = Fixture.date(inDays: 4)
+    // Server 1: one booking and one refusal, each with a key.
+    let (doctorID, first, refusal, tokens) = try await TestServer.with(existingDataDirectory: folder) { server in
+      let client = try await server.client()
+      defer { Task { await client.close() } }
+      let doctor = try await Fixture.registerDoctor(client)
+      let tokens = [try await Fixture.patientToken(client).token, try await Fixture.patientToken(client).token]
+      client.token = tokens[0]
+      let first = try await client.bookSlot(doctorID: doctor.id, date: date, idempotencyKey: "book-1")
+      client.token = tokens[1]
+      let refusal = await rpcError { _ = try await client.bookSlot(doctorID: doctor.id, date: date, idempotencyKey: "book-2") }
+      return (doctor.id, first, refusal, tokens)
+    }
+    #expect(refusal?.summary == "ALREADY_EXISTS/SLOT_TAKEN")
+
+    // Server 2 (from the shutdown snapshot): both answers come back; the slot is then freed.
+    try await TestServer.with(existingDataDirectory: folder) { server in
+      let client = try await server.client()
+      defer { Task { await client.close() } }
+      client.token = tokens[0]
+      #expect(try await client.bookSlot(doctorID: doctorID, date: date, idempotencyKey: "book-1") == first)
+      _ = try await client.cancelAppointment(id: try #require(first.appointment).id)
+      client.token = tokens[1]
+      let again = await rpcError { _ = try await client.bookSlot(doctorID: doctorID, date: date, idempotencyKey: "book-2") }
+      #expect(again == refusal, "the slot is free now, but the retry must get the first answer")
+      #expect(try await client.listMyAppointments().appointments.isEmpty)
+    }
+
+    // Server 3: still the first answers; the retried booking did not book again.
+    try await TestServer.with(existingDataDirectory: folder) { server in
+      let client = try await server.client()
+      defer { Task { await client.close() } }
+      client.token = tokens[0]
+      #expect(try await client.bookSlot(doctorID: doctorID, date: date, idempotencyKey: "book-1") == first)
+      let mine = try await client.listMyAppointments().appointments
+      #expect(mine.map(\.id) == [try #require(first.appointment).id])
+      #expect(mine.first?.status == .cancelled)
+      client.token = tokens[1]
+      #expect(await rpcError { _ = try await client.bookSlot(doctorID: doctorID, date: date, idempotencyKey: "book-2") } == refusal)
     }
   }
 

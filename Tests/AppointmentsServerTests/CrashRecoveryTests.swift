@@ -6,7 +6,8 @@ import Synchronization
 import Testing
 
 /// Runs the real binary, books under load from many connections, `kill -9`s it at a random
-/// moment, restarts it, and checks that nothing acknowledged was lost and nothing was doubled.
+/// moment, restarts it, and checks that nothing acknowledged was lost and nothing was doubled,
+/// and that a retry of an acknowledged booking with its idempotency key gets the first answer.
 @Suite("Crash recovery of the real appointmentd")
 struct CrashRecoveryTests {
   struct Booking: Hashable, Sendable {
@@ -29,13 +30,15 @@ struct CrashRecoveryTests {
     var doctors: [Account] = []
     var patients: [Account] = []
     var bookings: [UInt64: Booking] = [:]
+    /// The idempotency key each booking was made with.
+    var keys: [UInt64: String] = [:]
     var revokedTokens: [String] = []
   }
 
   static let rounds = 3
   static let schedule = V1.Schedule(weekdays: [1, 2, 3, 4, 5, 6, 7], startMinute: 540, endMinute: 660, slotMinutes: 30)
 
-  @Test("every acknowledged registration, booking and logout survives kill -9, and no slot is booked twice")
+  @Test("every acknowledged registration, booking, logout and idempotent answer survives kill -9, and no slot is booked twice")
   func killNineUnderLoad() async throws {
     try #require(FileManager.default.isExecutableFile(atPath: ServerProcess.binary.path), "build appointmentd first")
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("appointments-crash-\(UUID().uuidString)")
@@ -66,7 +69,10 @@ struct CrashRecoveryTests {
       }
       let killAfter = Int.random(in: 20...120, using: &generator)
       let fresh = await Self.bookUntilKilled(acknowledged, client: client, server: server, killAfter: killAfter)
-      for booking in fresh.bookings { acknowledged.bookings[booking.id] = booking }
+      for (booking, key) in fresh.bookings {
+        acknowledged.bookings[booking.id] = booking
+        acknowledged.keys[booking.id] = key
+      }
       for (index, token) in fresh.relogins {
         acknowledged.revokedTokens.append(acknowledged.patients[index].token)
         acknowledged.patients[index].token = token
@@ -101,9 +107,11 @@ struct CrashRecoveryTests {
 
   /// Checks the restarted server against what was acknowledged before the crash.
   static func verify(_ acknowledged: Acknowledged, client: AppointmentsClient) async throws {
+    var tokens: [UInt64: String] = [:]
     for account in acknowledged.doctors + acknowledged.patients {
       let login = try await client.login(role: account.role, email: account.email, password: Fixture.password)
       #expect(login.response.accountID == account.id)
+      tokens[account.id] = login.token
     }
     client.token = nil
     var stored: [UInt64: Booking] = [:]
@@ -134,6 +142,18 @@ struct CrashRecoveryTests {
     for booking in acknowledged.bookings.values {
       #expect(stored[booking.id] == booking, "acknowledged booking \(booking.id) was lost or changed")
     }
+    // A retry with the booking's idempotency key gets the first answer and books nothing new
+    // (with a fresh token: keys belong to the account, not the token).
+    for booking in acknowledged.bookings.values {
+      var metadata = Fixture.bearer(try #require(tokens[booking.patientID]))
+      metadata.add(Metadata.idempotencyKey, try #require(acknowledged.keys[booking.id]))
+      let retry = try await client.call(
+        V1.Appointments.bookSlot,
+        V1.BookSlotRequest(doctorID: booking.doctorID, date: booking.date, startMinute: booking.startMinute),
+        metadata: metadata
+      )
+      #expect(retry.appointment?.id == booking.id, "the retry of booking \(booking.id) did not get its first answer")
+    }
     for token in acknowledged.revokedTokens {
       let error = await rpcError {
         _ = try await client.call(V1.Appointments.listMyAppointments, V1.ListMyAppointmentsRequest(), metadata: Fixture.bearer(token))
@@ -143,7 +163,8 @@ struct CrashRecoveryTests {
   }
 
   struct RoundResult: Sendable {
-    var bookings: [Booking] = []
+    /// Acknowledged bookings with their idempotency keys.
+    var bookings: [(Booking, String)] = []
     /// Patients (by index) who logged out and in again: their new token.
     var relogins: [(Int, String)] = []
   }
@@ -178,14 +199,17 @@ struct CrashRecoveryTests {
               let doctor = acknowledged.doctors.randomElement(using: &generator)!
               let date = Fixture.date(inDays: Int.random(in: 1...20, using: &generator))
               let start = UInt32(540 + 30 * Int.random(in: 0..<4, using: &generator))
+              let key = UUID().uuidString
+              var metadata = Fixture.bearer(patient.token)
+              metadata.add(Metadata.idempotencyKey, key)
               let response = try await client.call(
                 V1.Appointments.bookSlot, V1.BookSlotRequest(doctorID: doctor.id, date: date, startMinute: start),
-                metadata: Fixture.bearer(patient.token)
+                metadata: metadata
               )
               let appointment = try #require(response.appointment)
               let count = round.result.withLock { result in
                 result.bookings.append(
-                  Booking(id: appointment.id, doctorID: doctor.id, patientID: patient.id, date: date, startMinute: start)
+                  (Booking(id: appointment.id, doctorID: doctor.id, patientID: patient.id, date: date, startMinute: start), key)
                 )
                 return result.bookings.count
               }

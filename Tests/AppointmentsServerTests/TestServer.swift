@@ -17,18 +17,25 @@ struct TestServer {
   let tokenConfiguration: TokenAuthority.Configuration
 
   /// Starts a server, runs `body`, then shuts the server down gracefully and waits for it.
+  ///
+  /// - Parameter existingDataDirectory: a folder a previous server of the same test used (kept,
+  ///   secret included); by default a fresh one, removed afterwards.
   static func with<Result: Sendable>(
+    existingDataDirectory: String? = nil,
     configure: (inout ServerConfiguration) -> Void = { _ in },
     _ body: (TestServer) async throws -> Result
   ) async throws -> Result {
-    let dataDirectory = FileManager.default.temporaryDirectory
+    let dataDirectory = existingDataDirectory ?? FileManager.default.temporaryDirectory
       .appendingPathComponent("appointments-test-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
-    let secretBytes = (0..<32).map { _ in UInt8.random(in: 0...255) }
-    let secret = try SymmetricSecret(bytes: secretBytes)
+    defer {
+      if existingDataDirectory == nil { try? FileManager.default.removeItem(atPath: dataDirectory) }
+    }
     let secretFile = dataDirectory + "/test-secret"
-    try Data(secretBytes).write(to: URL(fileURLWithPath: secretFile))
+    if !FileManager.default.fileExists(atPath: secretFile) {
+      try Data((0..<32).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: secretFile))
+    }
+    let secret = try SymmetricSecret(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: secretFile))))
 
     var configuration = ServerConfiguration()
     configuration.network = .init(host: "127.0.0.1", port: 0)
