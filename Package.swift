@@ -130,6 +130,8 @@ let package = Package(
       name: "appointments-bench",
       dependencies: [
         "AppointmentsClient",
+        "AppointmentsCore",
+        "AppointmentsStorage",
         "AppointmentsProto",
         "AppointmentsWire",
         .product(name: "NIOCore", package: "swift-nio"),

@@ -173,7 +173,8 @@ public struct AccountsState: Sendable, Equatable {
       guard account.id != 0, self.accounts[account.id] == nil else {
         throw .inconsistentChange("account id \(account.id) is 0 or already registered")
       }
-      guard !self.isEmailRegistered(account.email, role: account.role) else {
+      // Stored emails are normalized already: look up the key `perform` inserts.
+      guard self.accountIDsByLogin[LoginKey(role: account.role, email: account.email)] == nil else {
         throw .inconsistentChange("a \(account.role) with email \(account.email) is already registered")
       }
     }

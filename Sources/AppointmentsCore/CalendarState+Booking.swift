@@ -260,7 +260,9 @@ extension CalendarState {
 
   /// The free slots of a doctor's day, ascending. Does not check that he works.
   func freeSlots(of entry: DoctorEntry, on date: CivilDate) -> [Int] {
-    let booked = self.bookedSlots[DoctorDay(doctorID: entry.profile.id, dayNumber: date.dayNumber)] ?? [:]
+    guard let booked = self.bookedSlots[DoctorDay(doctorID: entry.profile.id, dayNumber: date.dayNumber)] else {
+      return entry.profile.schedule.slotStarts
+    }
     return entry.profile.schedule.slotStarts.filter { booked[$0] == nil }
   }
 

@@ -24,7 +24,7 @@ public struct CalendarState: Sendable, Equatable {
   /// Every appointment, booked and cancelled: cancelled ones stay as history.
   var appointments: [UInt64: Appointment] = [:]
   /// The booked slots of each doctor's day: start minute → appointment id.
-  var bookedSlots: [DoctorDay: [Int: UInt64]] = [:]
+  var bookedSlots: [DoctorDay: BookedSlots] = [:]
   /// The one booked appointment a patient may hold with a doctor on a day.
   var heldByPatient: [PatientDoctorDay: UInt64] = [:]
   /// Each doctor's booked appointments in list order.
@@ -195,7 +195,11 @@ public struct CalendarState: Sendable, Equatable {
     self.appointments[appointment.id] = appointment
     self.highestAppointmentID = max(self.highestAppointmentID, appointment.id)
     let day = DoctorDay(doctorID: appointment.doctorID, dayNumber: appointment.date.dayNumber)
-    self.bookedSlots[day, default: [:]][appointment.startMinute] = appointment.id
+    if self.bookedSlots[day] == nil {
+      self.bookedSlots[day] = BookedSlots(startMinute: appointment.startMinute, id: appointment.id)
+    } else {
+      self.bookedSlots[day]!.book(appointment.startMinute, id: appointment.id)
+    }
     let held = PatientDoctorDay(
       patientID: appointment.patientID,
       doctorID: appointment.doctorID,
@@ -205,7 +209,7 @@ public struct CalendarState: Sendable, Equatable {
     self.doctorAgendas[appointment.doctorID, default: SortedArray()].insert(appointment.cursor)
     self.patientHistories[appointment.patientID, default: SortedArray()].insert(appointment.cursor)
     if let profile = self.doctors[appointment.doctorID]?.profile,
-      self.bookedSlots[day, default: [:]].count >= profile.schedule.slotCount
+      (self.bookedSlots[day]?.count ?? 0) >= profile.schedule.slotCount
     {
       let key = SpecializationDay(specialization: profile.specialization, dayNumber: day.dayNumber)
       self.fullyBookedDoctors[key, default: SortedArray()].insert(appointment.doctorID)
@@ -216,7 +220,7 @@ public struct CalendarState: Sendable, Equatable {
     // The record stays, now cancelled, and so does its place in the patient's history.
     self.appointments[appointment.id] = appointment
     let day = DoctorDay(doctorID: appointment.doctorID, dayNumber: appointment.date.dayNumber)
-    self.bookedSlots[day]?[appointment.startMinute] = nil
+    self.bookedSlots[day]?.free(appointment.startMinute)
     if self.bookedSlots[day]?.isEmpty == true {
       self.bookedSlots[day] = nil
     }

@@ -217,9 +217,12 @@ enum SnapshotFile {
         for account in chunk.accounts {
           try rebuilder.restoreAccount(try StoredAccount(account))
         }
+        var appointments: [Appointment] = []
+        appointments.reserveCapacity(chunk.appointments.count)
         for appointment in chunk.appointments {
-          try rebuilder.restoreAppointment(try Appointment(appointment, patient: rebuilder.patient(id:)))
+          appointments.append(try Appointment(appointment, patient: rebuilder.patient(id:)))
         }
+        try rebuilder.restoreAppointments(appointments)
         for token in chunk.revokedTokens {
           try rebuilder.restoreRevocation(RevokedToken(token))
         }

@@ -1,5 +1,6 @@
 import AppointmentsCore
 import AppointmentsProto
+import Dispatch
 
 /// Rebuilds the domain state from a snapshot's records and the log's changes: the one replay
 /// path of recovery.
@@ -63,6 +64,44 @@ struct StateRebuilder {
       try self.calendars[shard].restore(appointment)
     } catch {
       throw .inconsistent(error.message, cause: error)
+    }
+  }
+
+  /// Puts back a batch of appointments read from a snapshot, each shard's on its own thread.
+  ///
+  /// - Throws: the first inconsistency of the lowest-numbered shard that had one.
+  mutating func restoreAppointments(_ appointments: [Appointment]) throws(StorageError) {
+    guard self.shardCount > 1, appointments.count > 1 else {
+      for appointment in appointments {
+        try self.restoreAppointment(appointment)
+      }
+      return
+    }
+    var batches = Array(repeating: [Appointment](), count: self.shardCount)
+    for appointment in appointments {
+      batches[CalendarShard.shardIndex(for: appointment.doctorID, shardCount: self.shardCount)].append(appointment)
+    }
+    let shardBatches = batches
+    var failures = [AppointmentsError?](repeating: nil, count: self.shardCount)
+    self.calendars.withUnsafeMutableBufferPointer { calendars in
+      failures.withUnsafeMutableBufferPointer { failures in
+        // Each iteration touches only its own shard's calendar and failure slot.
+        nonisolated(unsafe) let calendars = calendars
+        nonisolated(unsafe) let failures = failures
+        DispatchQueue.concurrentPerform(iterations: shardBatches.count) { shard in
+          for appointment in shardBatches[shard] {
+            do throws(AppointmentsError) {
+              try calendars[shard].restore(appointment)
+            } catch {
+              failures[shard] = error
+              return
+            }
+          }
+        }
+      }
+    }
+    if let failure = failures.lazy.compactMap({ $0 }).first {
+      throw .inconsistent(failure.message, cause: failure)
     }
   }
 
