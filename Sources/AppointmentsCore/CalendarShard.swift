@@ -70,8 +70,8 @@ public actor CalendarShard {
     patient: PatientProfile,
     appointmentID: UInt64,
     now: Instant
-  ) throws(AppointmentsError) -> Committed<Appointment> {
-    self.commit(
+  ) throws(AppointmentsError) -> Committed<AppointmentWithDoctor> {
+    self.commitWithDoctor(
       try self.state.bookSlot(
         doctorID: doctorID,
         date: date,
@@ -91,8 +91,8 @@ public actor CalendarShard {
     patient: PatientProfile,
     appointmentID: UInt64,
     now: Instant
-  ) throws(AppointmentsError) -> Committed<Appointment> {
-    self.commit(
+  ) throws(AppointmentsError) -> Committed<AppointmentWithDoctor> {
+    self.commitWithDoctor(
       try self.state.bookAny(
         specialization: specialization,
         date: date,
@@ -110,8 +110,8 @@ public actor CalendarShard {
     appointmentID: UInt64,
     by caller: (role: Role, id: AccountID),
     now: Instant
-  ) throws(AppointmentsError) -> Committed<Appointment> {
-    self.commit(try self.state.cancel(appointmentID: appointmentID, by: caller, now: now))
+  ) throws(AppointmentsError) -> Committed<AppointmentWithDoctor> {
+    self.commitWithDoctor(try self.state.cancel(appointmentID: appointmentID, by: caller, now: now))
   }
 
   /// A doctor's booked appointments in a date range; see
@@ -142,6 +142,16 @@ public actor CalendarShard {
   /// goes on meanwhile.
   public func snapshot() -> CalendarState {
     self.state
+  }
+
+  /// Commits a booking or cancellation and pairs it with its doctor, who is in this shard, so
+  /// the caller needs no second trip here to answer.
+  private func commitWithDoctor(_ mutation: Mutation<Appointment>) -> Committed<AppointmentWithDoctor> {
+    let committed = self.commit(mutation)
+    guard let doctor = self.state.doctor(id: committed.value.doctorID) else {
+      preconditionFailure("appointment \(committed.value.id) names doctor \(committed.value.doctorID), not in this shard")
+    }
+    return Committed(value: AppointmentWithDoctor(appointment: committed.value, doctor: doctor), receipt: committed.receipt)
   }
 
   private func commit<Value: Sendable>(_ mutation: Mutation<Value>) -> Committed<Value> {

@@ -134,8 +134,7 @@ struct AppointmentsService: Sendable {
       doctorID: request.doctorID, date: date, startMinute: request.startMinute.map(Int.init),
       patient: patient, appointmentID: appointmentIDs.next(), now: .current
     )
-    let doctor = await shard.doctor(id: request.doctorID)
-    return V1.BookingResponse(appointment: V1.Appointment(try await committed.waitUntilDurable(), doctor: doctor))
+    return V1.BookingResponse(try await committed.waitUntilDurable())
   }
 
   /// Tries the shards in order; each books its lowest-id free doctor atomically.
@@ -150,9 +149,7 @@ struct AppointmentsService: Sendable {
         )
       }
       guard let booked else { continue }
-      let appointment = try await booked.waitUntilDurable()
-      let doctor = await shard.doctor(id: appointment.doctorID)
-      return V1.BookingResponse(appointment: V1.Appointment(appointment, doctor: doctor))
+      return V1.BookingResponse(try await booked.waitUntilDurable())
     }
     throw AppointmentsError.noDoctorAvailable(specialization, date: date)
   }
@@ -165,9 +162,7 @@ struct AppointmentsService: Sendable {
         try await shard.cancel(appointmentID: request.appointmentID, by: (caller.role, caller.accountID), now: .current)
       }
       guard let cancelled else { continue }
-      let appointment = try await cancelled.waitUntilDurable()
-      let doctor = await shard.doctor(id: appointment.doctorID)
-      return V1.BookingResponse(appointment: V1.Appointment(appointment, doctor: doctor))
+      return V1.BookingResponse(try await cancelled.waitUntilDurable())
     }
     throw AppointmentsError.appointmentNotFound(request.appointmentID)
   }

@@ -70,6 +70,12 @@ extension V1.Appointment {
   }
 }
 
+extension V1.BookingResponse {
+  init(_ booked: AppointmentWithDoctor) {
+    self.init(appointment: V1.Appointment(booked.appointment, doctor: booked.doctor))
+  }
+}
+
 extension Role {
   init(_ role: V1.Role) throws(AppointmentsError) {
     switch role {

@@ -75,7 +75,7 @@ struct CalendarShardTests {
     }
     let cancelled = try await shard.cancel(appointmentID: 1, by: (.patient, 100), now: now)
     let repeated = try await shard.cancel(appointmentID: 1, by: (.doctor, 1), now: now)
-    #expect(journal.changes == [.appointmentBooked(booked.value), .appointmentCancelled(cancelled.value)])
+    #expect(journal.changes == [.appointmentBooked(booked.value.appointment), .appointmentCancelled(cancelled.value.appointment)])
     #expect(repeated.value == cancelled.value)
 
     // The repeat waits for the first cancellation's write, which may not have finished yet.

@@ -96,7 +96,7 @@ struct StateChangeTests {
             appointmentID: nextAppointmentID,
             now: now
           )
-          appointments.append(booked.value)
+          appointments.append(booked.value.appointment)
         case 5, 6:
           guard let patient = patients.randomElement(using: &random) else { continue }
           nextAppointmentID += 1
@@ -107,7 +107,7 @@ struct StateChangeTests {
             appointmentID: nextAppointmentID,
             now: now
           )
-          appointments.append(booked.value)
+          appointments.append(booked.value.appointment)
         case 7, 8:
           guard let appointment = appointments.randomElement(using: &random) else { continue }
           let callers: [(role: Role, id: AccountID)] = [

@@ -106,7 +106,7 @@ final class Workload: Sendable {
         return registry.nextAppointmentID
       }
       let shard = self.shards[CalendarShard.shardIndex(for: doctor.id, shardCount: self.shards.count)]
-      let committed: Committed<Appointment>
+      let committed: Committed<AppointmentWithDoctor>
       do throws(AppointmentsError) {
         committed = try await shard.bookSlot(
           doctorID: doctor.id,
@@ -120,7 +120,7 @@ final class Workload: Sendable {
         // Refusals (slot taken, already booked) change nothing.
         return
       }
-      let appointment = try await committed.waitUntilDurable()
+      let appointment = try await committed.waitUntilDurable().appointment
       self.registry.withLock { $0.appointments.append(appointment) }
     case 75..<90:
       guard let appointment = snapshot.appointments.randomElement(using: &generator) else { return }
