@@ -193,6 +193,7 @@ let package = Package(
         "AppointmentsWire",
         "AppointmentsCore",
         "AppointmentsAuth",
+        "AppointmentsStorage",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),

@@ -33,9 +33,9 @@ actor IdempotencyCache {
     var outcome: CallOutcome
     var recordedAtMs: Int64
     /// The stored form; nil when the log is not used.
-    var stored: V1.IdempotencyEntry?
+    var stored: V1.IdempotencyEntry? = nil
     /// The log records the answer waits for; nil once known durable (restored answers).
-    var completion: IdempotentCall.Completion?
+    var completion: IdempotentCall.Completion? = nil
   }
 
   private enum Entry {
@@ -92,51 +92,59 @@ actor IdempotencyCache {
       return await task.value
     case .done(let answer) where Self.nowMs() - answer.recordedAtMs < retentionMs:
       guard answer.digest == digest else { return .failure(Self.reused) }
-      do {
-        try await answer.completion?.durable()
-      } catch {
-        return .failure(RPCError(mapping: error))
-      }
-      return answer.outcome
+      return await Self.durable(answer)
     case .done, nil:
       break
     }
 
+    // The task runs the call, settles its answer here, and waits for the log: the first caller
+    // and every retry racing it get the answer only once it is durable.
     let call = log.map(IdempotentCall.init(log:))
-    let task = Task.detached {
-      await IdempotentCall.$current.withValue(call) { await operation() }
+    let task = Task.detached { [self] in
+      let outcome = await IdempotentCall.$current.withValue(call) { await operation() }
+      return await Self.durable(await self.settle(key, digest: digest, outcome: outcome, call: call))
     }
     if entries.updateValue(.running(digest: digest, task), forKey: key) == nil {
       order.append(key)
     }
-    var outcome = await task.value
+    return await task.value
+  }
+
+  /// Settles the outcome of a finished call and returns what to answer: a final answer is
+  /// written with the call's change (``IdempotentCall/finish(answer:)``) and remembered; any
+  /// other outcome is forgotten and its changes written as they were.
+  private func settle(_ key: Key, digest: [UInt8], outcome: CallOutcome, call: IdempotentCall?) -> Answer {
+    let now = Self.nowMs()
+    var answer = Answer(digest: digest, outcome: outcome, recordedAtMs: now)
     guard Self.isFinal(outcome) else {
       entries[key] = nil
       _ = call?.finish(answer: nil)
-      return outcome
+      return answer
     }
-    let now = Self.nowMs()
-    var stored: V1.IdempotencyEntry?
-    if call != nil {
+    if let call {
       do {
-        stored = try Self.stored(outcome, key: key, digest: digest, at: now)
+        answer.stored = try Self.stored(outcome, key: key, digest: digest, at: now)
       } catch {
-        outcome = .failure(RPCError(code: .internal, reason: "INTERNAL", message: "the answer could not be stored: \(error)"))
+        entries[key] = nil
+        _ = call.finish(answer: nil)
+        answer.outcome = .failure(RPCError(code: .internal, reason: "INTERNAL", message: "the answer could not be stored: \(error)"))
+        return answer
       }
+      answer.completion = call.finish(answer: answer.stored)
     }
-    let completion = call?.finish(answer: stored)
-    guard stored != nil || call == nil else {
-      entries[key] = nil
-      return outcome
-    }
-    entries[key] = .done(Answer(digest: digest, outcome: outcome, recordedAtMs: now, stored: stored, completion: completion))
+    entries[key] = .done(answer)
     evict()
+    return answer
+  }
+
+  /// The answer, once the log records it depends on are durable.
+  private static func durable(_ answer: Answer) async -> CallOutcome {
     do {
-      try await completion?.durable()
+      try await answer.completion?.durable()
     } catch {
       return .failure(RPCError(mapping: error))
     }
-    return outcome
+    return answer.outcome
   }
 
   /// The stored answers whose log records are durable, for a snapshot.
