@@ -6,7 +6,7 @@ import ServiceLifecycle
 
 /// Serves one client connection from its HELLO to its close.
 ///
-/// One task reads frames, decodes headers and payloads in the connection's arena, and starts a
+/// Its tasks prefer the connection's event loop (``EventLoopTaskExecutor``). One task reads frames, decodes headers and payloads in the connection's arena, and starts a
 /// child task per call; calls answer in any order through an ``OutboundQueue`` that a writer task
 /// turns into batched writes. A broken rule ends the connection with a GOAWAY naming the last call
 /// that will be answered. On graceful shutdown the connection stops reading, sends a GOAWAY,
@@ -21,6 +21,12 @@ struct Connection {
   let logger: Logger
 
   func run() async {
+    await withTaskExecutorPreference(EventLoopTaskExecutor(channel.channel.eventLoop)) {
+      await self.serve()
+    }
+  }
+
+  private func serve() async {
     do {
       try await channel.executeThenClose { inbound, outbound in
         let queue = OutboundQueue()
