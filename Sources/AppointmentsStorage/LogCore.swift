@@ -26,14 +26,25 @@ final class LogCore: Sendable {
     var waiters: [Waiter] = []
     var closeWaiters: [CheckedContinuation<Void, Never>] = []
     var statistics = WriteAheadLog.Statistics()
+    /// `none` mode: the waiters an inline write completed, and its failure, handled once the
+    /// lock is released.
+    var inlineReady: [Waiter] = []
+    var inlineFailure: StorageError?
   }
 
   let state: Mutex<State>
   /// Wakes the writer thread when it sleeps.
   private let wakeWriter = DispatchSemaphore(value: 0)
+  /// In `none` mode, the segment that appenders write to themselves, under the state lock: a
+  /// write to the operating system takes microseconds, less than handing the record to a thread
+  /// and being woken by it. Nil in `fsync` mode, where the writer thread writes and syncs.
+  private let inlineWriter: SegmentWriter?
 
-  init(lastSequence: UInt64) {
+  /// - Parameter inlineWriter: the segment to write inline (`none` mode); nil when a writer
+  ///   thread runs ``runWriter(_:)``.
+  init(lastSequence: UInt64, inlineWriter: SegmentWriter? = nil) {
     self.state = Mutex(State(nextSequence: lastSequence + 1, durableSequence: lastSequence))
+    self.inlineWriter = inlineWriter
   }
 
   /// Numbers and queues a record; a held record is not written before ``release(_:payload:)``.
@@ -56,17 +67,79 @@ final class LogCore: Sendable {
         return .success((sequence, false))
       }
       state.writableCount = state.queue.count
-      let wakes = state.writerIsIdle
-      state.writerIsIdle = false
-      return .success((sequence, wakes))
+      return .success((sequence, self.recordsBecameWritable(&state)))
     }
     switch outcome {
     case .success(let (sequence, wakes)):
       if wakes { self.wakeWriter.signal() }
+      self.afterInlineWrite()
       return WriteAheadLog.Ticket(sequence: sequence, core: self)
     case .failure(let refusal):
       return WriteAheadLog.Ticket(refusal: refusal)
     }
+  }
+
+  /// Called under the lock once records became writable: returns whether to wake the writer
+  /// thread, or in `none` mode writes them right here.
+  private func recordsBecameWritable(_ state: inout State) -> Bool {
+    guard let writer = self.inlineWriter else {
+      let wakes = state.writerIsIdle
+      state.writerIsIdle = false
+      return wakes
+    }
+    guard state.writableCount > 0, state.inlineFailure == nil else { return false }
+    let batch = Array(state.queue.prefix(state.writableCount))
+    state.queue.removeFirst(state.writableCount)
+    state.writableCount = 0
+    do throws(StorageError) {
+      let bytes = try writer.write(batch)
+      let durable = batch[batch.count - 1].sequence
+      state.durableSequence = durable
+      state.statistics.writtenBatches += 1
+      state.statistics.writtenBytes += UInt64(bytes)
+      if !state.waiters.isEmpty {
+        state.inlineReady += state.waiters.filter { $0.sequence <= durable }
+        state.waiters.removeAll { $0.sequence <= durable }
+      }
+    } catch {
+      state.inlineFailure = error
+    }
+    if state.isClosing && state.queue.isEmpty && !state.hasStopped {
+      self.stopInline(&state)
+    }
+    return false
+  }
+
+  /// `none` mode, after the lock is released: resumes the waiters an inline write completed,
+  /// fails the log when the write failed, and ends ``close()`` once the segment is closed.
+  private func afterInlineWrite() {
+    guard self.inlineWriter != nil else { return }
+    let (ready, failure, closeWaiters) = self.state.withLock { state in
+      let closeWaiters = state.hasStopped ? state.closeWaiters : []
+      defer {
+        state.inlineReady = []
+        state.inlineFailure = nil
+        if state.hasStopped { state.closeWaiters = [] }
+      }
+      return (state.inlineReady, state.inlineFailure, closeWaiters)
+    }
+    for waiter in ready {
+      waiter.continuation.resume()
+    }
+    if let failure { self.fail(failure) }
+    for waiter in closeWaiters {
+      waiter.resume()
+    }
+  }
+
+  /// `none` mode: closes the segment (syncing it unless the log failed).
+  private func stopInline(_ state: inout State) {
+    do throws(StorageError) {
+      try self.inlineWriter?.finish(syncing: state.failure == nil)
+    } catch {
+      state.closeError = error
+    }
+    state.hasStopped = true
   }
 
   /// Lets the writer take held record `sequence`, with `payload` in place of the one appended
@@ -81,11 +154,10 @@ final class LogCore: Sendable {
       let writable = firstHeld ?? state.queue.count
       guard writable > state.writableCount else { return false }
       state.writableCount = writable
-      let wakes = state.writerIsIdle
-      state.writerIsIdle = false
-      return wakes
+      return self.recordsBecameWritable(&state)
     }
     if wakes { self.wakeWriter.signal() }
+    self.afterInlineWrite()
   }
 
   func waitUntilDurable(through sequence: UInt64) async throws(StorageError) {
@@ -145,20 +217,36 @@ final class LogCore: Sendable {
       state.held = []
       let waiters = state.waiters
       state.waiters = []
+      var closeWaiters: [CheckedContinuation<Void, Never>] = []
+      if self.inlineWriter != nil, state.isClosing, !state.hasStopped {
+        self.stopInline(&state)
+        closeWaiters = state.closeWaiters
+        state.closeWaiters = []
+      }
       let wakes = state.writerIsIdle
       state.writerIsIdle = false
-      return (state.failure!, waiters, wakes)
+      return (state.failure!, waiters, (wakes, closeWaiters))
     }
     for waiter in waiters {
       waiter.continuation.resume(throwing: failure)
     }
-    if wakes { self.wakeWriter.signal() }
+    if wakes.0 { self.wakeWriter.signal() }
+    for waiter in wakes.1 {
+      waiter.resume()
+    }
     return failure
   }
 
   func requestClose() {
     let wakes = self.state.withLock { state in
       state.isClosing = true
+      if self.inlineWriter != nil {
+        // With held records still queued, the write that empties the queue closes the segment.
+        if (state.queue.isEmpty || state.failure != nil) && !state.hasStopped {
+          self.stopInline(&state)
+        }
+        return false
+      }
       let wakes = state.writerIsIdle
       state.writerIsIdle = false
       return wakes

@@ -124,6 +124,10 @@ public final class WriteAheadLog: Sendable {
       configuration: configuration,
       firstSequence: lastSequence + 1
     )
+    if configuration.durability == .none {
+      self.core = LogCore(lastSequence: lastSequence, inlineWriter: writer)
+      return
+    }
     self.core = LogCore(lastSequence: lastSequence)
     let core = self.core
     let thread = Thread {

@@ -177,6 +177,58 @@ struct WriteAheadLogTests {
     #expect(Fixture.revokedIndexes(try Fixture.recover(fileSystem)) == Array(1...10))
   }
 
+  @Test("in none mode append writes the record itself; held records and those behind them wait for the release")
+  func noneModeWritesInline() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem, durability: .none)
+    _ = log.append(Fixture.entry(1))
+    #expect(log.durableSequence == 1, "written before append returned")
+    #expect(try fileSystem.contents(of: Fixture.segment(1))?.count == Fixture.recordSize(1))
+    let held = log.appendHeld(Fixture.entry(2))
+    let behind = log.append(Fixture.entry(3))
+    #expect(log.durableSequence == 1)
+    log.release(held, replacingWith: Fixture.entry(4))
+    #expect(log.durableSequence == 3)
+    try await behind.durable()
+    try await log.close()
+    let bytes = try #require(fileSystem.durableContents(of: Fixture.segment(1)))
+    #expect(Self.sequences(in: bytes) == [1, 2, 3])
+    fileSystem.crash()
+    #expect(Fixture.revokedIndexes(try Fixture.recover(fileSystem)) == [1, 3, 4])
+  }
+
+  @Test("in none mode a close waits for a held record, which then closes the segment")
+  func noneModeCloseWaitsForHeldRecord() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem, durability: .none)
+    let held = log.appendHeld(Fixture.entry(1))
+    let closing = Task { try await log.close() }
+    log.release(held)
+    try await closing.value
+    try await held.durable()
+    fileSystem.crash()
+    #expect(Fixture.revokedIndexes(try Fixture.recover(fileSystem)) == [1])
+  }
+
+  @Test("in none mode ENOSPC on the inline write fails the log too")
+  func noneModeNoSpaceIsFatal() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem, durability: .none)
+    let first = log.append(Fixture.entry(1))
+    fileSystem.injectFault(.noSpace, on: .write)
+    await expectStorageError(.logFailed) { () async throws(StorageError) in
+      try await log.append(Fixture.entry(2)).durable()
+    }
+    #expect(log.failure != nil)
+    await expectStorageError(.logFailed) { () async throws(StorageError) in
+      try await log.append(Fixture.entry(3)).durable()
+    }
+    try await first.durable()
+    await expectStorageError(.logFailed) { () async throws(StorageError) in
+      try await log.close()
+    }
+  }
+
   @Test("close writes what is queued; appends after it are refused")
   func close() async throws {
     let fileSystem = try Fixture.fileSystem()
