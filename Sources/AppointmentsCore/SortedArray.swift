@@ -11,6 +11,11 @@ struct SortedArray<Element: Comparable & Sendable>: Sendable, Equatable {
 
   /// Inserts `element` unless it is present.
   mutating func insert(_ element: Element) {
+    // Lists grow mostly at their end (later dates, higher ids): no search then.
+    if let last = self.elements.last, last < element {
+      self.elements.append(element)
+      return
+    }
     let index = self.firstIndex(notBelow: element)
     if index == self.elements.endIndex || self.elements[index] != element {
       self.elements.insert(element, at: index)

@@ -4,6 +4,8 @@ import AppointmentsWire
 import ArgumentParser
 import Foundation
 import Histogram
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// `appointments-bench run`: seeds a server through the real RPCs, then drives it with
@@ -155,9 +157,14 @@ struct LoadBenchmark: AsyncParsableCommand {
     configuration.agent = "appointments-bench/0.1.0"
     // One client per connection, each worker bound to one: exactly --in-flight calls on each
     // of --connections TCP connections.
+    // Each client runs on one event loop, and its workers run there too (EventLoopTaskExecutor):
+    // a call and its answer never cross to Swift's global pool and back.
     var clients: [AppointmentsClient] = []
+    var loops: [any EventLoop] = []
     for _ in 0..<connections {
-      clients.append(try await AppointmentsClient.connect(configuration: configuration))
+      let loop = MultiThreadedEventLoopGroup.singleton.next()
+      clients.append(try await AppointmentsClient.connect(configuration: configuration, eventLoopGroup: loop))
+      loops.append(loop)
     }
     defer {
       let closing = clients
@@ -206,7 +213,7 @@ struct LoadBenchmark: AsyncParsableCommand {
           plan: plan, client: clients[index / inFlight], clock: clock, start: start, measureFrom: measureFrom, end: end,
           seed: UInt64.random(in: .min ... .max)
         )
-        group.addTask { await worker.run() }
+        group.addTask(executorPreference: EventLoopTaskExecutor(loops[index / inFlight])) { await worker.run() }
       }
       for await result in group { total.merge(result) }
     }
