@@ -8,8 +8,8 @@ import Synchronization
 ///
 /// Run the call with ``current`` bound to an instance; ``StorageJournal`` holds every change
 /// appended from that task (and its child tasks). Durability receipts of later records that
-/// the call itself awaits return at once and are awaited by ``finish(answer:)`` instead: the
-/// call must not wait for a record that its own held record blocks.
+/// the call itself awaits return at once; the ``Completion`` that ``finish(answer:)`` returns
+/// waits for them instead, since the call must not wait for a record its own held one blocks.
 public final class IdempotentCall: Sendable {
   /// The call the current task is running, if it has an idempotency key.
   @TaskLocal public static var current: IdempotentCall?
