@@ -46,8 +46,8 @@ public protocol FileSystem: Sendable {
 
 /// A file open for appending, owned by one writer at a time.
 ///
-/// Not meant to be used from several threads at once; the log's writer thread owns its
-/// segment, a snapshot writer its temporary file.
+/// Not meant to be used from several threads at once; the log writes its segment from one
+/// thread or under its lock, a snapshot writer its temporary file.
 public protocol AppendableFile: AnyObject, Sendable {
   /// The path the file was opened with.
   var path: String { get }

@@ -1,7 +1,8 @@
 import Dispatch
 import Synchronization
 
-/// The state shared by appenders, waiters and the writer thread.
+/// The state shared by appenders, waiters and the writer thread (or, in `none` mode, the
+/// appenders that write inline).
 final class LogCore: Sendable {
   struct Waiter {
     var sequence: UInt64

@@ -1,8 +1,8 @@
-/// The writer thread's segment: which file records go to and how big it is. Used by that
-/// thread only.
+/// The log's segment: which file records go to and how big it is. Used by one writer at a
+/// time: the writer thread in `fsync` mode, appenders under the log's lock in `none` mode.
 ///
-/// `@unchecked Sendable`: created on the opening thread, then handed to the writer thread,
-/// which is its only user from then on.
+/// `@unchecked Sendable`: created on the opening thread, then used only by the writer thread,
+/// or only under `LogCore`'s lock.
 final class SegmentWriter: @unchecked Sendable {
   private let directory: String
   private let fileSystem: any FileSystem
