@@ -6,9 +6,10 @@ import ServiceLifecycle
 
 /// Serves one client connection from its HELLO to its close.
 ///
-/// Its tasks prefer the connection's event loop (``EventLoopTaskExecutor``). One task reads frames, decodes headers and payloads in the connection's arena, and starts a
-/// child task per call; calls answer in any order through an ``OutboundQueue`` that a writer task
-/// turns into batched writes. A broken rule ends the connection with a GOAWAY naming the last call
+/// Its tasks prefer the connection's event loop (``EventLoopTaskExecutor``). One task reads
+/// frames, decodes headers and payloads in the connection's arena, and starts a child task per
+/// call; calls answer in any order through an ``OutboundQueue`` that a writer task turns into
+/// batched writes. A broken rule ends the connection with a GOAWAY naming the last call
 /// that will be answered. On graceful shutdown the connection stops reading, sends a GOAWAY,
 /// finishes the calls it accepted, and closes.
 struct Connection {
