@@ -1,4 +1,5 @@
 import AppointmentsClient
+import AppointmentsCore
 import AppointmentsProto
 import AppointmentsWire
 import Foundation
@@ -61,7 +62,8 @@ struct Seeder {
     let tokens = try await concurrentMap(patients, phase: "log patients in") { index in
       try await Self.login(client: clients[index % clients.count], role: .patient, email: patientEmails[index], password: password)
     }
-    let today = CivilCalendar.today()
+    // Benchmark doctors are in UTC.
+    let today = CivilDate.today(in: TimeZone(identifier: "UTC")!, now: Instant(Date()))
     return SeededData(
       runID: runID,
       specializations: specializations,
@@ -77,7 +79,10 @@ struct Seeder {
       },
       password: password,
       slotStarts: (0..<UInt32(slotsPerDay)).map { Self.workdayStart + $0 * slotMinutes },
-      dates: (1...max(1, days)).map { CivilCalendar.date(dayNumber: today + $0) }
+      dates: (1...max(1, days)).map { day in
+        let date = today.adding(days: day)
+        return V1.Date(year: Int32(date.year), month: Int32(date.month), day: Int32(date.day))
+      }
     )
   }
 
