@@ -39,46 +39,37 @@ enum SnapshotFile {
     )
     try output.appendLengthPrefixed(try Self.encode(header))
 
-    var counts = SnapshotSummary.Counts()
-    var chunk = V1.SnapshotChunk()
-    var recordsInChunk = 0
-    func flushChunk() throws(StorageError) {
-      guard recordsInChunk > 0 else { return }
-      try output.appendLengthPrefixed(try Self.encode(chunk))
-      chunk = V1.SnapshotChunk()
-      recordsInChunk = 0
+    /// Writes `records` in chunks of at most `chunkSize`, each put in with `add`; returns how many.
+    func writeChunks<Record>(
+      _ records: some Sequence<Record>,
+      _ add: (inout V1.SnapshotChunk, Record) -> Void
+    ) throws(StorageError) -> Int {
+      var chunk = V1.SnapshotChunk()
+      var inChunk = 0
+      var total = 0
+      for record in records {
+        add(&chunk, record)
+        inChunk += 1
+        total += 1
+        if inChunk == chunkSize {
+          try output.appendLengthPrefixed(try Self.encode(chunk))
+          chunk = V1.SnapshotChunk()
+          inChunk = 0
+        }
+      }
+      if inChunk > 0 {
+        try output.appendLengthPrefixed(try Self.encode(chunk))
+      }
+      return total
     }
 
-    for account in content.accounts.allAccounts {
-      chunk.accounts.append(V1.StoredAccount(account))
-      recordsInChunk += 1
-      counts.accounts += 1
-      if recordsInChunk == chunkSize { try flushChunk() }
+    var counts = SnapshotSummary.Counts()
+    counts.accounts = try writeChunks(content.accounts.allAccounts) { $0.accounts.append(V1.StoredAccount($1)) }
+    counts.appointments = try writeChunks(content.calendars.lazy.flatMap(\.allAppointments)) {
+      $0.appointments.append(V1.StoredAppointment($1))
     }
-    try flushChunk()
-    for calendar in content.calendars {
-      for appointment in calendar.allAppointments {
-        chunk.appointments.append(V1.StoredAppointment(appointment))
-        recordsInChunk += 1
-        counts.appointments += 1
-        if recordsInChunk == chunkSize { try flushChunk() }
-      }
-    }
-    try flushChunk()
-    for token in content.accounts.revokedTokens {
-      chunk.revokedTokens.append(V1.RevokedToken(token))
-      recordsInChunk += 1
-      counts.revokedTokens += 1
-      if recordsInChunk == chunkSize { try flushChunk() }
-    }
-    try flushChunk()
-    for answer in content.idempotency {
-      chunk.idempotency.append(answer)
-      recordsInChunk += 1
-      counts.idempotencyEntries += 1
-      if recordsInChunk == chunkSize { try flushChunk() }
-    }
-    try flushChunk()
+    counts.revokedTokens = try writeChunks(content.accounts.revokedTokens) { $0.revokedTokens.append(V1.RevokedToken($1)) }
+    counts.idempotencyEntries = try writeChunks(content.idempotency) { $0.idempotency.append($1) }
     counts.bytes = try output.finish()
     return counts
   }
