@@ -27,10 +27,28 @@ final class LogCore: Sendable {
     var waiters: [Waiter] = []
     var closeWaiters: [CheckedContinuation<Void, Never>] = []
     var statistics = WriteAheadLog.Statistics()
-    /// `none` mode: the waiters an inline write completed, and its failure, handled once the
-    /// lock is released.
-    var inlineReady: [Waiter] = []
-    var inlineFailure: StorageError?
+  }
+
+  /// What records becoming writable leaves to do once the lock is released.
+  private struct Followup {
+    /// Fsync mode: the writer thread sleeps and must be woken.
+    var wakesWriter = false
+    /// None mode: the waiters the inline write completed, its failure, and the callers of
+    /// ``close()`` when the write closed the segment.
+    var ready: [Waiter] = []
+    var failure: StorageError?
+    var closeWaiters: [CheckedContinuation<Void, Never>] = []
+
+    func run(_ core: LogCore) {
+      if self.wakesWriter { core.wakeWriter.signal() }
+      for waiter in self.ready {
+        waiter.continuation.resume()
+      }
+      if let failure = self.failure { core.fail(failure) }
+      for waiter in self.closeWaiters {
+        waiter.resume()
+      }
+    }
   }
 
   let state: Mutex<State>
@@ -50,7 +68,7 @@ final class LogCore: Sendable {
 
   /// Numbers and queues a record; a held record is not written before ``release(_:payload:)``.
   func append(payload: [UInt8], held: Bool = false) -> WriteAheadLog.Ticket {
-    let outcome = self.state.withLock { state -> Result<(UInt64, Bool), StorageError> in
+    let outcome = self.state.withLock { state -> Result<(UInt64, Followup), StorageError> in
       if let failure = state.failure { return .failure(failure) }
       if state.isClosing {
         return .failure(StorageError(code: .logClosed, message: "the write-ahead log is closed"))
@@ -61,34 +79,34 @@ final class LogCore: Sendable {
       state.statistics.appendedRecords += 1
       if held {
         state.held.insert(sequence)
-        return .success((sequence, false))
+        return .success((sequence, Followup()))
       }
       guard state.held.isEmpty else {
         // Behind a held record: written with it.
-        return .success((sequence, false))
+        return .success((sequence, Followup()))
       }
       state.writableCount = state.queue.count
       return .success((sequence, self.recordsBecameWritable(&state)))
     }
     switch outcome {
-    case .success(let (sequence, wakes)):
-      if wakes { self.wakeWriter.signal() }
-      self.afterInlineWrite()
+    case .success(let (sequence, followup)):
+      followup.run(self)
       return WriteAheadLog.Ticket(sequence: sequence, core: self)
     case .failure(let refusal):
       return WriteAheadLog.Ticket(refusal: refusal)
     }
   }
 
-  /// Called under the lock once records became writable: returns whether to wake the writer
-  /// thread, or in `none` mode writes them right here.
-  private func recordsBecameWritable(_ state: inout State) -> Bool {
+  /// Called under the lock once records became writable: wakes the writer thread, or in `none`
+  /// mode writes them right here; returns what is left to do after the lock.
+  private func recordsBecameWritable(_ state: inout State) -> Followup {
+    var followup = Followup()
     guard let writer = self.inlineWriter else {
-      let wakes = state.writerIsIdle
+      followup.wakesWriter = state.writerIsIdle
       state.writerIsIdle = false
-      return wakes
+      return followup
     }
-    guard state.writableCount > 0, state.inlineFailure == nil else { return false }
+    guard state.writableCount > 0 else { return followup }
     let batch = Array(state.queue.prefix(state.writableCount))
     state.queue.removeFirst(state.writableCount)
     state.writableCount = 0
@@ -99,38 +117,20 @@ final class LogCore: Sendable {
       state.statistics.writtenBatches += 1
       state.statistics.writtenBytes += UInt64(bytes)
       if !state.waiters.isEmpty {
-        state.inlineReady += state.waiters.filter { $0.sequence <= durable }
+        followup.ready = state.waiters.filter { $0.sequence <= durable }
         state.waiters.removeAll { $0.sequence <= durable }
       }
     } catch {
-      state.inlineFailure = error
+      // Failed at once, under the lock: no later append may be written after the lost batch.
+      Self.markFailed(&state, error)
+      followup.failure = error
     }
     if state.isClosing && state.queue.isEmpty && !state.hasStopped {
       self.stopInline(&state)
+      followup.closeWaiters = state.closeWaiters
+      state.closeWaiters = []
     }
-    return false
-  }
-
-  /// `none` mode, after the lock is released: resumes the waiters an inline write completed,
-  /// fails the log when the write failed, and ends ``close()`` once the segment is closed.
-  private func afterInlineWrite() {
-    guard self.inlineWriter != nil else { return }
-    let (ready, failure, closeWaiters) = self.state.withLock { state in
-      let closeWaiters = state.hasStopped ? state.closeWaiters : []
-      defer {
-        state.inlineReady = []
-        state.inlineFailure = nil
-        if state.hasStopped { state.closeWaiters = [] }
-      }
-      return (state.inlineReady, state.inlineFailure, closeWaiters)
-    }
-    for waiter in ready {
-      waiter.continuation.resume()
-    }
-    if let failure { self.fail(failure) }
-    for waiter in closeWaiters {
-      waiter.resume()
-    }
+    return followup
   }
 
   /// `none` mode: closes the segment (syncing it unless the log failed).
@@ -146,19 +146,18 @@ final class LogCore: Sendable {
   /// Lets the writer take held record `sequence`, with `payload` in place of the one appended
   /// when it is not nil. Does nothing when the record is not held (the log failed meanwhile).
   func release(_ sequence: UInt64, payload: [UInt8]?) {
-    let wakes = self.state.withLock { state -> Bool in
-      guard state.held.remove(sequence) != nil, let first = state.queue.first?.sequence else { return false }
+    let followup = self.state.withLock { state -> Followup in
+      guard state.held.remove(sequence) != nil, let first = state.queue.first?.sequence else { return Followup() }
       if let payload {
         state.queue[Int(sequence - first)].payload = payload
       }
       let firstHeld = state.held.min().map { Int($0 - first) }
       let writable = firstHeld ?? state.queue.count
-      guard writable > state.writableCount else { return false }
+      guard writable > state.writableCount else { return Followup() }
       state.writableCount = writable
       return self.recordsBecameWritable(&state)
     }
-    if wakes { self.wakeWriter.signal() }
-    self.afterInlineWrite()
+    followup.run(self)
   }
 
   func waitUntilDurable(through sequence: UInt64) async throws(StorageError) {
@@ -198,21 +197,26 @@ final class LogCore: Sendable {
     }
   }
 
+  /// Puts the state in the failed state, unless it already is: from then on nothing is
+  /// appended or written.
+  private static func markFailed(_ state: inout State, _ error: StorageError) {
+    guard state.failure == nil else { return }
+    state.failure = StorageError(
+      code: .logFailed,
+      message: "the write-ahead log failed and acknowledges nothing more: \(error.message)",
+      path: error.path,
+      offset: error.offset,
+      errorNumber: error.errorNumber,
+      cause: error
+    )
+  }
+
   /// Puts the log in the failed state (the first failure wins) and fails every waiter; returns
   /// the failure as tickets report it.
   @discardableResult
   func fail(_ error: StorageError) -> StorageError {
     let (failure, waiters, wakes) = self.state.withLock { state in
-      if state.failure == nil {
-        state.failure = StorageError(
-          code: .logFailed,
-          message: "the write-ahead log failed and acknowledges nothing more: \(error.message)",
-          path: error.path,
-          offset: error.offset,
-          errorNumber: error.errorNumber,
-          cause: error
-        )
-      }
+      Self.markFailed(&state, error)
       state.queue = []
       state.writableCount = 0
       state.held = []
