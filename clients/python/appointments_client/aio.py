@@ -23,7 +23,6 @@ from .client import DEFAULT_AGENT, _parse
 from .frames import Frame, FrameDecoder, FrameError, FrameType, encode_message_frame
 from .gen.appointments.v1 import frame_pb2 as wire
 from .protocol import (
-    AUTHORIZATION,
     CLIENT_DEFAULTS,
     MAX_CALL_ID,
     PROTOCOL_VERSION,
@@ -32,6 +31,7 @@ from .protocol import (
     Method,
     MetadataLike,
     Outcome,
+    authorization_after,
     bearer_token,
     decode_response,
     method_named,
@@ -380,13 +380,8 @@ class AsyncClient(TypedCalls):
                 log.debug("ignoring a RESPONSE for call %d, which is not in flight", frame.call_id)
                 return
             outcome = decode_response(frame, pending.method)
-            if outcome.error is None and not pending.abandoned:
-                if pending.method.name == "Login":
-                    value = outcome.metadata_value(AUTHORIZATION)
-                    if value is not None:
-                        self._authorization = value
-                elif pending.method.name == "Logout" and self._authorization == pending.authorization:
-                    self._authorization = None
+            if not pending.abandoned:
+                self._authorization = authorization_after(pending.method, outcome, self._authorization, pending.authorization)
             self._resolve(pending, outcome)
         elif frame.type == FrameType.PONG:
             ping = _parse(wire.Ping, frame.header)

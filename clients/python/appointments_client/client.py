@@ -23,7 +23,6 @@ from .calls import IdempotencyKey, TypedCalls
 from .frames import Frame, FrameDecoder, FrameError, FrameType, encode_message_frame
 from .gen.appointments.v1 import frame_pb2 as wire
 from .protocol import (
-    AUTHORIZATION,
     CLIENT_DEFAULTS,
     MAX_CALL_ID,
     PROTOCOL_VERSION,
@@ -31,6 +30,7 @@ from .protocol import (
     Limits,
     Method,
     MetadataLike,
+    authorization_after,
     bearer_token,
     decode_response,
     method_named,
@@ -582,13 +582,8 @@ class Client(TypedCalls):
             self._release_locked(pending)
         outcome = decode_response(frame, pending.method)
         with self._lock:
-            if outcome.error is None and not pending.finished and not pending.future.cancelled():
-                if pending.method.name == "Login":
-                    value = outcome.metadata_value(AUTHORIZATION)
-                    if value is not None:
-                        self._authorization = value
-                elif pending.method.name == "Logout" and self._authorization == pending.authorization:
-                    self._authorization = None
+            if not pending.finished and not pending.future.cancelled():
+                self._authorization = authorization_after(pending.method, outcome, self._authorization, pending.authorization)
         self._finish(pending, result=outcome.response, error=outcome.error)
 
     def _on_goaway(self, frame: Frame) -> None:

@@ -253,6 +253,22 @@ def decode_response(frame: Frame, method: Method) -> Outcome:
     return Outcome(response, None, metadata)
 
 
+def authorization_after(method: Method, outcome: Outcome, current: Optional[bytes], sent: Optional[bytes]) -> Optional[bytes]:
+    """The ``authorization`` value a client keeps after a successful call of ``method``.
+
+    Login's answer carries the new token; a Logout made with the token still in use clears it
+    (one made with an older token leaves a newer one alone); any other call changes nothing.
+    """
+    if outcome.error is not None:
+        return current
+    if method.name == "Login":
+        value = outcome.metadata_value(AUTHORIZATION)
+        return current if value is None else value
+    if method.name == "Logout" and current == sent:
+        return None
+    return current
+
+
 def bearer_token(authorization: Optional[bytes]) -> Optional[str]:
     """The JWT of a ``Bearer <jwt>`` value, if it has that form."""
     if authorization is None or not authorization.startswith(b"Bearer "):

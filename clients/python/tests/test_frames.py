@@ -24,6 +24,9 @@ from appointments_client.protocol import (
     SERVER_DEFAULTS,
     SERVICE,
     Limits,
+    Outcome,
+    authorization_after,
+    method_named,
     request_frame,
     role_value,
     timeout_ms,
@@ -191,3 +194,18 @@ def test_an_undecodable_ok_payload_is_a_protocol_error():
 def test_unknown_status_codes_survive():
     error = RpcError(42, "NEW_REASON", "from the future")
     assert error.code == 42 and str(error) == 'CODE_42 (NEW_REASON): "from the future"'
+
+
+def test_authorization_after_login_logout_and_other_calls():
+    token = [wire.MetadataEntry(key="authorization", value=b"Bearer new")]
+    ok = Outcome(pb.LoginResponse(), None, token)
+    refused = Outcome(None, RpcError(StatusCode.UNAUTHENTICATED, "INVALID_CREDENTIALS", "no"), token)
+    login, logout, health = method_named("Login"), method_named("Logout"), method_named("Health")
+    assert authorization_after(login, ok, b"Bearer old", None) == b"Bearer new"
+    assert authorization_after(login, refused, b"Bearer old", None) == b"Bearer old"
+    assert authorization_after(login, Outcome(pb.LoginResponse(), None, []), b"Bearer old", None) == b"Bearer old"
+    done = Outcome(pb.LogoutResponse(), None, [])
+    assert authorization_after(logout, done, b"Bearer t", b"Bearer t") is None
+    # A logout made with an older token leaves the one logged in since alone.
+    assert authorization_after(logout, done, b"Bearer newer", b"Bearer t") == b"Bearer newer"
+    assert authorization_after(health, Outcome(pb.HealthResponse(), None, token), b"Bearer t", b"Bearer t") == b"Bearer t"
