@@ -40,6 +40,9 @@ let package = Package(
       name: "CAppointmentsProto",
       dependencies: ["CProtobufC"]
     ),
+    // Replaces malloc & co. in the executable that links it, to count allocations
+    // (`appointments-bench allocations`); never linked into the server.
+    .target(name: "CAllocationCounter"),
 
     // MARK: Libraries
     .target(
@@ -129,8 +132,11 @@ let package = Package(
     .executableTarget(
       name: "appointments-bench",
       dependencies: [
+        "CAllocationCounter",
+        "AppointmentsAuth",
         "AppointmentsClient",
         "AppointmentsCore",
+        "AppointmentsServer",
         "AppointmentsStorage",
         "AppointmentsProto",
         "AppointmentsWire",
@@ -138,6 +144,8 @@ let package = Package(
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       swiftSettings: swiftSettings
     ),
