@@ -68,7 +68,7 @@ final class LogCore: Sendable {
 
   /// Numbers and queues a record; a held record is not written before ``release(_:payload:)``.
   func append(payload: [UInt8], held: Bool = false) -> WriteAheadLog.Ticket {
-    let outcome = self.state.withLock { state -> Result<(UInt64, Followup), StorageError> in
+    let outcome = self.state.withLock { state -> Result<(UInt64, Bool, Followup), StorageError> in
       if let failure = state.failure { return .failure(failure) }
       if state.isClosing {
         return .failure(StorageError(code: .logClosed, message: "the write-ahead log is closed"))
@@ -79,19 +79,20 @@ final class LogCore: Sendable {
       state.statistics.appendedRecords += 1
       if held {
         state.held.insert(sequence)
-        return .success((sequence, Followup()))
+        return .success((sequence, false, Followup()))
       }
       guard state.held.isEmpty else {
         // Behind a held record: written with it.
-        return .success((sequence, Followup()))
+        return .success((sequence, false, Followup()))
       }
       state.writableCount = state.queue.count
-      return .success((sequence, self.recordsBecameWritable(&state)))
+      let followup = self.recordsBecameWritable(&state)
+      return .success((sequence, state.durableSequence >= sequence, followup))
     }
     switch outcome {
-    case .success(let (sequence, followup)):
+    case .success(let (sequence, isDurable, followup)):
       followup.run(self)
-      return WriteAheadLog.Ticket(sequence: sequence, core: self)
+      return WriteAheadLog.Ticket(sequence: sequence, isDurable: isDurable, core: self)
     case .failure(let refusal):
       return WriteAheadLog.Ticket(refusal: refusal)
     }
@@ -107,12 +108,13 @@ final class LogCore: Sendable {
       return followup
     }
     guard state.writableCount > 0 else { return followup }
-    let batch = Array(state.queue.prefix(state.writableCount))
-    state.queue.removeFirst(state.writableCount)
+    let count = state.writableCount
+    let durable = state.queue[count - 1].sequence
+    let written = Result { () throws(StorageError) in try writer.write(state.queue[..<count]) }
+    state.queue.removeFirst(count)
     state.writableCount = 0
     do throws(StorageError) {
-      let bytes = try writer.write(batch)
-      let durable = batch[batch.count - 1].sequence
+      let bytes = try written.get()
       state.durableSequence = durable
       state.statistics.writtenBatches += 1
       state.statistics.writtenBytes += UInt64(bytes)

@@ -10,6 +10,8 @@ final class SegmentWriter: @unchecked Sendable {
   private var file: any AppendableFile
   private var size: Int
   private var hasUnsyncedBytes = false
+  /// The bytes of the batch being written; its storage is kept from one batch to the next.
+  private var scratch: [UInt8] = []
 
   init(
     directory: String,
@@ -30,24 +32,27 @@ final class SegmentWriter: @unchecked Sendable {
   }
 
   /// Writes a batch with one write and, in `fsync` mode, one sync; returns the bytes written.
-  func write(_ batch: [(sequence: UInt64, payload: [UInt8])]) throws(StorageError) -> Int {
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(batch.reduce(0) { $0 + LogRecord.headerSize + $1.payload.count })
+  func write(_ batch: some Collection<(sequence: UInt64, payload: [UInt8])>) throws(StorageError) -> Int {
+    guard let first = batch.first else { return 0 }
+    self.scratch.removeAll(keepingCapacity: self.scratch.capacity <= Self.keptScratchCapacity)
     for record in batch {
-      LogRecord.append(sequence: record.sequence, payload: record.payload, to: &bytes)
+      LogRecord.append(sequence: record.sequence, payload: record.payload, to: &self.scratch)
     }
     if self.size >= self.configuration.segmentSizeLimit {
-      try self.rotate(firstSequence: batch[0].sequence)
+      try self.rotate(firstSequence: first.sequence)
     }
-    try self.file.write(bytes)
-    self.size += bytes.count
+    try self.file.write(self.scratch)
+    self.size += self.scratch.count
     if self.configuration.durability == .fsync {
       try self.file.sync()
     } else {
       self.hasUnsyncedBytes = true
     }
-    return bytes.count
+    return self.scratch.count
   }
+
+  /// The largest batch buffer kept for the next batch; a bigger one is given back.
+  private static let keptScratchCapacity = 1 << 20
 
   /// Syncs what `none` mode left unsynced (when `syncing`) and closes the segment.
   func finish(syncing: Bool) throws(StorageError) {

@@ -20,10 +20,14 @@ public struct StorageJournal: ChangeJournal {
   ///
   /// Inside an ``IdempotentCall``, the record is held until the call's answer is written with
   /// it, and the call's own receipts leave the waiting to ``IdempotentCall/finish(answer:)``.
+  /// A record already durable (written inline in `none` mode) gets an immediate receipt.
   public func append(_ change: StateChange) -> JournalReceipt {
     let entry = V1.LogEntry(change)
     let call = IdempotentCall.current.flatMap { $0.log === self.log ? $0 : nil }
     let ticket = call?.hold(entry) ?? self.log.append(entry)
+    if call == nil && ticket.isDurable {
+      return .immediate
+    }
     return JournalReceipt {
       if let call = IdempotentCall.current, call.log === self.log, call.defersWaiting(for: ticket) {
         return

@@ -44,6 +44,7 @@ struct WriteAheadLogTests {
     var heldSyncs = fileSystem.heldSyncs.makeAsyncIterator()
     fileSystem.holdSyncs()
     let ticket = log.append(Fixture.entry(1))
+    #expect(!ticket.isDurable, "in fsync mode the writer thread writes and syncs")
     _ = await heldSyncs.next()
     // The record is written but its sync is parked: not durable, not acknowledged.
     #expect(fileSystem.contents(of: Fixture.segment(1))?.isEmpty == false)
@@ -181,12 +182,14 @@ struct WriteAheadLogTests {
   func noneModeWritesInline() async throws {
     let fileSystem = try Fixture.fileSystem()
     let log = try Fixture.log(fileSystem, durability: .none)
-    _ = log.append(Fixture.entry(1))
+    let first = log.append(Fixture.entry(1))
     #expect(log.durableSequence == 1, "written before append returned")
+    #expect(first.isDurable)
     #expect(try fileSystem.contents(of: Fixture.segment(1))?.count == Fixture.recordSize(1))
     let held = log.appendHeld(Fixture.entry(2))
     let behind = log.append(Fixture.entry(3))
     #expect(log.durableSequence == 1)
+    #expect(!held.isDurable && !behind.isDurable)
     log.release(held, replacingWith: Fixture.entry(4))
     #expect(log.durableSequence == 3)
     try await behind.durable()
@@ -216,8 +219,10 @@ struct WriteAheadLogTests {
     let log = try Fixture.log(fileSystem, durability: .none)
     let first = log.append(Fixture.entry(1))
     fileSystem.injectFault(.noSpace, on: .write)
+    let failed = log.append(Fixture.entry(2))
+    #expect(!failed.isDurable)
     await expectStorageError(.logFailed) { () async throws(StorageError) in
-      try await log.append(Fixture.entry(2)).durable()
+      try await failed.durable()
     }
     #expect(log.failure != nil)
     await expectStorageError(.logFailed) { () async throws(StorageError) in
