@@ -153,7 +153,7 @@ let package = Package(
     // MARK: Tests
     .testTarget(
       name: "AppointmentsProtoTests",
-      dependencies: ["AppointmentsProto"],
+      dependencies: ["AppointmentsProto", "CAppointmentsProto"],
       swiftSettings: swiftSettings
     ),
     .testTarget(

@@ -42,11 +42,22 @@ void appointments_arena_init(AppointmentsArena *arena, size_t budget, size_t blo
 
 void appointments_arena_reset(AppointmentsArena *arena) {
   AppointmentsArenaBlock *block = arena->current;
-  /* Keep the oldest block (the first one made); free the rest. */
-  while (block != NULL && block->previous != NULL) {
-    AppointmentsArenaBlock *previous = block->previous;
-    free(block);
-    block = previous;
+  if (block != NULL && block->previous != NULL) {
+    /* Several blocks: free them and keep one block of their total size, within the limit. */
+    size_t total = 0;
+    while (block != NULL) {
+      AppointmentsArenaBlock *previous = block->previous;
+      total += block->capacity;
+      free(block);
+      block = previous;
+    }
+    if (total <= APPOINTMENTS_ARENA_RETAINED_BYTES) {
+      block = malloc(sizeof(AppointmentsArenaBlock) + total);
+      if (block != NULL) {
+        block->capacity = total;
+        block->previous = NULL;
+      }
+    }
   }
   if (block != NULL) block->offset = 0;
   arena->current = block;

@@ -34,7 +34,13 @@ typedef struct AppointmentsArena {
 /* Prepares an arena. No memory is taken until the first allocation. */
 void appointments_arena_init(AppointmentsArena *arena, size_t budget, size_t block_size);
 
-/* Forgets every allocation but keeps the first block for reuse, and clears `exhausted`. */
+/* The most memory an arena keeps across a reset (see appointments_arena_reset). */
+static const size_t APPOINTMENTS_ARENA_RETAINED_BYTES = (size_t)64 << 10;
+
+/* Forgets every allocation and clears `exhausted`. Keeps one block for reuse: the first one,
+ * or, when the message needed several, one block of their total size if that is at most
+ * APPOINTMENTS_ARENA_RETAINED_BYTES — so that a connection that keeps sending or receiving
+ * large messages allocates once, not a chain of blocks per message. */
 void appointments_arena_reset(AppointmentsArena *arena);
 
 /* Frees every block. The arena may be initialised again afterwards. */
