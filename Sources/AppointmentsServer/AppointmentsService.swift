@@ -103,8 +103,9 @@ struct AppointmentsService: Sendable {
   func logout(_ request: V1.LogoutRequest, context: CallContext) async throws -> V1.LogoutResponse {
     let caller = try context.requireCaller()
     let now = Instant.current
-    try await accounts.revoke(tokenID: caller.tokenID, expiresAt: caller.expiresAt, now: now).waitUntilDurable()
-    revocations.insert(caller.tokenID, expiresAt: caller.expiresAt, now: now)
+    let tokenID = Array(caller.tokenID.utf8)
+    try await accounts.revoke(tokenID: tokenID, expiresAt: caller.expiresAt, now: now).waitUntilDurable()
+    revocations.insert(tokenID, expiresAt: caller.expiresAt, now: now)
     return V1.LogoutResponse()
   }
 
@@ -208,13 +209,17 @@ struct AppointmentsService: Sendable {
     by order: (Item, Item) -> Bool,
     _ page: (CalendarShard) async throws -> Page<Item>
   ) async throws -> Page<Item> {
-    var items: [Item] = []
-    var more = false
+    var pages: [Page<Item>] = []
+    pages.reserveCapacity(shards.count)
     for shard in shards {
-      let shardPage = try await page(shard)
-      items += shardPage.items
-      more = more || shardPage.hasMore
+      pages.append(try await page(shard))
     }
+    var items: [Item] = []
+    items.reserveCapacity(pages.reduce(0) { $0 + $1.items.count })
+    for page in pages {
+      items += page.items
+    }
+    var more = pages.contains { $0.hasMore }
     items.sort(by: order)
     if items.count > limit {
       items.removeLast(items.count - limit)

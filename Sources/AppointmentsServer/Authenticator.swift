@@ -24,8 +24,7 @@ struct Authenticator: Sendable {
     } catch {
       throw Self.refusal(error)
     }
-    let tokenID = Array(verified.tokenID.utf8)
-    if revocations.contains(tokenID) {
+    if revocations.contains(verified.tokenID) {
       throw RPCError(code: .unauthenticated, reason: "TOKEN_REVOKED", message: "this token was logged out")
     }
     let role: AppointmentsCore.Role = verified.role == .doctor ? .doctor : .patient
@@ -35,7 +34,7 @@ struct Authenticator: Sendable {
     return Caller(
       accountID: verified.accountID,
       role: role,
-      tokenID: tokenID,
+      tokenID: verified.tokenID,
       expiresAt: Instant(verified.expiresAt)
     )
   }

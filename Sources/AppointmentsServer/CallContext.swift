@@ -16,7 +16,7 @@ struct Caller: Sendable, Hashable {
   var accountID: AccountID
   var role: Role
   /// The token's `jti`, for Logout.
-  var tokenID: [UInt8]
+  var tokenID: String
   var expiresAt: Instant
 }
 

@@ -19,8 +19,14 @@ extension CivilDate {
 
 extension V1.Schedule {
   init(_ schedule: Schedule) {
+    // In order without sorting the set: one allocation, no more.
+    var weekdays: [UInt32] = []
+    weekdays.reserveCapacity(schedule.weekdays.count)
+    for weekday in 1...7 where schedule.weekdays.contains(weekday) {
+      weekdays.append(UInt32(weekday))
+    }
     self.init(
-      weekdays: schedule.weekdays.sorted().map(UInt32.init),
+      weekdays: weekdays,
       startMinute: UInt32(schedule.startMinute),
       endMinute: UInt32(schedule.endMinute),
       slotMinutes: UInt32(schedule.slotMinutes)

@@ -14,8 +14,9 @@ final class RevocationList: Sendable {
     revoked = Mutex(Dictionary(tokens.map { ($0.tokenID, $0.expiresAt) }, uniquingKeysWith: max))
   }
 
-  func contains(_ tokenID: [UInt8]) -> Bool {
-    revoked.withLock { $0[tokenID] != nil }
+  /// Whether the token with this `jti` is revoked. (Its bytes are only made when some token is.)
+  func contains(_ tokenID: String) -> Bool {
+    revoked.withLock { !$0.isEmpty && $0[Array(tokenID.utf8)] != nil }
   }
 
   /// Adds a revocation, forgetting the ones whose tokens have expired anyway.

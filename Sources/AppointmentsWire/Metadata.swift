@@ -37,7 +37,7 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral {
   public var bearerToken: String? {
     get {
       guard let value = self[Self.authorizationKey] else { return nil }
-      let prefix = Array("Bearer ".utf8)
+      let prefix = "Bearer ".utf8
       guard value.count > prefix.count, value.starts(with: prefix) else { return nil }
       return String(validating: value[prefix.count...], as: UTF8.self)
     }
