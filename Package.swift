@@ -40,6 +40,13 @@ let package = Package(
       name: "CAppointmentsProto",
       dependencies: ["CProtobufC"]
     ),
+    // jemalloc, the server's memory allocator: linking it replaces the C library's malloc in
+    // appointmentd (docs/DECISIONS.md, "Memory allocator").
+    .systemLibrary(
+      name: "CJemalloc",
+      pkgConfig: "jemalloc",
+      providers: [.apt(["libjemalloc-dev"])]
+    ),
     // Replaces malloc & co. in the executable that links it, to count allocations
     // (`appointments-bench allocations`); never linked into the server.
     .target(name: "CAllocationCounter"),
@@ -107,6 +114,7 @@ let package = Package(
     .executableTarget(
       name: "appointmentd",
       dependencies: [
+        "CJemalloc",
         "AppointmentsServer",
         "AppointmentsAuth",
         "AppointmentsStorage",

@@ -84,6 +84,7 @@ PEER_SECRET="peer-bench-secret"
 # --- builds -----------------------------------------------------------------------------------
 if [[ $BUILD == 1 ]]; then
   echo "== building appointmentd and appointments-bench (release, .build-bench)" >&2
+  scripts/install-deps.sh >&2
   swift build -c release --scratch-path .build-bench --product appointmentd >&2
   swift build -c release --scratch-path .build-bench --product appointments-bench >&2
   # What the binaries were built from, for the summary of this and of later --no-build runs.

@@ -33,6 +33,7 @@ done
 
 B=.build-bench/release
 if [[ $BUILD == 1 ]]; then
+  scripts/install-deps.sh
   swift build -c release --scratch-path .build-bench --product appointmentd
   swift build -c release --scratch-path .build-bench --product appointments-bench
 fi

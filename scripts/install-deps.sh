@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing Appointments needs, when it is missing:
+#   - libjemalloc-dev (jemalloc, the allocator appointmentd links);
 #   - libprotobuf-c-dev (the protobuf-c runtime the server links) and protobuf-c-compiler
 #     (protoc-c, which the tests use to check the committed generated code);
 #   - with --python: the Python client's test dependencies (protobuf 4.x runtime, pytest).
@@ -14,6 +15,7 @@ sudo=""
 
 missing=()
 dpkg -s libprotobuf-c-dev >/dev/null 2>&1 || missing+=(libprotobuf-c-dev)
+dpkg -s libjemalloc-dev >/dev/null 2>&1 || missing+=(libjemalloc-dev)
 command -v protoc-c >/dev/null 2>&1 || missing+=(protobuf-c-compiler)
 $python && ! command -v protoc >/dev/null 2>&1 && missing+=(protobuf-compiler)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)

@@ -146,6 +146,11 @@ struct Appointmentd: AsyncParsableCommand {
       return handler
     }
     let logger = Logger(label: "appointmentd")
+    if let version = MemoryAllocator.jemallocVersion {
+      logger.debug("memory allocator", metadata: ["jemalloc": "\(version)"])
+    } else {
+      logger.warning("malloc is not jemalloc's although appointmentd links it: expect slower calls than docs/BENCHMARKS.md")
+    }
     if passwordCost == .test {
       logger.warning("--password-cost test: passwords are hashed with weak parameters; never use this in production")
     }
