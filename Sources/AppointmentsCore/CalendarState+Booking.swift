@@ -260,10 +260,13 @@ extension CalendarState {
 
   /// The free slots of a doctor's day, ascending. Does not check that he works.
   func freeSlots(of entry: DoctorEntry, on date: CivilDate) -> [Int] {
-    guard let booked = self.bookedSlots[DoctorDay(doctorID: entry.profile.id, dayNumber: date.dayNumber)] else {
-      return entry.profile.schedule.slotStarts
+    let booked = self.bookedSlots[DoctorDay(doctorID: entry.profile.id, dayNumber: date.dayNumber)]
+    var free: [Int] = []
+    free.reserveCapacity(entry.profile.schedule.slotCount)
+    for start in entry.profile.schedule.slotStarts where booked?[start] == nil {
+      free.append(start)
     }
-    return entry.profile.schedule.slotStarts.filter { booked[$0] == nil }
+    return free
   }
 
   func holdsAppointment(patientID: AccountID, doctorID: AccountID, on date: CivilDate) -> Bool {

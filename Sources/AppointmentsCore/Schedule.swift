@@ -11,9 +11,6 @@ public struct Schedule: Sendable, Hashable {
   public let endMinute: Int
   /// Length of one appointment in minutes, at least 5 and at most the working day.
   public let slotMinutes: Int
-  /// The start minute of every slot of a working day, ascending. Kept rather than computed:
-  /// a search lists them for every free doctor.
-  public let slotStarts: [Int]
 
   /// The shortest slot a schedule may have.
   public static let minimumSlotMinutes = 5
@@ -41,7 +38,6 @@ public struct Schedule: Sendable, Hashable {
     self.startMinute = startMinute
     self.endMinute = endMinute
     self.slotMinutes = slotMinutes
-    self.slotStarts = Array(stride(from: startMinute, through: endMinute - slotMinutes, by: slotMinutes))
   }
 
   /// The original rule, one appointment per doctor per day: every day (1…7), 09:00–17:00, one
@@ -54,6 +50,12 @@ public struct Schedule: Sendable, Hashable {
   /// How many slots a working day holds.
   public var slotCount: Int {
     (self.endMinute - self.startMinute) / self.slotMinutes
+  }
+
+  /// The start minute of every slot of a working day, ascending (computed as they are read: no
+  /// array).
+  public var slotStarts: StrideThrough<Int> {
+    stride(from: self.startMinute, through: self.endMinute - self.slotMinutes, by: self.slotMinutes)
   }
 
   /// Whether `minute` is the start of one of the day's slots.

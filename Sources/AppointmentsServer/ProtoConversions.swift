@@ -19,10 +19,14 @@ extension CivilDate {
 
 extension V1.Schedule {
   init(_ schedule: Schedule) {
-    // In order without sorting the set: one allocation, no more.
+    // In order without sorting or hashing: one pass over the set into a bit mask, one array.
+    var mask = 0
+    for weekday in schedule.weekdays {
+      mask |= 1 << weekday
+    }
     var weekdays: [UInt32] = []
     weekdays.reserveCapacity(schedule.weekdays.count)
-    for weekday in 1...7 where schedule.weekdays.contains(weekday) {
+    for weekday in 1...7 where mask & (1 << weekday) != 0 {
       weekdays.append(UInt32(weekday))
     }
     self.init(

@@ -7,7 +7,7 @@ struct ScheduleTests {
   func defaultSchedule() {
     let schedule = Schedule.default
     #expect(schedule.weekdays == Set(1...7))
-    #expect(schedule.slotStarts == [540])
+    #expect(Array(schedule.slotStarts) == [540])
     #expect(schedule.slotCount == 1)
     #expect(schedule.slotMinutes == 480)
   }
@@ -23,7 +23,7 @@ struct ScheduleTests {
   )
   func slotStarts(start: Int, end: Int, slot: Int, expected: [Int]) throws {
     let schedule = try Schedule(weekdays: [1], startMinute: start, endMinute: end, slotMinutes: slot)
-    #expect(schedule.slotStarts == expected)
+    #expect(Array(schedule.slotStarts) == expected)
     #expect(schedule.slotCount == expected.count)
     for minute in start..<end {
       #expect(schedule.isSlotStart(minute) == expected.contains(minute))

@@ -86,7 +86,7 @@ struct StateChangeTests {
         case 2, 3, 4:
           guard let doctor = doctors.randomElement(using: &random), let patient = patients.randomElement(using: &random)
           else { continue }
-          let start = Bool.random(using: &random) ? nil : doctor.schedule.slotStarts.randomElement(using: &random)
+          let start = Bool.random(using: &random) ? nil : Array(doctor.schedule.slotStarts).randomElement(using: &random)
           nextAppointmentID += 1
           let booked = try await shard(of: doctor.id).bookSlot(
             doctorID: doctor.id,
