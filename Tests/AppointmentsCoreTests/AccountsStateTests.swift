@@ -135,13 +135,15 @@ struct AccountsStateTests {
       now: Fixture.now
     )
     let before = state
-    var sameID = doctor.value
-    sameID.email = "other@x.org"
-    var sameEmail = doctor.value
-    sameEmail.id = 5
-    var zeroID = doctor.value
-    zeroID.id = 0
-    zeroID.email = "zero@x.org"
+    func copy(of profile: DoctorProfile, id: AccountID? = nil, email: String? = nil) -> DoctorProfile {
+      DoctorProfile(
+        id: id ?? profile.id, name: profile.name, email: email ?? profile.email, contact: profile.contact,
+        specialization: profile.specialization, timeZone: profile.timeZone, schedule: profile.schedule
+      )
+    }
+    let sameID = copy(of: doctor.value, email: "other@x.org")
+    let sameEmail = copy(of: doctor.value, id: 5)
+    let zeroID = copy(of: doctor.value, id: 0, email: "zero@x.org")
     for profile in [sameID, sameEmail, zeroID] {
       let change = StateChange.accountRegistered(
         StoredAccount(profile: .doctor(profile), passwordHash: [], registeredAt: Fixture.now)
