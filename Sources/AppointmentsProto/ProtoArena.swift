@@ -77,8 +77,7 @@ public final class ProtoArena {
 
   /// A NUL-terminated copy of `text`; a NUL inside it is refused, since C would cut it there.
   func cString(_ text: String, field: StaticString) throws(ProtoEncodingError) -> UnsafeMutablePointer<CChar> {
-    var text = text
-    let copy = text.withUTF8 { utf8 -> UnsafeMutablePointer<CChar>? in
+    func copy(_ utf8: UnsafeBufferPointer<UInt8>) -> UnsafeMutablePointer<CChar>? {
       if utf8.contains(0) { return nil }
       let raw = allocateRaw(utf8.count + 1)
       if let source = utf8.baseAddress {
@@ -87,8 +86,16 @@ public final class ProtoArena {
       raw.storeBytes(of: 0, toByteOffset: utf8.count, as: UInt8.self)
       return raw.bindMemory(to: CChar.self, capacity: utf8.count + 1)
     }
-    guard let copy else { throw ProtoEncodingError(field: "\(field)") }
-    return copy
+    // Native strings lend their UTF-8 in place; others (bridged) are made contiguous first.
+    let copied: UnsafeMutablePointer<CChar>??
+    if let lent = text.utf8.withContiguousStorageIfAvailable(copy) {
+      copied = lent
+    } else {
+      var text = text
+      copied = text.withUTF8(copy)
+    }
+    guard let copied = copied ?? nil else { throw ProtoEncodingError(field: "\(field)") }
+    return copied
   }
 
   /// protobuf-c's view of a copy of `bytes`.
@@ -113,8 +120,10 @@ public final class ProtoArena {
   ) throws(ProtoEncodingError) -> UnsafeMutablePointer<T>? {
     guard !elements.isEmpty else { return nil }
     let storage = allocateRaw(MemoryLayout<T>.stride * elements.count).bindMemory(to: T.self, capacity: elements.count)
-    for (index, element) in elements.enumerated() {
-      (storage + index).initialize(to: try transform(element))
+    // By index, not by iterator: the transform borrows each element instead of a copy of it
+    // (a copy retains every string of a message).
+    for index in elements.indices {
+      (storage + index).initialize(to: try transform(elements[index]))
     }
     return storage
   }

@@ -202,8 +202,11 @@ struct AppointmentsService: Sendable {
   // MARK: Helpers
 
   /// One page of a list that spans every shard: each shard gives its first `limit` items after
-  /// the cursor, and the merged page keeps the first `limit` of them all in `order`. More follow
-  /// when a shard had more or the merge cut some off.
+  /// the cursor, in `order`, and the merged page keeps the first `limit` of them all. More follow
+  /// when a shard had more or the merge left some out.
+  ///
+  /// The shards' pages are merged, not concatenated and sorted: each item is copied once, and
+  /// none past the limit.
   private func mergedPage<Item>(
     limit: Int,
     by order: (Item, Item) -> Bool,
@@ -214,18 +217,23 @@ struct AppointmentsService: Sendable {
     for shard in shards {
       pages.append(try await page(shard))
     }
+    let total = pages.reduce(0) { $0 + $1.items.count }
     var items: [Item] = []
-    items.reserveCapacity(pages.reduce(0) { $0 + $1.items.count })
-    for page in pages {
-      items += page.items
+    items.reserveCapacity(min(total, limit))
+    var next = [Int](repeating: 0, count: pages.count)
+    while items.count < limit {
+      var least: Int?
+      for index in pages.indices where next[index] < pages[index].items.count {
+        if let current = least, !order(pages[index].items[next[index]], pages[current].items[next[current]]) {
+          continue
+        }
+        least = index
+      }
+      guard let least else { break }
+      items.append(pages[least].items[next[least]])
+      next[least] += 1
     }
-    var more = pages.contains { $0.hasMore }
-    items.sort(by: order)
-    if items.count > limit {
-      items.removeLast(items.count - limit)
-      more = true
-    }
-    return Page(items: items, hasMore: more)
+    return Page(items: items, hasMore: items.count < total || pages.contains { $0.hasMore })
   }
 
   private func shard(for doctorID: AccountID) -> CalendarShard {

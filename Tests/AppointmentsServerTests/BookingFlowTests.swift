@@ -1,5 +1,6 @@
 import AppointmentsClient
 import AppointmentsProto
+import AppointmentsServer
 import AppointmentsWire
 import Foundation
 import Testing
@@ -56,6 +57,50 @@ struct BookingFlowTests {
       _ = try await client.login(role: .patient, email: patient.email, password: Fixture.password)
       let freeAgain = try await client.findDoctors(specialization: "cardiology", date: date)
       #expect(freeAgain.doctors.contains { $0.doctor?.id == doctor.id })
+    }
+  }
+
+  @Test("search and a patient's list page through every shard in order, each item once")
+  func pagesAcrossShards() async throws {
+    try await TestServer.with(configure: { $0.booking.shardCount = 3 }) { server in
+      let client = try await server.client()
+      defer { Task { await client.close() } }
+      // Seven doctors of one specialization: ids consecutive, so spread over the three shards.
+      var doctors: [UInt64] = []
+      for index in 0..<7 {
+        doctors.append(try await Fixture.registerDoctor(client, name: "Dr. \(index)", specialization: "urology").id)
+      }
+      let patient = try await Fixture.registerPatient(client)
+      _ = try await client.login(role: .patient, email: patient.email, password: Fixture.password)
+      let date = Fixture.date(inDays: 2)
+
+      var found: [UInt64] = []
+      var pageSizes: [Int] = []
+      var token: [UInt8] = []
+      repeat {
+        let page = try await client.findDoctors(specialization: "urology", date: date, pageSize: 3, pageToken: token)
+        found += page.doctors.compactMap { $0.doctor?.id }
+        pageSizes.append(page.doctors.count)
+        token = page.nextPageToken
+      } while !token.isEmpty
+      #expect(found == doctors.sorted())
+      #expect(pageSizes == [3, 3, 1])
+
+      // One booking with each doctor on the same day (and the same start minute): the list is
+      // ordered by appointment id across the shards.
+      var booked: [UInt64] = []
+      for doctor in doctors.reversed() {
+        booked.append(try #require(try await client.bookSlot(doctorID: doctor, date: date).appointment).id)
+      }
+      var listed: [UInt64] = []
+      token = []
+      repeat {
+        let page = try await client.listMyAppointments(pageSize: 2, pageToken: token)
+        #expect(page.appointments.count <= 2)
+        listed += page.appointments.map(\.id)
+        token = page.nextPageToken
+      } while !token.isEmpty
+      #expect(listed == booked.sorted())
     }
   }
 
