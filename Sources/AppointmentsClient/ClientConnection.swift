@@ -101,9 +101,15 @@ final class ClientConnection: Sendable {
     let eventLoop = self.eventLoop
     return try await withTaskCancellationHandler {
       try await withUnsafeThrowingContinuation { continuation in
-        // Stored before the start task is enqueued: see PendingCall for why this is safe.
+        // Stored before the call starts: see PendingCall for why this is safe.
         call.continuation = continuation
-        eventLoop.execute { handler.value.startCall(call) }
+        if eventLoop.inEventLoop {
+          // A caller already on the connection's loop (a task preferring it) starts the call
+          // here instead of queueing a task that would.
+          handler.value.startCall(call)
+        } else {
+          eventLoop.execute { handler.value.startCall(call) }
+        }
       }
     } onCancel: {
       eventLoop.execute { handler.value.cancelCall(call) }

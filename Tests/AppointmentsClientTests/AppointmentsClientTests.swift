@@ -2,6 +2,7 @@ import AppointmentsClient
 import AppointmentsProto
 import AppointmentsWire
 import NIOCore
+import NIOPosix
 import Testing
 
 /// Connects a client to a fresh ``FakeServer`` (answering HELLO on each of `connections`),
@@ -9,6 +10,7 @@ import Testing
 func withConnectedClient(
   connections: Int = 1,
   serverLimits: ProtocolLimits = .defaults,
+  eventLoopGroup: (any EventLoopGroup)? = nil,
   _ body: @escaping @Sendable (AppointmentsClient, inout ServerScript, [FakeConnection]) async throws -> Void
 ) async throws {
   try await withTimeout {
@@ -20,7 +22,7 @@ func withConnectedClient(
       connectTimeout: .seconds(2),
       defaultTimeout: .seconds(10)
     )
-    async let connecting = AppointmentsClient.connect(configuration: configuration)
+    async let connecting = AppointmentsClient.connect(configuration: configuration, eventLoopGroup: eventLoopGroup)
     let client: AppointmentsClient
     let accepted: [FakeConnection]
     do {
@@ -187,6 +189,31 @@ struct ClientCallTests {
         #expect(response.nextPageToken == Array(specialization.utf8))
       }
     }
+  }
+
+  @Test("calls made by tasks on the connection's own event loop start there and reach their callers")
+  func callsFromTheEventLoop() async throws {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let loop = group.next()
+    try await withConnectedClient(eventLoopGroup: loop) { client, script, _ in
+      let date = V1.Date(year: 2026, month: 12, day: 1)
+      let calls = (1...3).map { doctorID in
+        Task(executorPreference: EventLoopTaskExecutor(loop)) {
+          #expect(loop.inEventLoop)
+          return try await client.bookSlot(doctorID: UInt64(doctorID), date: date)
+        }
+      }
+      var requests: [ReceivedRequest] = []
+      for _ in calls.indices { requests.append(try await script.nextRequest()) }
+      for request in requests.reversed() {
+        let doctorID = try request.decode(V1.BookSlotRequest.self).doctorID
+        try await request.respond(V1.BookingResponse(appointment: V1.Appointment(id: 100 + doctorID)))
+      }
+      for (index, call) in calls.enumerated() {
+        #expect(try await call.value.appointment?.id == UInt64(101 + index))
+      }
+    }
+    try await group.shutdownGracefully()
   }
 
   @Test("an error status becomes an RPCError with its code, reason and message")
