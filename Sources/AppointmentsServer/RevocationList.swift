@@ -14,7 +14,8 @@ final class RevocationList: Sendable {
     revoked = Mutex(Dictionary(tokens.map { ($0.tokenID, $0.expiresAt) }, uniquingKeysWith: max))
   }
 
-  /// Whether the token with this `jti` is revoked. (Its bytes are only made when some token is.)
+  /// Whether the token with this `jti` is revoked. The id's bytes are made only when some token
+  /// is revoked at all.
   func contains(_ tokenID: String) -> Bool {
     revoked.withLock { !$0.isEmpty && $0[Array(tokenID.utf8)] != nil }
   }

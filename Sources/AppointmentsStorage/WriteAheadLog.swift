@@ -192,7 +192,10 @@ public final class WriteAheadLog: Sendable {
   /// later changes may depend on it.
   private func encode(_ entry: V1.LogEntry) -> Result<[UInt8], StorageError> {
     do {
-      return .success(try self.encodingArena.withLock { arena throws(ProtoEncodingError) in try entry.serializedBytes(arena: arena) })
+      let bytes = try self.encodingArena.withLock { arena throws(ProtoEncodingError) in
+        try entry.serializedBytes(arena: arena)
+      }
+      return .success(bytes)
     } catch {
       let failure = StorageError(
         code: .encodingFailed,

@@ -59,13 +59,16 @@ struct AllocationBenchmark: AsyncParsableCommand {
 
   func run() async throws {
     try Self.checkCounter()
-    let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("appointments-allocations-\(UUID().uuidString)").path
+    let dataDirectory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("appointments-allocations-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
 
     var configuration = ServerConfiguration()
     configuration.network = .init(host: "127.0.0.1", port: 0)
-    configuration.storage = .init(dataDirectory: dataDirectory, durability: .none, snapshots: .init(interval: nil, recordCount: nil))
+    configuration.storage = .init(
+      dataDirectory: dataDirectory, durability: .none, snapshots: .init(interval: nil, recordCount: nil)
+    )
     configuration.auth.passwordParameters = .fastForTests
     configuration.booking = .init(horizonDays: 3650, shardCount: configuration.booking.shardCount)
     let logger = Logger(label: "appointments-bench") { _ in SwiftLogNoOpLogHandler() }
@@ -87,15 +90,17 @@ struct AllocationBenchmark: AsyncParsableCommand {
   }
 
   private func measure(port: Int) async throws {
-    let client = try await AppointmentsClient.connect(configuration: ClientConfiguration(host: "127.0.0.1", port: port, connections: 1))
+    let client = try await AppointmentsClient.connect(
+      configuration: ClientConfiguration(host: "127.0.0.1", port: port, connections: 1)
+    )
     let info = try await client.serverInfo()
     let total = warmup + calls
     let days = min(Int(info.bookingHorizonDays) - 1, total / doctors + 1)
     guard days * doctors >= total else {
       throw BenchmarkError("\(doctors) doctors over \(days) days have fewer slots than \(total) calls; pass more --doctors")
     }
-    let data = try await Seeder(clients: [client], doctors: doctors, contendedDoctors: 0, patients: 1, slotsPerDay: 1, concurrency: 16)
-      .seed(info: info, days: days)
+    let seeder = Seeder(clients: [client], doctors: doctors, contendedDoctors: 0, patients: 1, slotsPerDay: 1, concurrency: 16)
+    let data = try await seeder.seed(info: info, days: days)
     await client.close()
 
     var frames = FrameScript(metadata: data.patientMetadata[0])
@@ -112,11 +117,13 @@ struct AllocationBenchmark: AsyncParsableCommand {
       let count = try await connection.run(counted, counting: true)
       results.append((kind, count))
       Console.error(
-        "\(kind.rawValue): \(Console.fixed(count.perCall, 1)) allocations and \(Console.grouped(Int(count.bytesPerCall))) bytes per call (\(Console.grouped(count.calls)) calls)"
+        "\(kind.rawValue): \(Console.fixed(count.perCall, 1)) allocations and "
+          + "\(Console.grouped(Int(count.bytesPerCall))) bytes per call (\(Console.grouped(count.calls)) calls)"
       )
     }
     let fields = results.map { kind, count in
-      #""\#(kind.rawValue)":{"calls":\#(count.calls),"allocations_per_call":\#(Console.fixed(count.perCall, 2)),"bytes_per_call":\#(Console.fixed(count.bytesPerCall, 0))}"#
+      #""\#(kind.rawValue)":{"calls":\#(count.calls),"allocations_per_call":\#(Console.fixed(count.perCall, 2)),"#
+        + #""bytes_per_call":\#(Console.fixed(count.bytesPerCall, 0))}"#
     }
     Console.output(#"{"benchmark":"allocations","in_flight":\#(inFlight),\#(fields.joined(separator: ","))}"#)
   }
@@ -128,7 +135,9 @@ struct AllocationBenchmark: AsyncParsableCommand {
     appointments_allocations_stop()
     withExtendedLifetime(objects) {}
     guard appointments_allocations_count() >= 100 else {
-      throw BenchmarkError("the allocation counter saw \(appointments_allocations_count()) of 100 allocations: malloc is not replaced")
+      throw BenchmarkError(
+        "the allocation counter saw \(appointments_allocations_count()) of 100 allocations: malloc is not replaced"
+      )
     }
   }
 }
@@ -157,7 +166,8 @@ private struct FrameScript {
   func hello() throws -> [UInt8] {
     var buffer = ByteBuffer()
     try buffer.writeFrame(
-      type: .hello, callID: 0, header: V1.Hello(protocolVersion: FrameHeader.protocolVersion, agent: "appointments-bench"), arena: arena
+      type: .hello, callID: 0,
+      header: V1.Hello(protocolVersion: FrameHeader.protocolVersion, agent: "appointments-bench"), arena: arena
     )
     return Array(buffer: buffer)
   }
@@ -178,7 +188,8 @@ private struct FrameScript {
     case .find:
       let specialization = data.specializations[Int(random.next() % UInt64(data.specializations.count))]
       let date = data.dates[Int(random.next() % UInt64(data.dates.count))]
-      try request(V1.Appointments.findDoctors, V1.FindDoctorsRequest(specialization: specialization, date: date, pageSize: 500), into: &buffer)
+      let find = V1.FindDoctorsRequest(specialization: specialization, date: date, pageSize: 500)
+      try request(V1.Appointments.findDoctors, find, into: &buffer)
     }
     return Array(buffer: buffer)
   }

@@ -108,7 +108,9 @@ final class LoopbackFrameClient: @unchecked Sendable {
       }
       guard index < end else { return }
       let count = Glibc.read(socket, buffer.baseAddress! + buffered, buffer.count - buffered)
-      guard count > 0 else { throw BenchmarkError(count == 0 ? "the server closed the connection" : "read failed: errno \(errno)") }
+      guard count > 0 else {
+        throw BenchmarkError(count == 0 ? "the server closed the connection" : "read failed: errno \(errno)")
+      }
       buffered += count
     }
   }
@@ -124,7 +126,9 @@ final class LoopbackFrameClient: @unchecked Sendable {
         continue
       case .response?:
         let length = slot.loadUnaligned(fromByteOffset: 1, as: UInt16.self)
-        guard length != UInt16.max else { throw BenchmarkError("answer \(index): a response header block over \(slotSize - 3) bytes (an error)") }
+        guard length != UInt16.max else {
+          throw BenchmarkError("answer \(index): a response header block over \(slotSize - 3) bytes (an error)")
+        }
         let header = try V1.ResponseHeader(decoding: UnsafeRawBufferPointer(start: slot + 3, count: Int(length)), arena: arena)
         if let status = header.status, status.code != 0 {
           throw BenchmarkError("answer \(index): status \(status.code) \(status.reason): \(status.message)")
