@@ -25,10 +25,11 @@ struct AllocationBenchmark: AsyncParsableCommand {
     abstract: "Heap allocations per call inside the server (an in-process server, malloc counted; no timings).",
     discussion: """
       Each workload sends --calls calls on one connection, --in-flight at a time (one write of \
-      --in-flight frames, then their answers), after --warmup uncounted calls. `ping` is the \
+      --in-flight frames, then their answers), after --warmup uncounted calls (rounded up to \
+      whole batches). `ping` is the \
       floor of a frame in and a frame out; `book` books a fresh (doctor, day) slot per call; \
       `find` asks a random specialization on a random day (every free doctor of it in one page). \
-      Prints a table on stderr and one JSON line on stdout. Every call must succeed.
+      Prints a line per workload on stderr and one JSON line on stdout. Every call must succeed.
       """
   )
 
@@ -94,7 +95,8 @@ struct AllocationBenchmark: AsyncParsableCommand {
       configuration: ClientConfiguration(host: "127.0.0.1", port: port, connections: 1)
     )
     let info = try await client.serverInfo()
-    let total = warmup + calls
+    let warmupBatches = (warmup + inFlight - 1) / inFlight
+    let total = warmupBatches * inFlight + calls
     let days = min(Int(info.bookingHorizonDays) - 1, total / doctors + 1)
     guard days * doctors >= total else {
       throw BenchmarkError("\(doctors) doctors over \(days) days have fewer slots than \(total) calls; pass more --doctors")
@@ -103,18 +105,17 @@ struct AllocationBenchmark: AsyncParsableCommand {
     let data = try await seeder.seed(info: info, days: days)
     await client.close()
 
-    var frames = FrameScript(metadata: data.patientMetadata[0])
+    var script = FrameScript(metadata: data.patientMetadata[0])
     let connection = try LoopbackFrameClient(port: port)
-    try await connection.run([FrameBatch([frames.hello()])], counting: false)
+    try await connection.run([FrameBatch([script.hello()])], counting: false)
 
     var results: [(Kind, AllocationCount)] = []
-    for kind in workloads.isEmpty ? Kind.allCases : workloads {
-      let calls = try (0..<total).map { index in try frames.call(kind, index: index, data: data) }
-      let batches = stride(from: 0, to: total, by: inFlight).map { FrameBatch(Array(calls[$0..<min($0 + inFlight, total)])) }
-      let warmupBatches = (warmup + inFlight - 1) / inFlight
+    // Each kind once: a second `book` would find its slots taken.
+    for kind in Kind.allCases where workloads.isEmpty || workloads.contains(kind) {
+      let frames = try (0..<total).map { index in try script.call(kind, index: index, data: data) }
+      let batches = stride(from: 0, to: total, by: inFlight).map { FrameBatch(Array(frames[$0..<min($0 + inFlight, total)])) }
       try await connection.run(Array(batches.prefix(warmupBatches)), counting: false)
-      let counted = Array(batches.dropFirst(warmupBatches))
-      let count = try await connection.run(counted, counting: true)
+      let count = try await connection.run(Array(batches.dropFirst(warmupBatches)), counting: true)
       results.append((kind, count))
       Console.error(
         "\(kind.rawValue): \(Console.fixed(count.perCall, 1)) allocations and "
