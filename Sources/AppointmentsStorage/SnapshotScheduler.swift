@@ -2,7 +2,9 @@ import Foundation
 import Synchronization
 
 /// Decides when to take a snapshot and takes it: after an interval or a number of log records,
-/// whichever comes first, and on demand (e.g. at shutdown).
+/// whichever comes first, and on demand (e.g. at shutdown). The number of records grows with the
+/// state: at least as many as the last snapshot held items, so that snapshotting a large state
+/// costs at most about one item written per record logged.
 ///
 /// ``run(reporting:)`` checks every ``Policy/checkInterval`` until its task is cancelled. A
 /// snapshot is captured through the caller's `capture` closure (normally
@@ -32,9 +34,12 @@ public final class SnapshotScheduler: Sendable {
 
     /// Whether a snapshot is due `elapsed` after the last one with `records` records since.
     /// Never due without new records.
-    public func isDue(recordsSinceLastSnapshot records: UInt64, elapsed: Duration) -> Bool {
+    ///
+    /// - Parameter items: what the last snapshot held (accounts, appointments, revoked tokens,
+    ///   remembered answers); the record count that makes a snapshot due is at least that.
+    public func isDue(recordsSinceLastSnapshot records: UInt64, elapsed: Duration, itemsInLastSnapshot items: UInt64 = 0) -> Bool {
       guard records > 0 else { return false }
-      if let recordCount = self.recordCount, records >= recordCount { return true }
+      if let recordCount = self.recordCount, records >= max(recordCount, items) { return true }
       if let interval = self.interval, elapsed >= interval { return true }
       return false
     }
@@ -52,6 +57,8 @@ public final class SnapshotScheduler: Sendable {
   private struct Progress {
     var lastSequence: UInt64
     var lastTime: ContinuousClock.Instant
+    /// Items the last snapshot written by this scheduler held; 0 before the first.
+    var lastItems: UInt64 = 0
     var isRunning = false
   }
 
@@ -91,8 +98,8 @@ public final class SnapshotScheduler: Sendable {
 
   /// Whether a snapshot is due now.
   public var isDue: Bool {
-    let elapsed = self.progress.withLock { $0.lastTime.duration(to: .now) }
-    return self.policy.isDue(recordsSinceLastSnapshot: self.recordsSinceLastSnapshot, elapsed: elapsed)
+    let (elapsed, items) = self.progress.withLock { ($0.lastTime.duration(to: .now), $0.lastItems) }
+    return self.policy.isDue(recordsSinceLastSnapshot: self.recordsSinceLastSnapshot, elapsed: elapsed, itemsInLastSnapshot: items)
   }
 
   /// Takes and writes a snapshot now, unless no record was appended since the last one; returns
@@ -118,6 +125,8 @@ public final class SnapshotScheduler: Sendable {
     self.progress.withLock { progress in
       progress.lastSequence = max(progress.lastSequence, content.lastSequence)
       progress.lastTime = .now
+      let counts = summary.counts
+      progress.lastItems = UInt64(counts.accounts + counts.appointments + counts.revokedTokens + counts.idempotencyEntries)
     }
     return summary
   }

@@ -18,6 +18,39 @@ struct SnapshotSchedulerTests {
     #expect(policy.isDue(recordsSinceLastSnapshot: records, elapsed: elapsed) == due)
   }
 
+  @Test("a large last snapshot raises the record count that makes the next one due; the interval does not change")
+  func policyGrowsWithTheState() {
+    let policy = SnapshotScheduler.Policy(interval: .seconds(60), recordCount: 1000)
+    #expect(!policy.isDue(recordsSinceLastSnapshot: 1999, elapsed: .zero, itemsInLastSnapshot: 2000))
+    #expect(policy.isDue(recordsSinceLastSnapshot: 2000, elapsed: .zero, itemsInLastSnapshot: 2000))
+    #expect(policy.isDue(recordsSinceLastSnapshot: 1000, elapsed: .zero, itemsInLastSnapshot: 10))
+    #expect(policy.isDue(recordsSinceLastSnapshot: 1, elapsed: .seconds(60), itemsInLastSnapshot: 1_000_000))
+  }
+
+  @Test("after a snapshot, the next is due after as many records as it held items")
+  func schedulerGrowsWithTheState() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let workload = try Workload(fileSystem: fileSystem, shardCount: 2)
+    try await workload.run(60, seed: 82)
+    let scheduler = SnapshotScheduler(
+      store: SnapshotStore(directory: Fixture.directory, fileSystem: fileSystem),
+      log: workload.log,
+      policy: SnapshotScheduler.Policy(interval: nil, recordCount: 10),
+      lastSnapshotSequence: 0
+    ) { () throws(StorageError) in
+      try await SnapshotContent.capture(log: workload.log, accounts: workload.accounts, shards: workload.shards)
+    }
+    let counts = try #require(try await scheduler.snapshotNow()).counts
+    let items = counts.accounts + counts.appointments + counts.revokedTokens + counts.idempotencyEntries
+    #expect(items > 10)
+    for index in 1..<items {
+      _ = workload.log.append(Fixture.entry(index))
+    }
+    #expect(!scheduler.isDue, "\(items - 1) records after a snapshot of \(items) items")
+    _ = workload.log.append(Fixture.entry(items))
+    #expect(scheduler.isDue)
+  }
+
   @Test("snapshots on demand, and does nothing when no record was appended since")
   func snapshotNow() async throws {
     let fileSystem = try Fixture.fileSystem()
