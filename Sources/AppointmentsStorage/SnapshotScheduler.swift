@@ -3,8 +3,9 @@ import Synchronization
 
 /// Decides when to take a snapshot and takes it: after an interval or a number of log records,
 /// whichever comes first, and on demand (e.g. at shutdown). The number of records grows with the
-/// state: at least as many as the last snapshot held items, so that snapshotting a large state
-/// costs at most about one item written per record logged.
+/// state — as many as the last snapshot held items, up to ``Policy/maximumGrowth`` times the
+/// configured count — so that a large state is not rewritten every few records, while the log
+/// to replay at start stays bounded.
 ///
 /// ``run(reporting:)`` checks every ``Policy/checkInterval`` until its task is cancelled. A
 /// snapshot is captured through the caller's `capture` closure (normally
@@ -27,6 +28,9 @@ public final class SnapshotScheduler: Sendable {
       self.checkInterval = checkInterval
     }
 
+    /// How many times ``recordCount`` a large state may let the log grow between snapshots.
+    public static let maximumGrowth: UInt64 = 5
+
     /// Every 10 minutes or 100,000 records, checked every second.
     public static var defaults: Policy {
       Policy(interval: .seconds(600), recordCount: 100_000)
@@ -36,10 +40,13 @@ public final class SnapshotScheduler: Sendable {
     /// Never due without new records.
     ///
     /// - Parameter items: what the last snapshot held (accounts, appointments, revoked tokens,
-    ///   remembered answers); the record count that makes a snapshot due is at least that.
+    ///   remembered answers); the record count that makes a snapshot due is at least that, up
+    ///   to ``maximumGrowth`` times ``recordCount``.
     public func isDue(recordsSinceLastSnapshot records: UInt64, elapsed: Duration, itemsInLastSnapshot items: UInt64 = 0) -> Bool {
       guard records > 0 else { return false }
-      if let recordCount = self.recordCount, records >= max(recordCount, items) { return true }
+      if let recordCount = self.recordCount, records >= max(recordCount, min(items, recordCount * Self.maximumGrowth)) {
+        return true
+      }
       if let interval = self.interval, elapsed >= interval { return true }
       return false
     }
