@@ -8,7 +8,7 @@ import ServiceLifecycle
 ///
 /// Its tasks prefer the connection's event loop (``EventLoopTaskExecutor``). One task reads
 /// frames, decodes headers and payloads in the connection's arena, and starts a child task per
-/// call; calls answer in any order through an ``OutboundQueue`` that a writer task turns into
+/// call (an immediate one: it runs at once, until it first suspends); calls answer in any order through an ``OutboundQueue`` that a writer task turns into
 /// batched writes. A broken rule ends the connection with a GOAWAY naming the last call
 /// that will be answered. On graceful shutdown the connection stops reading, sends a GOAWAY,
 /// finishes the calls it accepted, and closes.
@@ -159,7 +159,9 @@ struct Connection {
     )
     // The request is kept only where a retry will be compared with it.
     let requestBytes = route.acceptsIdempotencyKey && context.metadata[Metadata.idempotencyKey] != nil ? Array(buffer: frame.payload) : []
-    calls.addTask { [executor] in
+    // Started right here, on the reader's loop, until its first suspension (usually the shard
+    // actor): no job is queued to the loop to start it.
+    calls.addImmediateTask { [executor] in
       let (header, payload) = await executor.execute(route, handler, context: context, control: control, requestBytes: requestBytes)
       inFlight.finish(callID)
       queue.enqueue(.response(callID: callID, header: header, payload: payload))
