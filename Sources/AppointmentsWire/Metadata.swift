@@ -33,13 +33,18 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral {
     entries.first { $0.key == key }?.value
   }
 
-  /// The JWT of an `authorization: Bearer <jwt>` entry, if there is one of that form.
+  /// The JWT of an `authorization: Bearer <jwt>` entry, if there is one of that form (a JWT is
+  /// ASCII: other bytes make it not one).
   public var bearerToken: String? {
     get {
       guard let value = self[Self.authorizationKey] else { return nil }
       let prefix = "Bearer ".utf8
       guard value.count > prefix.count, value.starts(with: prefix) else { return nil }
-      return String(validating: value[prefix.count...], as: UTF8.self)
+      let token = value[prefix.count...]
+      // ASCII, so no UTF-8 validation: `String(validating:as:)` looks metadata up at run time
+      // on every call.
+      guard token.allSatisfy({ $0 < 0x80 }) else { return nil }
+      return String(decoding: token, as: UTF8.self)
     }
     set {
       entries.removeAll { $0.key == Self.authorizationKey }

@@ -56,7 +56,9 @@ struct FrameWriterTests {
 struct MetadataTests {
   @Test(
     "bearer tokens are read only from a well-formed authorization value",
-    arguments: [("Bearer abc.def", "abc.def"), ("Bearer ", nil), ("Basic abc", nil), ("bearer abc", nil)] as [(String, String?)]
+    arguments: [
+      ("Bearer abc.def", "abc.def"), ("Bearer ", nil), ("Basic abc", nil), ("bearer abc", nil), ("Bearer abc.dé", nil),
+    ] as [(String, String?)]
   )
   func bearer(value: String, token: String?) {
     var metadata = Metadata()
