@@ -48,22 +48,9 @@ struct CallExecutor: Sendable {
       return .failure(error)
     }
 
-    let operation: @Sendable () async -> CallOutcome = { [context, logger] in
-      var context = context
-      do {
-        let message = try await handler(&context)
-        return .success(Reply(message: message, metadata: context.responseMetadata))
-      } catch {
-        let rpcError = RPCError(mapping: error)
-        if rpcError.code == .internal {
-          logger.error("call failed", metadata: ["method": "\(context.method)", "error": "\(error)"])
-        }
-        return .failure(rpcError)
-      }
-    }
-
     guard route.acceptsIdempotencyKey, let key = context.metadata[Metadata.idempotencyKey] else {
-      return await operation()
+      // Called directly: no closure to allocate for the common call.
+      return await Self.perform(handler, context: context, logger: logger)
     }
     guard !key.isEmpty, key.count <= IdempotencyCache.maxKeyLength else {
       return .failure(
@@ -74,6 +61,23 @@ struct CallExecutor: Sendable {
       )
     }
     let scope = IdempotencyCache.Key(accountID: context.caller?.accountID ?? 0, method: route.path, key: key)
-    return await idempotency.run(scope, request: requestBytes, operation: operation)
+    return await idempotency.run(scope, request: requestBytes) { [context, logger] in
+      await Self.perform(handler, context: context, logger: logger)
+    }
+  }
+
+  /// Runs the handler and maps what it throws to a status.
+  private static func perform(_ handler: Route.Handler, context: CallContext, logger: Logger) async -> CallOutcome {
+    var context = context
+    do {
+      let message = try await handler(&context)
+      return .success(Reply(message: message, metadata: context.responseMetadata))
+    } catch {
+      let rpcError = RPCError(mapping: error)
+      if rpcError.code == .internal {
+        logger.error("call failed", metadata: ["method": "\(context.method)", "error": "\(error)"])
+      }
+      return .failure(rpcError)
+    }
   }
 }
