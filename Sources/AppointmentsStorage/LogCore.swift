@@ -127,22 +127,24 @@ final class LogCore: Sendable {
       Self.markFailed(&state, error)
       followup.failure = error
     }
-    if state.isClosing && state.queue.isEmpty && !state.hasStopped {
-      self.stopInline(&state)
-      followup.closeWaiters = state.closeWaiters
-      state.closeWaiters = []
-    }
+    self.stopInlineIfDrained(&state, into: &followup)
     return followup
   }
 
-  /// `none` mode: closes the segment (syncing it unless the log failed).
-  private func stopInline(_ state: inout State) {
+  /// `none` mode, closing: once nothing is left to write (or the log failed), closes the segment
+  /// and hands the callers of ``close()`` to `followup`.
+  private func stopInlineIfDrained(_ state: inout State, into followup: inout Followup) {
+    guard let writer = self.inlineWriter, state.isClosing, !state.hasStopped, state.queue.isEmpty || state.failure != nil
+    else { return }
+    // Synced unless the log failed.
     do throws(StorageError) {
-      try self.inlineWriter?.finish(syncing: state.failure == nil)
+      try writer.finish(syncing: state.failure == nil)
     } catch {
       state.closeError = error
     }
     state.hasStopped = true
+    followup.closeWaiters = state.closeWaiters
+    state.closeWaiters = []
   }
 
   /// Lets the writer take held record `sequence`, with `payload` in place of the one appended
@@ -217,48 +219,36 @@ final class LogCore: Sendable {
   /// the failure as tickets report it.
   @discardableResult
   func fail(_ error: StorageError) -> StorageError {
-    let (failure, waiters, wakes) = self.state.withLock { state in
+    let (failure, waiters, followup) = self.state.withLock { state in
       Self.markFailed(&state, error)
       state.queue = []
       state.writableCount = 0
       state.held = []
       let waiters = state.waiters
       state.waiters = []
-      var closeWaiters: [CheckedContinuation<Void, Never>] = []
-      if self.inlineWriter != nil, state.isClosing, !state.hasStopped {
-        self.stopInline(&state)
-        closeWaiters = state.closeWaiters
-        state.closeWaiters = []
-      }
-      let wakes = state.writerIsIdle
+      var followup = Followup(wakesWriter: state.writerIsIdle)
       state.writerIsIdle = false
-      return (state.failure!, waiters, (wakes, closeWaiters))
+      self.stopInlineIfDrained(&state, into: &followup)
+      return (state.failure!, waiters, followup)
     }
     for waiter in waiters {
       waiter.continuation.resume(throwing: failure)
     }
-    if wakes.0 { self.wakeWriter.signal() }
-    for waiter in wakes.1 {
-      waiter.resume()
-    }
+    followup.run(self)
     return failure
   }
 
   func requestClose() {
-    let wakes = self.state.withLock { state in
+    let followup = self.state.withLock { state in
       state.isClosing = true
-      if self.inlineWriter != nil {
-        // With held records still queued, the write that empties the queue closes the segment.
-        if (state.queue.isEmpty || state.failure != nil) && !state.hasStopped {
-          self.stopInline(&state)
-        }
-        return false
-      }
-      let wakes = state.writerIsIdle
+      var followup = Followup(wakesWriter: state.writerIsIdle)
       state.writerIsIdle = false
-      return wakes
+      // `none` mode: with held records still queued, the write that empties the queue closes
+      // the segment instead.
+      self.stopInlineIfDrained(&state, into: &followup)
+      return followup
     }
-    if wakes { self.wakeWriter.signal() }
+    followup.run(self)
   }
 
   func close() async throws(StorageError) {
