@@ -132,8 +132,7 @@ public final class SnapshotScheduler: Sendable {
     self.progress.withLock { progress in
       progress.lastSequence = max(progress.lastSequence, content.lastSequence)
       progress.lastTime = .now
-      let counts = summary.counts
-      progress.lastItems = UInt64(counts.accounts + counts.appointments + counts.revokedTokens + counts.idempotencyEntries)
+      progress.lastItems = UInt64(summary.counts.items)
     }
     return summary
   }

@@ -121,6 +121,9 @@ public struct SnapshotSummary: Sendable, Hashable {
     public var idempotencyEntries = 0
     /// The file's size.
     public var bytes = 0
+
+    /// Records of every kind: accounts, appointments, revoked tokens and remembered answers.
+    public var items: Int { accounts + appointments + revokedTokens + idempotencyEntries }
   }
 
   /// The last log record the snapshot covers.

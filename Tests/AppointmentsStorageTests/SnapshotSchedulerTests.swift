@@ -31,19 +31,8 @@ struct SnapshotSchedulerTests {
 
   @Test("after a snapshot, the next is due after as many records as it held items, up to 5 times the count")
   func schedulerGrowsWithTheState() async throws {
-    let fileSystem = try Fixture.fileSystem()
-    let workload = try Workload(fileSystem: fileSystem, shardCount: 2)
-    try await workload.run(60, seed: 82)
-    let scheduler = SnapshotScheduler(
-      store: SnapshotStore(directory: Fixture.directory, fileSystem: fileSystem),
-      log: workload.log,
-      policy: SnapshotScheduler.Policy(interval: nil, recordCount: 10),
-      lastSnapshotSequence: 0
-    ) { () throws(StorageError) in
-      try await SnapshotContent.capture(log: workload.log, accounts: workload.accounts, shards: workload.shards)
-    }
-    let counts = try #require(try await scheduler.snapshotNow()).counts
-    let items = counts.accounts + counts.appointments + counts.revokedTokens + counts.idempotencyEntries
+    let (_, workload, scheduler) = try await Self.scheduledWorkload(seed: 82)
+    let items = try #require(try await scheduler.snapshotNow()).counts.items
     let due = min(items, 50)
     #expect(due > 10, "the state outgrew the count")
     for index in 1..<due {
@@ -56,9 +45,22 @@ struct SnapshotSchedulerTests {
 
   @Test("snapshots on demand, and does nothing when no record was appended since")
   func snapshotNow() async throws {
+    let (fileSystem, workload, scheduler) = try await Self.scheduledWorkload(seed: 81)
+    #expect(scheduler.isDue)
+    let summary = try #require(try await scheduler.snapshotNow())
+    #expect(summary.lastSequence == workload.log.lastAssignedSequence)
+    #expect(!scheduler.isDue)
+    #expect(try await scheduler.snapshotNow() == nil)
+    fileSystem.crash()
+    await workload.expectEqual(try Fixture.recover(fileSystem, shardCount: 2))
+  }
+
+  /// A file system holding a 60-step workload and a scheduler over its log that snapshots after
+  /// 10 records (or more, as the state grows) and never on a timer.
+  private static func scheduledWorkload(seed: UInt64) async throws -> (FaultInjectingFileSystem, Workload, SnapshotScheduler) {
     let fileSystem = try Fixture.fileSystem()
     let workload = try Workload(fileSystem: fileSystem, shardCount: 2)
-    try await workload.run(60, seed: 81)
+    try await workload.run(60, seed: seed)
     let scheduler = SnapshotScheduler(
       store: SnapshotStore(directory: Fixture.directory, fileSystem: fileSystem),
       log: workload.log,
@@ -67,12 +69,6 @@ struct SnapshotSchedulerTests {
     ) { () throws(StorageError) in
       try await SnapshotContent.capture(log: workload.log, accounts: workload.accounts, shards: workload.shards)
     }
-    #expect(scheduler.isDue)
-    let summary = try #require(try await scheduler.snapshotNow())
-    #expect(summary.lastSequence == workload.log.lastAssignedSequence)
-    #expect(!scheduler.isDue)
-    #expect(try await scheduler.snapshotNow() == nil)
-    fileSystem.crash()
-    await workload.expectEqual(try Fixture.recover(fileSystem, shardCount: 2))
+    return (fileSystem, workload, scheduler)
   }
 }
