@@ -195,10 +195,14 @@ public struct CalendarState: Sendable, Equatable {
     self.appointments[appointment.id] = appointment
     self.highestAppointmentID = max(self.highestAppointmentID, appointment.id)
     let day = DoctorDay(doctorID: appointment.doctorID, dayNumber: appointment.date.dayNumber)
-    if self.bookedSlots[day] == nil {
-      self.bookedSlots[day] = BookedSlots(startMinute: appointment.startMinute, id: appointment.id)
+    // One lookup of the day, whether it had bookings or not.
+    let bookedThatDay: Int
+    if let index = self.bookedSlots.index(forKey: day) {
+      self.bookedSlots.values[index].book(appointment.startMinute, id: appointment.id)
+      bookedThatDay = self.bookedSlots.values[index].count
     } else {
-      self.bookedSlots[day]!.book(appointment.startMinute, id: appointment.id)
+      self.bookedSlots[day] = BookedSlots(startMinute: appointment.startMinute, id: appointment.id)
+      bookedThatDay = 1
     }
     let held = PatientDoctorDay(
       patientID: appointment.patientID,
@@ -208,9 +212,7 @@ public struct CalendarState: Sendable, Equatable {
     self.heldByPatient[held] = appointment.id
     self.doctorAgendas[appointment.doctorID, default: SortedArray()].insert(appointment.cursor)
     self.patientHistories[appointment.patientID, default: SortedArray()].insert(appointment.cursor)
-    if let profile = self.doctors[appointment.doctorID]?.profile,
-      (self.bookedSlots[day]?.count ?? 0) >= profile.schedule.slotCount
-    {
+    if let profile = self.doctors[appointment.doctorID]?.profile, bookedThatDay >= profile.schedule.slotCount {
       let key = SpecializationDay(specialization: profile.specialization, dayNumber: day.dayNumber)
       self.fullyBookedDoctors[key, default: SortedArray()].insert(appointment.doctorID)
     }

@@ -8,10 +8,10 @@ import ServiceLifecycle
 ///
 /// Its tasks prefer the connection's event loop (``EventLoopTaskExecutor``). One task reads
 /// frames, decodes headers and payloads in the connection's arena, and starts a child task per
-/// call (an immediate one: it runs at once, until it first suspends); calls answer in any order through an ``OutboundQueue`` that a writer task turns into
-/// batched writes. A broken rule ends the connection with a GOAWAY naming the last call
-/// that will be answered. On graceful shutdown the connection stops reading, sends a GOAWAY,
-/// finishes the calls it accepted, and closes.
+/// call (an immediate one: it runs at once, until it first suspends); calls answer in any order
+/// through an ``OutboundQueue`` that a writer task turns into batched writes. A broken rule ends
+/// the connection with a GOAWAY naming the last call that will be answered. On graceful shutdown
+/// the connection stops reading, sends a GOAWAY, finishes the calls it accepted, and closes.
 struct Connection {
   let channel: NIOAsyncChannel<Frame, ByteBuffer>
   let executor: CallExecutor
