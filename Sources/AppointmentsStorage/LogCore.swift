@@ -19,6 +19,8 @@ final class LogCore: Sendable {
     var writableCount = 0
     /// Sequence numbers of held records (see ``WriteAheadLog/appendHeld(_:)``).
     var held: Set<UInt64> = []
+    /// `none` mode: bytes appended since the last inline write.
+    var unwrittenBytes = 0
     var failure: StorageError?
     var isClosing = false
     var hasStopped = false
@@ -54,9 +56,12 @@ final class LogCore: Sendable {
   let state: Mutex<State>
   /// Wakes the writer thread when it sleeps.
   private let wakeWriter = DispatchSemaphore(value: 0)
-  /// In `none` mode, the segment that appenders write to themselves, under the state lock: a
-  /// write to the operating system takes microseconds, less than handing the record to a thread
-  /// and being woken by it. Nil in `fsync` mode, where the writer thread writes and syncs.
+  /// In `none` mode, the segment that callers write to themselves, under the state lock: a
+  /// write to the operating system takes microseconds, less than handing the records to a thread
+  /// and being woken by it. The first caller to wait for a record writes everything writable
+  /// (``waitUntilDurable(through:)``), so the calls answered together share one write; records
+  /// nobody waits for are written once they add up to ``WriteAheadLog/noneModeBatchBytes``, or
+  /// on close. Nil in `fsync` mode, where the writer thread writes and syncs.
   private let inlineWriter: SegmentWriter?
 
   /// - Parameter inlineWriter: the segment to write inline (`none` mode); nil when a writer
@@ -76,6 +81,7 @@ final class LogCore: Sendable {
       let sequence = state.nextSequence
       state.nextSequence += 1
       state.queue.append((sequence, payload))
+      state.unwrittenBytes += payload.count
       state.statistics.appendedRecords += 1
       if held {
         state.held.insert(sequence)
@@ -99,20 +105,29 @@ final class LogCore: Sendable {
   }
 
   /// Called under the lock once records became writable: wakes the writer thread, or in `none`
-  /// mode writes them right here; returns what is left to do after the lock.
+  /// mode writes them right here when someone waits for them, the log closes, or a batch's worth
+  /// piled up; returns what is left to do after the lock.
   private func recordsBecameWritable(_ state: inout State) -> Followup {
-    var followup = Followup()
-    guard let writer = self.inlineWriter else {
-      followup.wakesWriter = state.writerIsIdle
-      state.writerIsIdle = false
-      return followup
+    guard self.inlineWriter != nil else {
+      defer { state.writerIsIdle = false }
+      return Followup(wakesWriter: state.writerIsIdle)
     }
-    guard state.writableCount > 0 else { return followup }
+    guard !state.waiters.isEmpty || state.isClosing || state.unwrittenBytes >= WriteAheadLog.noneModeBatchBytes else {
+      return Followup()
+    }
+    return self.writeInline(&state)
+  }
+
+  /// `none` mode, under the lock: writes the writable records and completes their waiters.
+  private func writeInline(_ state: inout State) -> Followup {
+    var followup = Followup()
+    guard let writer = self.inlineWriter, state.writableCount > 0 else { return followup }
     let count = state.writableCount
     let durable = state.queue[count - 1].sequence
     let written = Result { () throws(StorageError) in try writer.write(state.queue[..<count]) }
     state.queue.removeFirst(count)
     state.writableCount = 0
+    state.unwrittenBytes = state.queue.reduce(0) { $0 + $1.payload.count }
     do throws(StorageError) {
       let bytes = try written.get()
       state.durableSequence = durable
@@ -153,6 +168,7 @@ final class LogCore: Sendable {
     let followup = self.state.withLock { state -> Followup in
       guard state.held.remove(sequence) != nil, let first = state.queue.first?.sequence else { return Followup() }
       if let payload {
+        state.unwrittenBytes += payload.count - state.queue[Int(sequence - first)].payload.count
         state.queue[Int(sequence - first)].payload = payload
       }
       let firstHeld = state.held.min().map { Int($0 - first) }
@@ -170,11 +186,19 @@ final class LogCore: Sendable {
       case failed(StorageError)
       case waiting
     }
-    let quick = self.state.withLock { state -> Check in
-      if state.durableSequence >= sequence { return .durable }
-      if let failure = state.failure { return .failed(failure) }
-      return .waiting
+    let (quick, followup) = self.state.withLock { state -> (Check, Followup) in
+      var followup = Followup()
+      if self.inlineWriter != nil, state.durableSequence < sequence, state.writableCount > 0,
+        state.queue[state.writableCount - 1].sequence >= sequence
+      {
+        // `none` mode: the record is writable and waits for a waiter; write it now.
+        followup = self.writeInline(&state)
+      }
+      if state.durableSequence >= sequence { return (.durable, followup) }
+      if let failure = state.failure { return (.failed(failure), followup) }
+      return (.waiting, followup)
     }
+    followup.run(self)
     switch quick {
     case .durable: return
     case .failed(let failure): throw failure
@@ -223,6 +247,7 @@ final class LogCore: Sendable {
       Self.markFailed(&state, error)
       state.queue = []
       state.writableCount = 0
+      state.unwrittenBytes = 0
       state.held = []
       let waiters = state.waiters
       state.waiters = []
@@ -241,6 +266,10 @@ final class LogCore: Sendable {
   func requestClose() {
     let followup = self.state.withLock { state in
       state.isClosing = true
+      if self.inlineWriter != nil, state.writableCount > 0 {
+        // `none` mode: writes what is left, then closes the segment if nothing is held.
+        return self.writeInline(&state)
+      }
       var followup = Followup(wakesWriter: state.writerIsIdle)
       state.writerIsIdle = false
       // `none` mode: with held records still queued, the write that empties the queue closes

@@ -20,7 +20,7 @@ public struct StorageJournal: ChangeJournal {
   ///
   /// Inside an ``IdempotentCall``, the record is held until the call's answer is written with
   /// it, and the call's own receipts leave the waiting to ``IdempotentCall/finish(answer:)``.
-  /// A record already durable (written inline in `none` mode) gets an immediate receipt.
+  /// A record already durable (in `none` mode, written with a batch) gets an immediate receipt.
   public func append(_ change: StateChange) -> JournalReceipt {
     let entry = V1.LogEntry(change)
     let call = IdempotentCall.current.flatMap { $0.log === self.log ? $0 : nil }

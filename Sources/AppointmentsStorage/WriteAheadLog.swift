@@ -20,13 +20,19 @@ import Synchronization
 /// reached ``Configuration/segmentSizeLimit``, and one is opened per start of the log. See
 /// `docs/DURABILITY.md` for the byte layout.
 public final class WriteAheadLog: Sendable {
+  /// `none` mode: appended bytes written without waiting for a waiter.
+  public static let noneModeBatchBytes = 64 * 1024
+
   /// When a record counts as durable.
   public enum Durability: String, Sendable, Hashable, CustomStringConvertible {
     /// After `fsync` of its segment (and of the directory for a new segment). The default.
     case fsync
     /// As soon as it is written to the operating system; synced only when a segment is
     /// finished and when the log is closed. For benchmarks only: a power cut or kernel crash
-    /// loses acknowledged changes (a crash of the process alone does not).
+    /// loses acknowledged changes (a crash of the process alone does not). The first caller to
+    /// wait for a record writes every record appended before it in one write, so calls answered
+    /// together share it; records nobody waits for are written once they add up to
+    /// ``WriteAheadLog/noneModeBatchBytes``, and on close.
     case none
 
     public var description: String {

@@ -178,26 +178,52 @@ struct WriteAheadLogTests {
     #expect(Fixture.revokedIndexes(try Fixture.recover(fileSystem)) == Array(1...10))
   }
 
-  @Test("in none mode append writes the record itself; held records and those behind them wait for the release")
-  func noneModeWritesInline() async throws {
+  @Test("in none mode the first waiter writes every writable record; held records and those behind them wait for the release")
+  func noneModeWritesForTheFirstWaiter() async throws {
     let fileSystem = try Fixture.fileSystem()
     let log = try Fixture.log(fileSystem, durability: .none)
     let first = log.append(Fixture.entry(1))
-    #expect(log.durableSequence == 1, "written before append returned")
-    #expect(first.isDurable)
-    #expect(try fileSystem.contents(of: Fixture.segment(1))?.count == Fixture.recordSize(1))
-    let held = log.appendHeld(Fixture.entry(2))
-    let behind = log.append(Fixture.entry(3))
-    #expect(log.durableSequence == 1)
-    #expect(!held.isDurable && !behind.isDurable)
-    log.release(held, replacingWith: Fixture.entry(4))
-    #expect(log.durableSequence == 3)
-    try await behind.durable()
+    let second = log.append(Fixture.entry(2))
+    #expect(log.durableSequence == 0, "nothing is written before someone waits")
+    #expect(!first.isDurable && !second.isDurable)
+    try await first.durable()
+    #expect(log.durableSequence == 2, "the first waiter wrote both records")
+    #expect(log.statistics.writtenBatches == 1)
+    #expect(try fileSystem.contents(of: Fixture.segment(1))?.count == Fixture.recordSize(1) + Fixture.recordSize(2))
+    try await second.durable()
+    #expect(log.statistics.writtenBatches == 1, "the second record was already written")
+
+    let held = log.appendHeld(Fixture.entry(3))
+    let behind = log.append(Fixture.entry(4))
+    let waiting = Task { try await behind.durable() }
+    log.release(held, replacingWith: Fixture.entry(5))
+    try await waiting.value
+    #expect(log.durableSequence == 4)
     try await log.close()
     let bytes = try #require(fileSystem.durableContents(of: Fixture.segment(1)))
-    #expect(Self.sequences(in: bytes) == [1, 2, 3])
+    #expect(Self.sequences(in: bytes) == [1, 2, 3, 4])
     fileSystem.crash()
-    #expect(Fixture.revokedIndexes(try Fixture.recover(fileSystem)) == [1, 3, 4])
+    #expect(Fixture.revokedIndexes(try Fixture.recover(fileSystem)) == [1, 2, 4, 5])
+  }
+
+  @Test("in none mode records nobody waits for are written once a batch's worth piles up, and on close")
+  func noneModeWritesBatchesAndOnClose() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem, durability: .none)
+    var appended = 0
+    var bytes = 0
+    while bytes < WriteAheadLog.noneModeBatchBytes {
+      appended += 1
+      bytes += try Fixture.recordSize(appended) - LogRecord.headerSize
+      _ = log.append(Fixture.entry(appended))
+    }
+    #expect(log.durableSequence == UInt64(appended), "the record that filled the batch wrote them all")
+    #expect(log.statistics.writtenBatches == 1)
+    _ = log.append(Fixture.entry(appended + 1))
+    #expect(log.durableSequence == UInt64(appended))
+    try await log.close()
+    fileSystem.crash()
+    #expect(Fixture.revokedIndexes(try Fixture.recover(fileSystem)) == Array(1...(appended + 1)))
   }
 
   @Test("in none mode a close waits for a held record, which then closes the segment")
@@ -218,6 +244,7 @@ struct WriteAheadLogTests {
     let fileSystem = try Fixture.fileSystem()
     let log = try Fixture.log(fileSystem, durability: .none)
     let first = log.append(Fixture.entry(1))
+    try await first.durable()
     fileSystem.injectFault(.noSpace, on: .write)
     let failed = log.append(Fixture.entry(2))
     #expect(!failed.isDurable)
