@@ -99,8 +99,8 @@ final class ClientConnection: Sendable {
     let call = Call<Request, Response>(path: path, request: request, metadata: metadata, deadline: deadline)
     let handler = self.handler
     let eventLoop = self.eventLoop
-    return try await withTaskCancellationHandler {
-      try await withUnsafeThrowingContinuation { continuation in
+    let response = try await withTaskCancellationHandler {
+      try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Response, any Error>) in
         // Stored before the call starts: see PendingCall for why this is safe.
         call.continuation = continuation
         if eventLoop.inEventLoop {
@@ -114,6 +114,7 @@ final class ClientConnection: Sendable {
     } onCancel: {
       eventLoop.execute { handler.value.cancelCall(call) }
     }
+    return (response, call.responseMetadata)
   }
 
   /// Sends a PING and waits for its PONG.

@@ -33,6 +33,8 @@ class PendingCall: @unchecked Sendable {
   var state: State = .created
   /// Assigned when the call is sent; 0 before.
   var callID: UInt32 = 0
+  /// The OK response's metadata, set before the continuation is resumed with its message.
+  var responseMetadata = Metadata()
 
   init(path: String, metadata: Metadata, deadline: NIODeadline?) {
     self.path = path
@@ -69,7 +71,11 @@ class PendingCall: @unchecked Sendable {
 final class Call<Request: ProtoMessage, Response: ProtoMessage>: PendingCall, @unchecked Sendable {
   let request: Request
   /// Resumed exactly once, by `finish`; `state == .finished` afterwards guards against a second time.
-  var continuation: UnsafeContinuation<(Response, Metadata), any Error>?
+  ///
+  /// It carries the message alone (the metadata waits in ``PendingCall/responseMetadata``): this
+  /// code runs unspecialized, and a tuple or `Result` of `Response` would look its type metadata
+  /// up at run time on every call.
+  var continuation: UnsafeContinuation<Response, any Error>?
 
   init(path: String, request: Request, metadata: Metadata, deadline: NIODeadline?) {
     self.request = request
@@ -90,27 +96,25 @@ final class Call<Request: ProtoMessage, Response: ProtoMessage>: PendingCall, @u
     do {
       response = try Response(decoding: payload, arena: arena)
     } catch {
-      finish(
-        .failure(
-          WireError(code: .malformedFrame, message: "the response to call \(callID) (\(path)) does not decode: \(error)")
-        )
-      )
+      fail(WireError(code: .malformedFrame, message: "the response to call \(callID) (\(path)) does not decode: \(error)"))
       return
     }
-    finish(.success((response, metadata)))
+    responseMetadata = metadata
+    takeContinuation()?.resume(returning: response)
   }
 
   override func fail(_ error: any Error) {
-    finish(.failure(error))
+    takeContinuation()?.resume(throwing: error)
   }
 
-  private func finish(_ result: Result<(Response, Metadata), any Error>) {
+  /// The continuation to resume, once; nil (and an assertion) the second time.
+  private func takeContinuation() -> UnsafeContinuation<Response, any Error>? {
     guard state != .finished, let continuation else {
       assertionFailure("call \(callID) (\(path)) finished twice")
-      return
+      return nil
     }
     state = .finished
     self.continuation = nil
-    continuation.resume(with: result)
+    return continuation
   }
 }
