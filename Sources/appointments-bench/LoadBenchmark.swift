@@ -202,21 +202,25 @@ struct LoadBenchmark: AsyncParsableCommand {
     let measureFrom = start + .nanoseconds(Int64(warmup * 1e9))
     let end = measureFrom + .nanoseconds(Int64(duration * 1e9))
 
+    let tallies = clients.map { _ in ConnectionTally() }
     let monitor = RunMonitor(
-      plan: plan, serverPID: server?.pid, serverPort: port, clock: clock, start: start, measureFrom: measureFrom, end: end
+      tallies: tallies, serverPID: server?.pid, serverPort: port, clock: clock, start: start, measureFrom: measureFrom, end: end
     )
     async let samples = monitor.run()
     var total = WorkerResult()
     await withTaskGroup(of: WorkerResult.self) { group in
       for index in 0..<(connections * inFlight) {
         let worker = LoadWorker(
-          plan: plan, client: clients[index / inFlight], clock: clock, start: start, measureFrom: measureFrom, end: end,
+          plan: plan, client: clients[index / inFlight], tally: tallies[index / inFlight], clock: clock, start: start,
+          measureFrom: measureFrom, end: end,
           seed: UInt64.random(in: .min ... .max)
         )
         group.addTask(executorPreference: EventLoopTaskExecutor(loops[index / inFlight])) { await worker.run() }
       }
       for await result in group { total.merge(result) }
     }
+    var latencies = WorkerResult.makeHistogram()
+    for tally in tallies { latencies.add(tally.latencies) }
     let sampled = await samples
 
     var check: ContendedCheck?
@@ -251,12 +255,12 @@ struct LoadBenchmark: AsyncParsableCommand {
       errorCodes: total.errorCodes,
       throughput: Self.rounded(Double(total.calls) / elapsed, 1),
       okThroughput: Self.rounded(Double(total.calls - total.errors) / elapsed, 1),
-      p50: LoadReport.milliseconds(total.histogram, 50),
-      p90: LoadReport.milliseconds(total.histogram, 90),
-      p99: LoadReport.milliseconds(total.histogram, 99),
-      p999: LoadReport.milliseconds(total.histogram, 99.9),
-      max: Double(total.histogram.max) / 1000,
-      mean: Self.rounded(total.histogram.mean / 1000, 3),
+      p50: LoadReport.milliseconds(latencies, 50),
+      p90: LoadReport.milliseconds(latencies, 90),
+      p99: LoadReport.milliseconds(latencies, 99),
+      p999: LoadReport.milliseconds(latencies, 99.9),
+      max: Double(latencies.max) / 1000,
+      mean: Self.rounded(latencies.mean / 1000, 3),
       serverCPUSeconds: serverCPU.map { Self.rounded($0, 2) },
       serverCPUPercent: serverCPU.map { Self.rounded(100 * $0 / duration, 1) },
       serverRSSMegabytes: sampled.serverMemory.map { Self.rounded($0.current, 1) },

@@ -26,10 +26,6 @@ final class LoadPlan: Sendable {
   let loginCounter = Atomic<Int>(0)
   /// Open loop: the next call's number on the timetable.
   let ticket = Atomic<Int>(0)
-  /// Calls finished so far, warm-up included (for the progress line).
-  let completed = Atomic<Int>(0)
-  /// Of them, calls that failed.
-  let failed = Atomic<Int>(0)
 
   init(
     workload: Workload, mix: OperationMix, data: SeededData, rate: Double?, racers: Int, findDays: Int,

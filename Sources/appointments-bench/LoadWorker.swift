@@ -9,6 +9,8 @@ import Synchronization
 struct LoadWorker {
   let plan: LoadPlan
   let client: AppointmentsClient
+  /// Where this worker's latencies and progress go, shared with its connection's other workers.
+  let tally: ConnectionTally
   /// The run's time line: warm-up from `start` to `measureFrom`, measured until `end`.
   let clock: ContinuousClock
   let start: ContinuousClock.Instant
@@ -21,11 +23,12 @@ struct LoadWorker {
   private var bookings: [(appointmentID: UInt64, patient: Int)] = []
 
   init(
-    plan: LoadPlan, client: AppointmentsClient, clock: ContinuousClock, start: ContinuousClock.Instant,
-    measureFrom: ContinuousClock.Instant, end: ContinuousClock.Instant, seed: UInt64
+    plan: LoadPlan, client: AppointmentsClient, tally: ConnectionTally, clock: ContinuousClock,
+    start: ContinuousClock.Instant, measureFrom: ContinuousClock.Instant, end: ContinuousClock.Instant, seed: UInt64
   ) {
     self.plan = plan
     self.client = client
+    self.tally = tally
     self.clock = clock
     self.start = start
     self.measureFrom = measureFrom
@@ -57,12 +60,12 @@ struct LoadWorker {
       let operation = nextOperation()
       let failure = await call(operation)
       let finished = clock.now
-      plan.completed.wrappingAdd(1, ordering: .relaxed)
-      if failure != nil { plan.failed.wrappingAdd(1, ordering: .relaxed) }
-
-      guard due >= measureFrom else { continue }
+      guard due >= measureFrom else {
+        tally.record(latency: nil, failed: failure != nil)
+        continue
+      }
       let micros = max(1, (finished - due).microseconds)
-      _ = result.histogram.record(micros)
+      tally.record(latency: micros, failed: failure != nil)
       result.calls += 1
       result.lastFinish = finished - measureFrom
       if let failure {

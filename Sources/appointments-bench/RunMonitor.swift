@@ -3,7 +3,7 @@ import Synchronization
 /// Prints a progress line every second while a run goes on, and samples CPU time (server and
 /// client) at the start and the end of the measured window.
 struct RunMonitor {
-  let plan: LoadPlan
+  let tallies: [ConnectionTally]
   let serverPID: Int32?
   let serverPort: Int
   let clock: ContinuousClock
@@ -49,11 +49,11 @@ struct RunMonitor {
         return samples
       }
       if now >= nextTick {
-        let count = plan.completed.load(ordering: .relaxed)
+        let (count, failed) = tallies.progress
         let rate = Double(count - previousCount) / (now - previousTime).seconds
         let phase = now < measureFrom ? "warm-up  " : "measuring"
         Console.error(
-          "[\(Console.fixed((now - start).seconds, 1).leftPadded(5)) s] \(phase) calls \(Console.grouped(count))  rate \(Console.grouped(Int(rate.rounded())))/s  errors \(Console.grouped(plan.failed.load(ordering: .relaxed)))"
+          "[\(Console.fixed((now - start).seconds, 1).leftPadded(5)) s] \(phase) calls \(Console.grouped(count))  rate \(Console.grouped(Int(rate.rounded())))/s  errors \(Console.grouped(failed))"
         )
         previousCount = count
         previousTime = now

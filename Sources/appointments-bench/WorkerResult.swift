@@ -1,9 +1,8 @@
 import Histogram
 
-/// What one worker measured; merged into the run's totals at the end.
+/// What one worker measured; merged into the run's totals at the end. Its latencies go to its
+/// connection's ``ConnectionTally``.
 struct WorkerResult: Sendable {
-  /// Latencies in µs of the calls started (closed loop) or due (open loop) in the measured window.
-  var histogram = WorkerResult.makeHistogram()
   var calls = 0
   var errors = 0
   /// Failed calls by `CODE/REASON`.
@@ -17,15 +16,15 @@ struct WorkerResult: Sendable {
   /// Open loop: the largest delay between a call's due time and its sending.
   var largestSendDelay = Duration.zero
 
-  /// 1 µs … 120 s at 3 significant digits. Counts are 32-bit: one bucket of one run never
-  /// reaches 4 billion calls, and it halves the memory of hundreds of per-worker histograms.
+  /// Latencies in µs of the calls started (closed loop) or due (open loop) in the measured
+  /// window: 1 µs … 120 s at 3 significant digits. Counts are 32-bit: one bucket of one run
+  /// never reaches 4 billion calls, and it halves the memory the histograms touch.
   static func makeHistogram() -> Histogram<UInt32> {
     Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three)
   }
 
   /// Adds `other` to this result.
   mutating func merge(_ other: WorkerResult) {
-    histogram.add(other.histogram)
     calls += other.calls
     errors += other.errors
     errorCodes.merge(other.errorCodes, uniquingKeysWith: +)
