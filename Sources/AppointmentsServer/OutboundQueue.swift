@@ -71,6 +71,8 @@ final class OutboundQueue: Sendable {
 
   /// Returns once fewer than `limit` frames are unwritten (at once if they already are).
   func waitForRoom(below limit: Int) async {
+    // The usual case, checked first: no continuation to make (a checked one allocates).
+    if state.withLock({ $0.unwritten < limit || $0.finished }) { return }
     await withCheckedContinuation { continuation in
       let ready = state.withLock { state -> Bool in
         if state.unwritten < limit || state.finished { return true }
