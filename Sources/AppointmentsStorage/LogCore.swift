@@ -181,12 +181,17 @@ final class LogCore: Sendable {
   }
 
   func waitUntilDurable(through sequence: UInt64) async throws(StorageError) {
-    enum Check {
-      case durable
-      case failed(StorageError)
-      case waiting
-    }
-    let (quick, followup) = self.state.withLock { state -> (Check, Followup) in
+    // The quick check is synchronous so that the usual call (durable, or written right here in
+    // `none` mode) allocates no frame for the waiting below: a frame past the first slab of a
+    // call's task costs a malloc.
+    if try self.isDurable(through: sequence) { return }
+    try await self.waitForWriter(through: sequence)
+  }
+
+  /// Whether every record up to `sequence` is durable; in `none` mode, writes them first when they
+  /// are writable. Throws the log's failure.
+  private func isDurable(through sequence: UInt64) throws(StorageError) -> Bool {
+    let (durable, failure, followup) = self.state.withLock { state -> (Bool, StorageError?, Followup) in
       var followup = Followup()
       if self.inlineWriter != nil, state.durableSequence < sequence, state.writableCount > 0,
         state.queue[state.writableCount - 1].sequence >= sequence
@@ -194,15 +199,19 @@ final class LogCore: Sendable {
         // `none` mode: the record is writable and waits for a waiter; write it now.
         followup = self.writeInline(&state)
       }
-      if state.durableSequence >= sequence { return (.durable, followup) }
-      if let failure = state.failure { return (.failed(failure), followup) }
-      return (.waiting, followup)
+      return (state.durableSequence >= sequence, state.failure, followup)
     }
     followup.run(self)
-    switch quick {
-    case .durable: return
-    case .failed(let failure): throw failure
-    case .waiting: break
+    if durable { return true }
+    if let failure { throw failure }
+    return false
+  }
+
+  private func waitForWriter(through sequence: UInt64) async throws(StorageError) {
+    enum Check {
+      case durable
+      case failed(StorageError)
+      case waiting
     }
     do {
       try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
