@@ -1,24 +1,30 @@
-/// The booked slots of one doctor's day: start minute → appointment id.
+/// The booked slots of one doctor's day: start minute → appointment id and patient.
 ///
 /// Most days hold one booking (the default schedule has one slot a day) or a few, so one is
 /// kept inline and more in a small array searched linearly: no dictionary, and no allocation at
 /// all for a one-booking day. A day holds at most ``Schedule``'s slot count (≤ 288) bookings.
+///
+/// The patient of each slot answers "does this patient already hold a slot with this doctor
+/// that day?" from the day itself, which booking reads anyway: no index of its own to look up
+/// and keep current on every booking.
 struct BookedSlots: Sendable, Hashable {
-  private enum Storage: Sendable, Hashable {
-    case one(startMinute: Int, id: UInt64)
-    case many([Slot])
+  /// One booked slot.
+  struct Slot: Sendable, Hashable {
+    var startMinute: Int
+    var appointmentID: UInt64
+    var patientID: AccountID
   }
 
-  private struct Slot: Sendable, Hashable {
-    var startMinute: Int
-    var id: UInt64
+  private enum Storage: Sendable, Hashable {
+    case one(Slot)
+    case many([Slot])
   }
 
   private var storage: Storage
 
   /// A day with one booking.
-  init(startMinute: Int, id: UInt64) {
-    self.storage = .one(startMinute: startMinute, id: id)
+  init(_ slot: Slot) {
+    self.storage = .one(slot)
   }
 
   /// How many slots are booked.
@@ -34,42 +40,44 @@ struct BookedSlots: Sendable, Hashable {
   /// The appointment booked at `startMinute`, if any.
   subscript(startMinute: Int) -> UInt64? {
     switch storage {
-    case .one(let start, let id): start == startMinute ? id : nil
-    case .many(let slots): slots.first { $0.startMinute == startMinute }?.id
+    case .one(let slot): slot.startMinute == startMinute ? slot.appointmentID : nil
+    case .many(let slots): slots.first { $0.startMinute == startMinute }?.appointmentID
     }
   }
 
-  /// Books `startMinute` for appointment `id`; the slot must be free.
+  /// Whether `patientID` holds one of the slots.
+  func isHeld(by patientID: AccountID) -> Bool {
+    switch storage {
+    case .one(let slot): slot.patientID == patientID
+    case .many(let slots): slots.contains { $0.patientID == patientID }
+    }
+  }
+
+  /// Books `slot`, whose start must be free.
   ///
   /// The form is canonical (one booking inline, more sorted by start), so equal days compare
   /// equal however they were reached.
-  mutating func book(_ startMinute: Int, id: UInt64) {
-    assert(self[startMinute] == nil, "slot \(startMinute) is already booked")
-    let slot = Slot(startMinute: startMinute, id: id)
+  mutating func book(_ slot: Slot) {
+    assert(self[slot.startMinute] == nil, "slot \(slot.startMinute) is already booked")
     switch storage {
-    case .one(let start, let existing):
-      let other = Slot(startMinute: start, id: existing)
-      storage = .many(start < startMinute ? [other, slot] : [slot, other])
+    case .one(let other):
+      storage = .many(other.startMinute < slot.startMinute ? [other, slot] : [slot, other])
     case .many(var slots):
       storage = .many([])  // drop the reference so the insert does not copy
-      slots.insert(slot, at: slots.firstIndex { $0.startMinute > startMinute } ?? slots.endIndex)
-      storage = slots.count == 1 ? .one(startMinute: startMinute, id: id) : .many(slots)
+      slots.insert(slot, at: slots.firstIndex { $0.startMinute > slot.startMinute } ?? slots.endIndex)
+      storage = slots.count == 1 ? .one(slot) : .many(slots)
     }
   }
 
   /// Frees `startMinute`.
   mutating func free(_ startMinute: Int) {
     switch storage {
-    case .one(let start, _):
-      if start == startMinute { storage = .many([]) }
+    case .one(let slot):
+      if slot.startMinute == startMinute { storage = .many([]) }
     case .many(var slots):
       storage = .many([])
       slots.removeAll { $0.startMinute == startMinute }
-      if slots.count == 1 {
-        storage = .one(startMinute: slots[0].startMinute, id: slots[0].id)
-      } else {
-        storage = .many(slots)
-      }
+      storage = slots.count == 1 ? .one(slots[0]) : .many(slots)
     }
   }
 }

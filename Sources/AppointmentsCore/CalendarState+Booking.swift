@@ -53,17 +53,18 @@ extension CalendarState {
     if let startMinute, !schedule.isSlotStart(startMinute) {
       throw .invalidSlot(startMinute: startMinute, schedule: schedule)
     }
-    guard !self.holdsAppointment(patientID: patient.id, doctorID: doctorID, on: date) else {
+    let booked = self.bookedSlots[DoctorDay(doctorID: doctorID, dayNumber: date.dayNumber)]
+    guard booked?.isHeld(by: patient.id) != true else {
       throw .alreadyBooked(doctorID, date: date)
     }
     let start: Int
     if let startMinute {
-      guard self.isFree(doctorID: doctorID, date: date, startMinute: startMinute) else {
+      guard booked?[startMinute] == nil else {
         throw .slotTaken(doctorID, date: date, startMinute: startMinute)
       }
       start = startMinute
     } else {
-      guard let firstFree = self.firstFreeSlot(of: entry, on: date) else {
+      guard let firstFree = Self.firstFreeSlot(in: schedule, booked: booked) else {
         throw .slotTaken(doctorID, date: date, startMinute: nil)
       }
       start = firstFree
@@ -117,10 +118,9 @@ extension CalendarState {
       ?? SortedArray()
     var admission = DateAdmission(date: date, now: now, policy: self.policy)
     for doctorID in candidates.elements(from: 0, excluding: fullyBooked) {
-      guard let entry = self.doctors[doctorID],
-        !self.holdsAppointment(patientID: patientID, doctorID: doctorID, on: date),
-        admission.admits(entry),
-        let start = self.firstFreeSlot(of: entry, on: date)
+      guard let entry = self.doctors[doctorID], admission.admits(entry) else { continue }
+      let booked = self.bookedSlots[DoctorDay(doctorID: doctorID, dayNumber: date.dayNumber)]
+      guard booked?.isHeld(by: patientID) != true, let start = Self.firstFreeSlot(in: entry.profile.schedule, booked: booked)
       else { continue }
       return (entry, start)
     }
@@ -246,16 +246,11 @@ extension CalendarState {
     }
   }
 
-  func isFree(doctorID: AccountID, date: CivilDate, startMinute: Int) -> Bool {
-    self.bookedSlots[DoctorDay(doctorID: doctorID, dayNumber: date.dayNumber)]?[startMinute] == nil
-  }
-
-  /// The first free slot of a doctor's day; nil when all are booked. Does not check that he works.
-  func firstFreeSlot(of entry: DoctorEntry, on date: CivilDate) -> Int? {
-    guard let booked = self.bookedSlots[DoctorDay(doctorID: entry.profile.id, dayNumber: date.dayNumber)] else {
-      return entry.profile.schedule.startMinute
-    }
-    return entry.profile.schedule.slotStarts.first { booked[$0] == nil }
+  /// The first free slot of a day of `schedule` with `booked` slots; nil when all are booked.
+  /// Does not check that he works.
+  static func firstFreeSlot(in schedule: Schedule, booked: BookedSlots?) -> Int? {
+    guard let booked else { return schedule.startMinute }
+    return schedule.slotStarts.first { booked[$0] == nil }
   }
 
   /// The free slots of a doctor's day, ascending. Does not check that he works.
@@ -267,9 +262,5 @@ extension CalendarState {
       free.append(start)
     }
     return free
-  }
-
-  func holdsAppointment(patientID: AccountID, doctorID: AccountID, on date: CivilDate) -> Bool {
-    self.heldByPatient[PatientDoctorDay(patientID: patientID, doctorID: doctorID, dayNumber: date.dayNumber)] != nil
   }
 }

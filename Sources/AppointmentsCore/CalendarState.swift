@@ -23,10 +23,9 @@ public struct CalendarState: Sendable, Equatable {
   var doctors: [AccountID: DoctorEntry] = [:]
   /// Every appointment, booked and cancelled: cancelled ones stay as history.
   var appointments: [UInt64: Appointment] = [:]
-  /// The booked slots of each doctor's day: start minute → appointment id.
+  /// The booked slots of each doctor's day: start minute → appointment id and patient (which
+  /// also tells whether a patient already holds a slot with the doctor that day).
   var bookedSlots: [DoctorDay: BookedSlots] = [:]
-  /// The one booked appointment a patient may hold with a doctor on a day.
-  var heldByPatient: [PatientDoctorDay: UInt64] = [:]
   /// Each doctor's booked appointments in list order.
   var doctorAgendas: [AccountID: SortedArray<AppointmentCursor>] = [:]
   /// Each patient's appointments with this shard's doctors, booked and cancelled, in list order.
@@ -50,12 +49,6 @@ public struct CalendarState: Sendable, Equatable {
   }
 
   struct DoctorDay: Hashable, Sendable {
-    var doctorID: AccountID
-    var dayNumber: Int
-  }
-
-  struct PatientDoctorDay: Hashable, Sendable {
-    var patientID: AccountID
     var doctorID: AccountID
     var dayNumber: Int
   }
@@ -144,13 +137,11 @@ public struct CalendarState: Sendable, Equatable {
     else {
       throw .inconsistentChange("appointment \(id) is not on a slot of doctor \(appointment.doctorID)'s schedule")
     }
-    let day = appointment.date.dayNumber
-    guard self.bookedSlots[DoctorDay(doctorID: appointment.doctorID, dayNumber: day)]?[appointment.startMinute] == nil
-    else {
+    let booked = self.bookedSlots[DoctorDay(doctorID: appointment.doctorID, dayNumber: appointment.date.dayNumber)]
+    guard booked?[appointment.startMinute] == nil else {
       throw .inconsistentChange("appointment \(id) takes a slot that is already booked")
     }
-    let held = PatientDoctorDay(patientID: appointment.patientID, doctorID: appointment.doctorID, dayNumber: day)
-    guard self.heldByPatient[held] == nil, appointment.patient.id == appointment.patientID else {
+    guard booked?.isHeld(by: appointment.patientID) != true, appointment.patient.id == appointment.patientID else {
       throw .inconsistentChange("appointment \(id) gives its patient a second slot with the doctor that day")
     }
   }
@@ -195,21 +186,16 @@ public struct CalendarState: Sendable, Equatable {
     self.appointments[appointment.id] = appointment
     self.highestAppointmentID = max(self.highestAppointmentID, appointment.id)
     let day = DoctorDay(doctorID: appointment.doctorID, dayNumber: appointment.date.dayNumber)
+    let slot = BookedSlots.Slot(startMinute: appointment.startMinute, appointmentID: appointment.id, patientID: appointment.patientID)
     // One lookup of the day, whether it had bookings or not.
     let bookedThatDay: Int
     if let index = self.bookedSlots.index(forKey: day) {
-      self.bookedSlots.values[index].book(appointment.startMinute, id: appointment.id)
+      self.bookedSlots.values[index].book(slot)
       bookedThatDay = self.bookedSlots.values[index].count
     } else {
-      self.bookedSlots[day] = BookedSlots(startMinute: appointment.startMinute, id: appointment.id)
+      self.bookedSlots[day] = BookedSlots(slot)
       bookedThatDay = 1
     }
-    let held = PatientDoctorDay(
-      patientID: appointment.patientID,
-      doctorID: appointment.doctorID,
-      dayNumber: day.dayNumber
-    )
-    self.heldByPatient[held] = appointment.id
     self.doctorAgendas[appointment.doctorID, default: SortedArray()].insert(appointment.cursor)
     self.patientHistories[appointment.patientID, default: SortedArray()].insert(appointment.cursor)
     if let profile = self.doctors[appointment.doctorID]?.profile, bookedThatDay >= profile.schedule.slotCount {
@@ -226,12 +212,6 @@ public struct CalendarState: Sendable, Equatable {
     if self.bookedSlots[day]?.isEmpty == true {
       self.bookedSlots[day] = nil
     }
-    let held = PatientDoctorDay(
-      patientID: appointment.patientID,
-      doctorID: appointment.doctorID,
-      dayNumber: day.dayNumber
-    )
-    self.heldByPatient[held] = nil
     self.doctorAgendas[appointment.doctorID]?.remove(appointment.cursor)
     if self.doctorAgendas[appointment.doctorID]?.isEmpty == true {
       self.doctorAgendas[appointment.doctorID] = nil
