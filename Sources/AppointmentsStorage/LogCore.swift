@@ -81,7 +81,7 @@ final class LogCore: Sendable {
       let sequence = state.nextSequence
       state.nextSequence += 1
       state.queue.append((sequence, payload))
-      state.unwrittenBytes += payload.count
+      if self.inlineWriter != nil { state.unwrittenBytes += payload.count }
       state.statistics.appendedRecords += 1
       if held {
         state.held.insert(sequence)
@@ -168,7 +168,9 @@ final class LogCore: Sendable {
     let followup = self.state.withLock { state -> Followup in
       guard state.held.remove(sequence) != nil, let first = state.queue.first?.sequence else { return Followup() }
       if let payload {
-        state.unwrittenBytes += payload.count - state.queue[Int(sequence - first)].payload.count
+        if self.inlineWriter != nil {
+          state.unwrittenBytes += payload.count - state.queue[Int(sequence - first)].payload.count
+        }
         state.queue[Int(sequence - first)].payload = payload
       }
       let firstHeld = state.held.min().map { Int($0 - first) }
