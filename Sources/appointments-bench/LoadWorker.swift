@@ -60,12 +60,11 @@ struct LoadWorker {
       let operation = nextOperation()
       let failure = await call(operation)
       let finished = clock.now
-      guard due >= measureFrom else {
-        tally.record(latency: nil, failed: failure != nil)
-        continue
-      }
+      let measured = due >= measureFrom
       let micros = max(1, (finished - due).microseconds)
-      tally.record(latency: micros, failed: failure != nil)
+      tally.record(latency: measured ? micros : nil, failed: failure != nil)
+
+      guard measured else { continue }
       result.calls += 1
       result.lastFinish = finished - measureFrom
       if let failure {
