@@ -2,7 +2,7 @@ import Dispatch
 import Synchronization
 
 /// The state shared by appenders, waiters and the writer thread (or, in `none` mode, the
-/// appenders that write inline).
+/// callers that write inline: the first waiter of a burst, or the append that fills a batch).
 final class LogCore: Sendable {
   struct Waiter {
     var sequence: UInt64
