@@ -120,8 +120,10 @@ public final class ProtoArena {
   ) throws(ProtoEncodingError) -> UnsafeMutablePointer<T>? {
     guard !elements.isEmpty else { return nil }
     let storage = allocateRaw(MemoryLayout<T>.stride * elements.count).bindMemory(to: T.self, capacity: elements.count)
-    // By index, not by iterator: the transform borrows each element instead of a copy of it
-    // (a copy retains every string of a message).
+    // By index, not by the enumerated iterator, which moves each element through an optional
+    // (offset, element) pair. The element is still copied once for the transform (retaining
+    // its strings): borrowing it instead was tried and the compiler kept the copy
+    // (docs/BENCHMARKS.md §5.1).
     for index in elements.indices {
       (storage + index).initialize(to: try transform(elements[index]))
     }

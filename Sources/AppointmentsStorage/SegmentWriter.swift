@@ -1,5 +1,5 @@
 /// The log's segment: which file records go to and how big it is. Used by one writer at a
-/// time: the writer thread in `fsync` mode, appenders under the log's lock in `none` mode.
+/// time: the writer thread in `fsync` mode, callers under the log's lock in `none` mode.
 ///
 /// `@unchecked Sendable`: created on the opening thread, then used only by the writer thread,
 /// or only under `LogCore`'s lock.

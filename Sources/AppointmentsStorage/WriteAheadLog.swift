@@ -79,8 +79,8 @@ public final class WriteAheadLog: Sendable {
 
     /// The record's sequence number; 0 when the record was refused.
     public let sequence: UInt64
-    /// The record was durable by the time ``append(_:)`` returned (written inline in `none`
-    /// mode): ``durable()`` returns at once.
+    /// The record was durable by the time ``append(_:)`` returned (in `none` mode, when its
+    /// append filled a batch and wrote it): ``durable()`` returns at once.
     public let isDurable: Bool
     private let source: Source
 
