@@ -19,11 +19,7 @@ extension CalendarState {
   /// Every appointment of this shard, booked and cancelled, by ascending id: what a snapshot
   /// writes (``restore(_:)`` reads them back).
   public var allAppointments: [Appointment] {
-    // Sorted as (id, position) pairs, then read in that order: a sort that moved whole
-    // appointments spent most of a snapshot's time copying them.
-    var order = self.appointments.indices.map { (id: self.appointments[$0].key, index: $0) }
-    order.sort { $0.id < $1.id }
-    return order.map { self.appointments[$0.index].value }
+    self.appointments.values(sortedBy: \.id)
   }
 
   /// The doctors of a specialization with at least one free slot on `date`, with those slots,

@@ -21,21 +21,24 @@ public struct CalendarState: Sendable, Equatable {
   public internal(set) var highestAppointmentID: UInt64 = 0
 
   var doctors: [AccountID: DoctorEntry] = [:]
-  /// Every appointment, booked and cancelled: cancelled ones stay as history.
-  var appointments: [UInt64: Appointment] = [:]
+  // The maps that grow with every booking are partitioned, so that neither their growth nor the
+  // copy that a snapshot's sharing forces holds the shard for long (``PartitionedDictionary``).
+  /// Every appointment, booked and cancelled: cancelled ones stay as history. Ids grow, so runs
+  /// of 1,024 share a part and new bookings touch one part at a time.
+  var appointments = PartitionedDictionary<UInt64, Appointment>(runLength: 1_024)
   /// The booked slots of each doctor's day: start minute → appointment id and patient (which
   /// also tells whether a patient already holds a slot with the doctor that day).
-  var bookedSlots: [DoctorDay: BookedSlots] = [:]
+  var bookedSlots = PartitionedDictionary<DoctorDay, BookedSlots>()
   /// Each doctor's booked appointments in list order.
-  var doctorAgendas: [AccountID: SortedArray<AppointmentCursor>] = [:]
+  var doctorAgendas = PartitionedDictionary<AccountID, SortedArray<AppointmentCursor>>()
   /// Each patient's appointments with this shard's doctors, booked and cancelled, in list order.
-  var patientHistories: [AccountID: SortedArray<AppointmentCursor>] = [:]
+  var patientHistories = PartitionedDictionary<AccountID, SortedArray<AppointmentCursor>>()
   /// Search index: the doctors of a specialization who work on a weekday, ascending ids.
   var doctorsByWorkday: [Workday: SortedArray<AccountID>] = [:]
   /// Search index: the doctors of a specialization with no free slot left on a day. Always a
   /// subset of ``doctorsByWorkday`` for that day's weekday (bookings fall only on working days),
   /// which ``SortedArray/elements(from:excluding:)`` relies on.
-  var fullyBookedDoctors: [SpecializationDay: SortedArray<AccountID>] = [:]
+  var fullyBookedDoctors = PartitionedDictionary<SpecializationDay, SortedArray<AccountID>>()
 
   /// A doctor with his time zone loaded once, since loading one costs far more than using it.
   struct DoctorEntry: Sendable, Equatable {
@@ -48,9 +51,11 @@ public struct CalendarState: Sendable, Equatable {
     }
   }
 
-  struct DoctorDay: Hashable, Sendable {
+  struct DoctorDay: PartitionKey {
     var doctorID: AccountID
     var dayNumber: Int
+
+    var partitionBits: UInt64 { self.doctorID &* 31 &+ UInt64(truncatingIfNeeded: self.dayNumber) }
   }
 
   struct Workday: Hashable, Sendable {
@@ -58,9 +63,12 @@ public struct CalendarState: Sendable, Equatable {
     var isoWeekday: Int
   }
 
-  struct SpecializationDay: Hashable, Sendable {
+  struct SpecializationDay: PartitionKey {
     var specialization: Specialization
     var dayNumber: Int
+
+    /// The day alone: a day's specializations share a part, and days spread evenly.
+    var partitionBits: UInt64 { UInt64(truncatingIfNeeded: self.dayNumber) }
   }
 
   /// Creates an empty shard state.
@@ -187,21 +195,23 @@ public struct CalendarState: Sendable, Equatable {
     self.highestAppointmentID = max(self.highestAppointmentID, appointment.id)
     let day = DoctorDay(doctorID: appointment.doctorID, dayNumber: appointment.date.dayNumber)
     let slot = BookedSlots.Slot(startMinute: appointment.startMinute, appointmentID: appointment.id, patientID: appointment.patientID)
-    // One lookup of the day, whether it had bookings or not.
-    let bookedThatDay: Int
-    if let index = self.bookedSlots.index(forKey: day) {
-      self.bookedSlots.values[index].book(slot)
-      bookedThatDay = self.bookedSlots.values[index].count
-    } else {
-      self.bookedSlots[day] = BookedSlots(slot)
-      bookedThatDay = 1
-    }
+    let bookedThatDay = Self.book(slot, on: &self.bookedSlots[day])
     self.doctorAgendas[appointment.doctorID, default: SortedArray()].insert(appointment.cursor)
     self.patientHistories[appointment.patientID, default: SortedArray()].insert(appointment.cursor)
     if let profile = self.doctors[appointment.doctorID]?.profile, bookedThatDay >= profile.schedule.slotCount {
       let key = SpecializationDay(specialization: profile.specialization, dayNumber: day.dayNumber)
       self.fullyBookedDoctors[key, default: SortedArray()].insert(appointment.doctorID)
     }
+  }
+
+  /// Books `slot` on a day found by one lookup, with bookings or not; returns how many it has.
+  private static func book(_ slot: BookedSlots.Slot, on day: inout BookedSlots?) -> Int {
+    if day == nil {
+      day = BookedSlots(slot)
+    } else {
+      day!.book(slot)
+    }
+    return day!.count
   }
 
   private mutating func release(_ appointment: Appointment) {
