@@ -158,17 +158,27 @@ public final class SnapshotScheduler: Sendable {
   }
 }
 
-/// Runs blocking `body` on a new thread and returns its result, so that blocking I/O stays off
-/// Swift's cooperative pool.
+/// Runs blocking `body` on a new background thread and returns its result, so that blocking I/O
+/// stays off Swift's cooperative pool.
+///
+/// The thread runs at a lower priority than the event loops (nice 10 on Linux, utility QoS
+/// elsewhere): on a busy machine, calls go first and the snapshot takes the time left over,
+/// still about a tenth of a core when every core is busy, so it always finishes.
 func runOnDedicatedThread<Value: Sendable>(
   named name: String,
   _ body: @escaping @Sendable () throws(StorageError) -> Value
 ) async throws(StorageError) -> Value {
   let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Value, StorageError>, Never>) in
     let thread = Thread {
+      #if os(Linux)
+      // On Linux a nice value belongs to a thread, and 0 names the calling one. Best effort:
+      // a thread that cannot lower its priority runs at the normal one.
+      _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+      #endif
       continuation.resume(returning: Result { () throws(StorageError) -> Value in try body() })
     }
     thread.name = name
+    thread.qualityOfService = .utility
     thread.start()
   }
   return try result.get()
