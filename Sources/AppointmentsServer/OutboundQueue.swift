@@ -20,7 +20,8 @@ enum OutboundFrame: Sendable {
 final class OutboundQueue: Sendable {
   private struct State {
     var pending: [OutboundFrame] = []
-    var waiter: CheckedContinuation<[OutboundFrame]?, Never>?
+    /// The writer, waiting for a first frame.
+    var waiter: CheckedContinuation<Void, Never>?
     var finished = false
     /// Queued or being written.
     var unwritten = 0
@@ -31,17 +32,19 @@ final class OutboundQueue: Sendable {
 
   /// Queues a frame; ignored once ``finish()`` was called.
   func enqueue(_ frame: OutboundFrame) {
-    let waiter = state.withLock { state -> CheckedContinuation<[OutboundFrame]?, Never>? in
+    let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
       guard !state.finished else { return nil }
       state.unwritten += 1
-      if let waiter = state.waiter {
-        state.waiter = nil
-        return waiter
-      }
       state.pending.append(frame)
-      return nil
+      defer { state.waiter = nil }
+      return state.waiter
     }
-    waiter?.resume(returning: [frame])
+    waiter?.resume()
+  }
+
+  /// Whether the writer waits in ``next()`` for a first frame (for tests).
+  var isWriterWaiting: Bool {
+    state.withLock { $0.waiter != nil }
   }
 
   /// No more frames will come; the writer drains what is queued and stops.
@@ -54,7 +57,7 @@ final class OutboundQueue: Sendable {
       }
       return (state.waiter, state.roomWaiter?.continuation)
     }
-    waiter?.resume(returning: nil)
+    waiter?.resume()
     roomWaiter?.resume()
   }
 
@@ -84,18 +87,28 @@ final class OutboundQueue: Sendable {
   }
 
   /// Everything queued so far, waiting for at least one frame; nil once finished and drained.
+  ///
+  /// A frame queued while the writer waits only wakes it: the frames are taken when the writer
+  /// runs, so the calls that answer meanwhile (their jobs were queued on the loop before the
+  /// writer's) join the same write instead of following in writes of their own.
   func next() async -> [OutboundFrame]? {
-    await withCheckedContinuation { continuation in
-      let ready = state.withLock { state -> [OutboundFrame]?? in
+    while true {
+      let taken = state.withLock { state -> [OutboundFrame]?? in
         if !state.pending.isEmpty {
           defer { state.pending.removeAll(keepingCapacity: true) }
           return .some(state.pending)
         }
-        if state.finished { return .some(nil) }
-        state.waiter = continuation
-        return .none
+        return state.finished ? .some(nil) : .none
       }
-      if let ready { continuation.resume(returning: ready) }
+      if let taken { return taken }
+      await withCheckedContinuation { continuation in
+        let wait = state.withLock { state -> Bool in
+          guard state.pending.isEmpty, !state.finished else { return false }
+          state.waiter = continuation
+          return true
+        }
+        if !wait { continuation.resume() }
+      }
     }
   }
 }

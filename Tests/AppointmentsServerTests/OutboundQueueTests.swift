@@ -1,4 +1,7 @@
 import AppointmentsProto
+import AppointmentsWire
+import NIOCore
+import NIOPosix
 import Synchronization
 import Testing
 
@@ -15,6 +18,24 @@ struct OutboundQueueTests {
     let queue = OutboundQueue()
     for id in UInt32(1)...3 { queue.enqueue(Self.frame(id)) }
     let batch = await queue.next() ?? []
+    let ids: [UInt32] = batch.compactMap { if case .response(let id, _, _) = $0 { id } else { nil } }
+    #expect(ids == [1, 2, 3])
+    queue.finish()
+    #expect(await queue.next() == nil)
+  }
+
+  @Test("frames queued while the writer waits go out together once it runs, not the first alone")
+  func wakingTakesEverything() async throws {
+    let loop = MultiThreadedEventLoopGroup.singleton.next()
+    let queue = OutboundQueue()
+    // The writer runs on the loop, as in the server.
+    let writer = Task(executorPreference: EventLoopTaskExecutor(loop)) { await queue.next() ?? [] }
+    while !queue.isWriterWaiting { await Task.yield() }
+    // Three calls answer in one job of the loop; the writer, woken by the first, runs after it.
+    try await loop.submit {
+      for id in UInt32(1)...3 { queue.enqueue(Self.frame(id)) }
+    }.get()
+    let batch = await writer.value
     let ids: [UInt32] = batch.compactMap { if case .response(let id, _, _) = $0 { id } else { nil } }
     #expect(ids == [1, 2, 3])
     queue.finish()
