@@ -118,7 +118,7 @@ struct AppointmentsService: Sendable {
     let after = try PageToken.doctorID(from: request.pageToken)
     let now = Instant.current
 
-    let page = try await mergedPage(limit: pageSize, by: { $0.doctor.id < $1.doctor.id }) { shard in
+    let page = try await mergedPage(limit: pageSize, orderedBy: \.doctor.id) { shard in
       try await shard.findFreeDoctors(specialization: specialization, date: date, afterDoctorID: after, limit: pageSize, now: now)
     }
     return V1.FindDoctorsResponse(
@@ -190,7 +190,7 @@ struct AppointmentsService: Sendable {
     let (from, to) = try Self.range(request.from, request.to)
     let after = try PageToken.appointmentCursor(from: request.pageToken)
     let pageSize = try Self.pageSize(request.pageSize)
-    let page = try await mergedPage(limit: pageSize, by: { $0.appointment.cursor < $1.appointment.cursor }) { shard in
+    let page = try await mergedPage(limit: pageSize, orderedBy: \.appointment.cursor) { shard in
       try await shard.patientAppointments(patientID: caller.accountID, from: from, to: to, after: after, limit: pageSize)
     }
     return V1.AppointmentList(
@@ -202,14 +202,15 @@ struct AppointmentsService: Sendable {
   // MARK: Helpers
 
   /// One page of a list that spans every shard: each shard gives its first `limit` items after
-  /// the cursor, in `order`, and the merged page keeps the first `limit` of them all. More follow
-  /// when a shard had more or the merge left some out.
+  /// the cursor, in the order of `key`, and the merged page keeps the first `limit` of them all.
+  /// More follow when a shard had more or the merge left some out.
   ///
-  /// The shards' pages are merged, not concatenated and sorted: each item is copied once, and
-  /// none past the limit.
-  private func mergedPage<Item>(
+  /// The shards' pages are merged, not concatenated and sorted, and the merge compares keys read
+  /// once per item: an item (a doctor's profile and free slots, say) is copied once, to keep it,
+  /// and none past the limit. Comparing the items themselves copied two of them per comparison.
+  private func mergedPage<Item, Key: Comparable>(
     limit: Int,
-    by order: (Item, Item) -> Bool,
+    orderedBy key: (Item) -> Key,
     _ page: (CalendarShard) async throws -> Page<Item>
   ) async throws -> Page<Item> {
     var pages: [Page<Item>] = []
@@ -217,14 +218,16 @@ struct AppointmentsService: Sendable {
     for shard in shards {
       pages.append(try await page(shard))
     }
-    let total = pages.reduce(0) { $0 + $1.items.count }
+    let keys = pages.map { $0.items.map(key) }
+    let total = keys.reduce(0) { $0 + $1.count }
     var items: [Item] = []
     items.reserveCapacity(min(total, limit))
     var next = [Int](repeating: 0, count: pages.count)
     while items.count < limit {
+      // The shard whose next key is least; the earlier shard on a tie.
       var least: Int?
-      for index in pages.indices where next[index] < pages[index].items.count {
-        if let current = least, !order(pages[index].items[next[index]], pages[current].items[next[current]]) {
+      for index in keys.indices where next[index] < keys[index].count {
+        if let current = least, !(keys[index][next[index]] < keys[current][next[current]]) {
           continue
         }
         least = index
