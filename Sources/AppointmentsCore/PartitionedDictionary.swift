@@ -1,5 +1,5 @@
-/// A dictionary kept as a fixed number of smaller dictionaries, each key in the part its hash
-/// picks, so that growing or copying it costs one part at a time.
+/// A dictionary kept as a fixed number of smaller dictionaries, each key in the part that a few
+/// of its bits pick, so that growing or copying it costs one part at a time.
 ///
 /// A shard's big maps grow by an entry per booking and are shared with the snapshot being
 /// written (copy-on-write). As one `Dictionary`, the first change after a snapshot copied every
@@ -36,10 +36,6 @@ struct PartitionedDictionary<Key: PartitionKey, Value: Sendable>: Sendable {
     self.parts.reduce(0) { $0 + $1.count }
   }
 
-  var isEmpty: Bool {
-    self.parts.allSatisfy(\.isEmpty)
-  }
-
   /// The value for `key`, or nil; setting nil removes the entry.
   subscript(key: Key) -> Value? {
     get { self.parts[self.part(of: key)][key] }
@@ -50,11 +46,6 @@ struct PartitionedDictionary<Key: PartitionKey, Value: Sendable>: Sendable {
   subscript(key: Key, default defaultValue: @autoclosure () -> Value) -> Value {
     get { self.parts[self.part(of: key)][key, default: defaultValue()] }
     _modify { yield &self.parts[self.part(of: key)][key, default: defaultValue()] }
-  }
-
-  /// Every entry, part by part, in no particular order.
-  var entries: FlattenSequence<[[Key: Value]]> {
-    self.parts.joined()
   }
 
   /// Fibonacci hashing of the key's run: its product with 2^64/φ, top bits.
