@@ -43,7 +43,12 @@ struct Appointmentd: AsyncParsableCommand {
   @Option(help: "Write a snapshot after this many seconds with changes (0: never on a timer).")
   var snapshotInterval = 600
 
-  @Option(help: "Write a snapshot after this many log records, or as many as the last snapshot held items if more, up to 5 times this (0: never by count).")
+  @Option(
+    help: """
+      Write a snapshot after this many log records, or as many as the last snapshot held items if \
+      more, up to \(SnapshotScheduler.Policy.maximumGrowth) times this (0: never by count).
+      """
+  )
   var snapshotRecords = 100_000
 
   @Option(help: "File with the JWT secret (32+ bytes, raw or base64).")
