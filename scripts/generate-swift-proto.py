@@ -360,8 +360,10 @@ class Generator:
         for name, type_, _, doc in props:
             self.doc(doc, "    ")
             self.emit(f"    public var {name}: {type_}")
-        if props:
-            self.emit()
+        self.emit("    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);")
+        self.emit("    /// decoding leaves this empty.")
+        self.emit("    public var preencodedFields: [ProtoEncodedField] = []")
+        self.emit()
         self.emit("    /// Creates a message; every field defaults to its proto3 default.")
         if props:
             params = ",\n".join(f"      {bare(n)}: {t} = {d}" for n, t, d, _ in props)
@@ -450,6 +452,7 @@ class Generator:
                 self.emit(f"      c.pointee.{oneof_name}_case = {const}")
                 self.emit_write(member, f"c.pointee.{member.name}", "value", "      ", plain=True)
                 self.emit("    }")
+        self.emit("    arena.attach(self.preencodedFields, to: &c.pointee.base)")
         self.emit("    return c")
         self.emit("  }")
         self.emit("}")

@@ -114,10 +114,10 @@ public final class ProtoArena {
   }
 
   /// An array of `transform`ed elements in arena memory, or nil when empty.
-  func array<Element, T>(
+  func array<Element, T, Failure: Error>(
     _ elements: [Element],
-    _ transform: (Element) throws(ProtoEncodingError) -> T
-  ) throws(ProtoEncodingError) -> UnsafeMutablePointer<T>? {
+    _ transform: (Element) throws(Failure) -> T
+  ) throws(Failure) -> UnsafeMutablePointer<T>? {
     guard !elements.isEmpty else { return nil }
     let storage = allocateRaw(MemoryLayout<T>.stride * elements.count).bindMemory(to: T.self, capacity: elements.count)
     // By index, not by the enumerated iterator, which moves each element through an optional

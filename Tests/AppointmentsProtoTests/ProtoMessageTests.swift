@@ -39,6 +39,40 @@ struct ProtoMessageTests {
     #expect(try V1.Date(serializedBytes: bytes) == V1.Date(year: 2026, month: 1, day: 2))
   }
 
+  @Test(
+    "a field encoded ahead of time decodes as if the message had set it",
+    arguments: [Samples.doctor, V1.Doctor(id: 1, name: String(repeating: "é", count: 300), schedule: Samples.schedule)]
+  )
+  func preencodedField(doctor: V1.Doctor) throws {
+    // 300 two-byte characters: a length prefix of more than one byte.
+    let field = try ProtoEncodedField(number: 1, message: doctor)
+    var sent = V1.DoctorAvailability(freeStartMinutes: [540, 600])
+    sent.preencodedFields = [field]
+    let answer = V1.FindDoctorsResponse(doctors: [sent, sent], nextPageToken: [1, 2])
+
+    let decoded = try V1.FindDoctorsResponse(serializedBytes: answer.serializedBytes())
+    let expected = V1.DoctorAvailability(doctor: doctor, freeStartMinutes: [540, 600])
+    #expect(decoded == V1.FindDoctorsResponse(doctors: [expected, expected], nextPageToken: [1, 2]))
+    // The same bytes as encoding the field in place, but for its position: it comes last.
+    #expect(try answer.serializedBytes().count == V1.FindDoctorsResponse(doctors: [expected, expected], nextPageToken: [1, 2]).serializedBytes().count)
+  }
+
+  @Test("a field encoded ahead of time keeps its number in every message that carries it")
+  func preencodedFieldNumber() throws {
+    var appointment = Samples.appointment
+    appointment.doctor = nil
+    appointment.preencodedFields = [try ProtoEncodedField(number: 2, message: Samples.doctor)]
+    let decoded = try V1.BookingResponse(serializedBytes: V1.BookingResponse(appointment: appointment).serializedBytes())
+    #expect(decoded == V1.BookingResponse(appointment: Samples.appointment))
+  }
+
+  @Test("a text field with a NUL cannot be encoded ahead of time either")
+  func preencodedFieldRefusesNUL() {
+    #expect(throws: ProtoEncodingError.self) {
+      try ProtoEncodedField(number: 1, message: V1.Doctor(name: "a\u{0}b"))
+    }
+  }
+
   @Test("a truncated message is malformed", arguments: [1, 2, 5, 10, 20])
   func truncated(cut: Int) throws {
     let bytes = try V1.BookingResponse(appointment: Samples.appointment).serializedBytes()

@@ -88,6 +88,9 @@ extension V1 {
     public var month: Int32
     /// 1…31
     public var day: Int32
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -111,6 +114,9 @@ extension V1 {
     public var endMinute: UInt32
     /// Length of one appointment; the day holds (end - start) / slot_minutes slots.
     public var slotMinutes: UInt32
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -136,6 +142,9 @@ extension V1 {
     /// IANA time zone name, e.g. "Europe/Paris".
     public var timeZone: String
     public var schedule: V1.Schedule?
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -163,6 +172,9 @@ extension V1 {
     public var name: String
     public var email: String
     public var contact: String
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -192,6 +204,9 @@ extension V1 {
     public var bookedAtMs: Int64
     /// 0 unless cancelled
     public var cancelledAtMs: Int64
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -228,6 +243,9 @@ extension V1 {
     public var timeZone: String
     /// Absent means the default schedule.
     public var schedule: V1.Schedule?
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -255,6 +273,9 @@ extension V1 {
     public var email: String
     public var password: String
     public var contact: String
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -273,6 +294,9 @@ extension V1 {
   /// The `RegisterResponse` message of the protocol.
   public struct RegisterResponse: Sendable, Hashable {
     public var id: UInt64
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -287,6 +311,9 @@ extension V1 {
     public var role: V1.Role
     public var email: String
     public var password: String
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -306,6 +333,9 @@ extension V1 {
     public var role: V1.Role
     /// When the token stops being accepted, in milliseconds since the Unix epoch.
     public var expiresAtMs: Int64
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -321,12 +351,20 @@ extension V1 {
 
   /// Revokes the token the call carries.
   public struct LogoutRequest: Sendable, Hashable {
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
+
     /// Creates a message; every field defaults to its proto3 default.
     public init() {}
   }
 
   /// The `LogoutResponse` message of the protocol.
   public struct LogoutResponse: Sendable, Hashable {
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
+
     /// Creates a message; every field defaults to its proto3 default.
     public init() {}
   }
@@ -339,6 +377,9 @@ extension V1 {
     public var pageSize: UInt32
     /// Opaque; from the previous page's next_page_token, empty for the first page.
     public var pageToken: [UInt8]
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -359,6 +400,9 @@ extension V1 {
     public var doctor: V1.Doctor?
     /// Start minutes of the free slots that day, ascending.
     public var freeStartMinutes: [UInt32]
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -375,6 +419,9 @@ extension V1 {
     public var doctors: [V1.DoctorAvailability]
     /// Empty on the last page.
     public var nextPageToken: [UInt8]
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -392,6 +439,9 @@ extension V1 {
     public var date: V1.Date?
     /// Which slot; absent means the first free slot of that day.
     public var startMinute: UInt32?
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -410,6 +460,9 @@ extension V1 {
   public struct BookAnyRequest: Sendable, Hashable {
     public var specialization: String
     public var date: V1.Date?
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -424,6 +477,9 @@ extension V1 {
   /// The `BookingResponse` message of the protocol.
   public struct BookingResponse: Sendable, Hashable {
     public var appointment: V1.Appointment?
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -437,6 +493,9 @@ extension V1 {
   /// appointment succeeds and changes nothing.
   public struct CancelAppointmentRequest: Sendable, Hashable {
     public var appointmentID: UInt64
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -452,6 +511,9 @@ extension V1 {
     public var to: V1.Date?
     public var pageSize: UInt32
     public var pageToken: [UInt8]
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -473,6 +535,9 @@ extension V1 {
     public var to: V1.Date?
     public var pageSize: UInt32
     public var pageToken: [UInt8]
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -492,6 +557,9 @@ extension V1 {
   public struct AppointmentList: Sendable, Hashable {
     public var appointments: [V1.Appointment]
     public var nextPageToken: [UInt8]
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -505,6 +573,10 @@ extension V1 {
 
   /// The `HealthRequest` message of the protocol.
   public struct HealthRequest: Sendable, Hashable {
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
+
     /// Creates a message; every field defaults to its proto3 default.
     public init() {}
   }
@@ -512,6 +584,9 @@ extension V1 {
   /// The `HealthResponse` message of the protocol.
   public struct HealthResponse: Sendable, Hashable {
     public var status: V1.ServingStatus
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -523,6 +598,10 @@ extension V1 {
 
   /// The `ServerInfoRequest` message of the protocol.
   public struct ServerInfoRequest: Sendable, Hashable {
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
+
     /// Creates a message; every field defaults to its proto3 default.
     public init() {}
   }
@@ -548,6 +627,9 @@ extension V1 {
     public var frameTimeoutMs: UInt32
     /// Login attempts one connection may make per minute.
     public var loginAttemptsPerMinute: UInt32
+    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
+    /// decoding leaves this empty.
+    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -640,6 +722,7 @@ extension V1.Date {
     c.pointee.year = self.year
     c.pointee.month = self.month
     c.pointee.day = self.day
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -674,6 +757,7 @@ extension V1.Schedule {
     c.pointee.start_minute = self.startMinute
     c.pointee.end_minute = self.endMinute
     c.pointee.slot_minutes = self.slotMinutes
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -717,6 +801,7 @@ extension V1.Doctor {
     if let value = self.schedule {
       c.pointee.schedule = try value.cMessage(in: arena)
     }
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -750,6 +835,7 @@ extension V1.Patient {
     c.pointee.name = try arena.cString(self.name, field: "name")
     c.pointee.email = try arena.cString(self.email, field: "email")
     c.pointee.contact = try arena.cString(self.contact, field: "contact")
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -805,6 +891,7 @@ extension V1.Appointment {
     c.pointee.status = Appointments__V1__AppointmentStatus(rawValue: .init(truncatingIfNeeded: self.status.rawValue))
     c.pointee.booked_at_ms = self.bookedAtMs
     c.pointee.cancelled_at_ms = self.cancelledAtMs
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -848,6 +935,7 @@ extension V1.RegisterDoctorRequest {
     if let value = self.schedule {
       c.pointee.schedule = try value.cMessage(in: arena)
     }
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -881,6 +969,7 @@ extension V1.RegisterPatientRequest {
     c.pointee.email = try arena.cString(self.email, field: "email")
     c.pointee.password = try arena.cString(self.password, field: "password")
     c.pointee.contact = try arena.cString(self.contact, field: "contact")
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -908,6 +997,7 @@ extension V1.RegisterResponse {
     let c = arena.allocate(Appointments__V1__RegisterResponse.self)
     appointments__v1__register_response__init(c)
     c.pointee.id = self.id
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -939,6 +1029,7 @@ extension V1.LoginRequest {
     c.pointee.role = Appointments__V1__Role(rawValue: .init(truncatingIfNeeded: self.role.rawValue))
     c.pointee.email = try arena.cString(self.email, field: "email")
     c.pointee.password = try arena.cString(self.password, field: "password")
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -970,6 +1061,7 @@ extension V1.LoginResponse {
     c.pointee.account_id = self.accountID
     c.pointee.role = Appointments__V1__Role(rawValue: .init(truncatingIfNeeded: self.role.rawValue))
     c.pointee.expires_at_ms = self.expiresAtMs
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -996,6 +1088,7 @@ extension V1.LogoutRequest {
   func cMessage(in arena: ProtoArena) throws(ProtoEncodingError) -> UnsafeMutablePointer<Appointments__V1__LogoutRequest> {
     let c = arena.allocate(Appointments__V1__LogoutRequest.self)
     appointments__v1__logout_request__init(c)
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1022,6 +1115,7 @@ extension V1.LogoutResponse {
   func cMessage(in arena: ProtoArena) throws(ProtoEncodingError) -> UnsafeMutablePointer<Appointments__V1__LogoutResponse> {
     let c = arena.allocate(Appointments__V1__LogoutResponse.self)
     appointments__v1__logout_response__init(c)
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1059,6 +1153,7 @@ extension V1.FindDoctorsRequest {
     }
     c.pointee.page_size = self.pageSize
     c.pointee.page_token = arena.binaryData(self.pageToken)
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1093,6 +1188,7 @@ extension V1.DoctorAvailability {
     }
     c.pointee.n_free_start_minutes = self.freeStartMinutes.count
     c.pointee.free_start_minutes = arena.copy(self.freeStartMinutes)
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1126,6 +1222,7 @@ extension V1.FindDoctorsResponse {
     c.pointee.n_doctors = self.doctors.count
     c.pointee.doctors = try arena.array(self.doctors) { element throws(ProtoEncodingError) in try element.cMessage(in: arena) }
     c.pointee.next_page_token = arena.binaryData(self.nextPageToken)
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1169,6 +1266,7 @@ extension V1.BookSlotRequest {
       c.pointee.slot_case = APPOINTMENTS__V1__BOOK_SLOT_REQUEST__SLOT_START_MINUTE
       c.pointee.start_minute = value
     }
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1202,6 +1300,7 @@ extension V1.BookAnyRequest {
     if let value = self.date {
       c.pointee.date = try value.cMessage(in: arena)
     }
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1233,6 +1332,7 @@ extension V1.BookingResponse {
     if let value = self.appointment {
       c.pointee.appointment = try value.cMessage(in: arena)
     }
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1260,6 +1360,7 @@ extension V1.CancelAppointmentRequest {
     let c = arena.allocate(Appointments__V1__CancelAppointmentRequest.self)
     appointments__v1__cancel_appointment_request__init(c)
     c.pointee.appointment_id = self.appointmentID
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1301,6 +1402,7 @@ extension V1.ListFilledSlotsRequest {
     }
     c.pointee.page_size = self.pageSize
     c.pointee.page_token = arena.binaryData(self.pageToken)
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1342,6 +1444,7 @@ extension V1.ListMyAppointmentsRequest {
     }
     c.pointee.page_size = self.pageSize
     c.pointee.page_token = arena.binaryData(self.pageToken)
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1375,6 +1478,7 @@ extension V1.AppointmentList {
     c.pointee.n_appointments = self.appointments.count
     c.pointee.appointments = try arena.array(self.appointments) { element throws(ProtoEncodingError) in try element.cMessage(in: arena) }
     c.pointee.next_page_token = arena.binaryData(self.nextPageToken)
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1401,6 +1505,7 @@ extension V1.HealthRequest {
   func cMessage(in arena: ProtoArena) throws(ProtoEncodingError) -> UnsafeMutablePointer<Appointments__V1__HealthRequest> {
     let c = arena.allocate(Appointments__V1__HealthRequest.self)
     appointments__v1__health_request__init(c)
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1428,6 +1533,7 @@ extension V1.HealthResponse {
     let c = arena.allocate(Appointments__V1__HealthResponse.self)
     appointments__v1__health_response__init(c)
     c.pointee.status = Appointments__V1__ServingStatus(rawValue: .init(truncatingIfNeeded: self.status.rawValue))
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1454,6 +1560,7 @@ extension V1.ServerInfoRequest {
   func cMessage(in arena: ProtoArena) throws(ProtoEncodingError) -> UnsafeMutablePointer<Appointments__V1__ServerInfoRequest> {
     let c = arena.allocate(Appointments__V1__ServerInfoRequest.self)
     appointments__v1__server_info_request__init(c)
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1509,6 +1616,7 @@ extension V1.ServerInfoResponse {
     c.pointee.first_frame_timeout_ms = self.firstFrameTimeoutMs
     c.pointee.frame_timeout_ms = self.frameTimeoutMs
     c.pointee.login_attempts_per_minute = self.loginAttemptsPerMinute
+    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
