@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A doctor as others see him: everything but the password hash.
 ///
 /// Only ``AccountDirectory`` creates these, from a validated ``DoctorRegistration``, so the
@@ -15,6 +17,8 @@ public struct DoctorProfile: Sendable, Hashable {
     let specialization: Specialization
     let timeZone: String
     let schedule: Schedule
+    /// ``derived(_:)``'s form, retained; nil until first asked for.
+    let derivedForm = Atomic<Unmanaged<any AnyObject & Sendable>?>(nil)
 
     init(
       id: AccountID, name: String, email: String, contact: String, specialization: Specialization, timeZone: String,
@@ -27,6 +31,10 @@ public struct DoctorProfile: Sendable, Hashable {
       self.specialization = specialization
       self.timeZone = timeZone
       self.schedule = schedule
+    }
+
+    deinit {
+      derivedForm.load(ordering: .acquiring)?.release()
     }
   }
 
@@ -61,6 +69,23 @@ public struct DoctorProfile: Sendable, Hashable {
       id: id, name: name, email: email, contact: contact, specialization: specialization, timeZone: timeZone,
       schedule: schedule
     )
+  }
+
+  /// The profile in a form another layer makes of it — the server's encoded `V1.Doctor` —
+  /// made by `derive` the first time it is asked for, then kept and shared by every thread
+  /// (read with one atomic load, no lock). A profile keeps one derived form: asking for a form
+  /// of another type makes it anew each time.
+  public func derived<Form: AnyObject & Sendable>(_ derive: (DoctorProfile) -> Form) -> Form {
+    if let kept = fields.derivedForm.load(ordering: .acquiring) {
+      return kept.takeUnretainedValue() as? Form ?? derive(self)
+    }
+    let form = derive(self)
+    let made = Unmanaged<any AnyObject & Sendable>.passRetained(form)
+    let (stored, kept) = fields.derivedForm.compareExchange(expected: nil, desired: made, ordering: .acquiringAndReleasing)
+    if stored { return form }
+    // Another thread stored its form first: use that one.
+    made.release()
+    return kept!.takeUnretainedValue() as? Form ?? form
   }
 
   public static func == (lhs: DoctorProfile, rhs: DoctorProfile) -> Bool {
