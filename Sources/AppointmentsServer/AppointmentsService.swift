@@ -122,7 +122,7 @@ struct AppointmentsService: Sendable {
       try await shard.findFreeDoctors(specialization: specialization, date: date, afterDoctorID: after, limit: pageSize, now: now)
     }
     return V1.FindDoctorsResponse(
-      doctors: page.items.map { V1.DoctorAvailability(doctor: V1.Doctor($0.doctor), freeStartMinutes: $0.freeStartMinutes.map(UInt32.init)) },
+      doctors: page.items.map(V1.DoctorAvailability.init),
       nextPageToken: page.hasMore ? PageToken.encode(afterDoctorID: page.items.last!.doctor.id) : []
     )
   }

@@ -58,6 +58,36 @@ extension V1.Doctor {
   }
 }
 
+/// A doctor's profile as the `doctor` field of the answers that name him, encoded once per
+/// profile (``DoctorProfile/derived(_:)``) and then copied as bytes into every search that lists
+/// him and every appointment with him: no `V1.Doctor` to build, no strings to copy and pack.
+final class EncodedDoctor: Sendable {
+  /// `DoctorAvailability.doctor` (field 1), alone; empty if the profile could not be encoded.
+  let asAvailabilityDoctor: [ProtoEncodedField]
+  /// `Appointment.doctor` (field 2), alone; empty if the profile could not be encoded.
+  let asAppointmentDoctor: [ProtoEncodedField]
+
+  init(_ profile: DoctorProfile) {
+    // A registered profile's text is validated (no NULs), so encoding does not fail; if it did,
+    // the answers would build the field themselves and report the error when encoded.
+    let doctor = V1.Doctor(profile)
+    self.asAvailabilityDoctor = (try? ProtoEncodedField(number: 1, message: doctor)).map { [$0] } ?? []
+    self.asAppointmentDoctor = (try? ProtoEncodedField(number: 2, message: doctor)).map { [$0] } ?? []
+  }
+}
+
+extension V1.DoctorAvailability {
+  init(_ availability: DoctorAvailability) {
+    self.init(freeStartMinutes: availability.freeStartMinutes.map(UInt32.init))
+    let encoded = availability.doctor.derived(EncodedDoctor.init).asAvailabilityDoctor
+    if encoded.isEmpty {
+      self.doctor = V1.Doctor(availability.doctor)
+    } else {
+      self.preencodedFields = encoded
+    }
+  }
+}
+
 extension V1.Patient {
   init(_ patient: PatientProfile) {
     self.init(id: patient.id, name: patient.name, email: patient.email, contact: patient.contact)
@@ -68,7 +98,6 @@ extension V1.Appointment {
   init(_ appointment: Appointment, doctor: DoctorProfile?) {
     self.init(
       id: appointment.id,
-      doctor: doctor.map(V1.Doctor.init),
       patient: V1.Patient(appointment.patient),
       date: V1.Date(appointment.date),
       startMinute: UInt32(appointment.startMinute),
@@ -77,6 +106,14 @@ extension V1.Appointment {
       bookedAtMs: appointment.bookedAt.millisecondsSinceEpoch,
       cancelledAtMs: appointment.cancelledAt?.millisecondsSinceEpoch ?? 0
     )
+    if let doctor {
+      let encoded = doctor.derived(EncodedDoctor.init).asAppointmentDoctor
+      if encoded.isEmpty {
+        self.doctor = V1.Doctor(doctor)
+      } else {
+        self.preencodedFields = encoded
+      }
+    }
   }
 }
 
