@@ -20,6 +20,11 @@ import os
 import re
 import sys
 
+# Messages that may carry fields encoded ahead of time (`preencodedFields`, ProtoEncodedField.swift):
+# the ones that embed a doctor, whom the server encodes once per profile. Not every message: the
+# extra stored property made every message larger, and `book` measurably slower.
+PREENCODED_MESSAGES = {"DoctorAvailability", "Appointment"}
+
 SCALARS = {
     "uint32": "UInt32", "int32": "Int32", "uint64": "UInt64", "int64": "Int64",
     "bool": "Bool", "double": "Double", "float": "Float",
@@ -360,10 +365,12 @@ class Generator:
         for name, type_, _, doc in props:
             self.doc(doc, "    ")
             self.emit(f"    public var {name}: {type_}")
-        self.emit("    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);")
-        self.emit("    /// decoding leaves this empty.")
-        self.emit("    public var preencodedFields: [ProtoEncodedField] = []")
-        self.emit()
+        if msg.name in PREENCODED_MESSAGES:
+            self.emit("    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);")
+            self.emit("    /// decoding leaves this empty.")
+            self.emit("    public var preencodedFields: [ProtoEncodedField] = []")
+        if props or msg.name in PREENCODED_MESSAGES:
+            self.emit()
         self.emit("    /// Creates a message; every field defaults to its proto3 default.")
         if props:
             params = ",\n".join(f"      {bare(n)}: {t} = {d}" for n, t, d, _ in props)
@@ -452,7 +459,8 @@ class Generator:
                 self.emit(f"      c.pointee.{oneof_name}_case = {const}")
                 self.emit_write(member, f"c.pointee.{member.name}", "value", "      ", plain=True)
                 self.emit("    }")
-        self.emit("    arena.attach(self.preencodedFields, to: &c.pointee.base)")
+        if msg.name in PREENCODED_MESSAGES:
+            self.emit("    arena.attach(self.preencodedFields, to: &c.pointee.base)")
         self.emit("    return c")
         self.emit("  }")
         self.emit("}")

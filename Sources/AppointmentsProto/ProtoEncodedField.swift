@@ -3,7 +3,8 @@ internal import CAppointmentsProto
 /// A message encoded once, to be sent again and again as a field of other messages without
 /// building and packing it each time: a doctor's profile, listed by every search that finds him.
 ///
-/// Every generated message carries such fields in `preencodedFields`; protobuf-c writes them
+/// The generated messages that embed a doctor (`PREENCODED_MESSAGES` in
+/// scripts/generate-swift-proto.py) carry such fields in `preencodedFields`; protobuf-c writes them
 /// after the message's other fields, as it writes the unknown fields it keeps (protobuf decoders
 /// take fields in any order). A message must not also set the field it carries pre-encoded:
 /// decoders would merge the two.

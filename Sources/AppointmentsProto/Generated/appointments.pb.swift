@@ -88,9 +88,6 @@ extension V1 {
     public var month: Int32
     /// 1…31
     public var day: Int32
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -114,9 +111,6 @@ extension V1 {
     public var endMinute: UInt32
     /// Length of one appointment; the day holds (end - start) / slot_minutes slots.
     public var slotMinutes: UInt32
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -142,9 +136,6 @@ extension V1 {
     /// IANA time zone name, e.g. "Europe/Paris".
     public var timeZone: String
     public var schedule: V1.Schedule?
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -172,9 +163,6 @@ extension V1 {
     public var name: String
     public var email: String
     public var contact: String
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -243,9 +231,6 @@ extension V1 {
     public var timeZone: String
     /// Absent means the default schedule.
     public var schedule: V1.Schedule?
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -273,9 +258,6 @@ extension V1 {
     public var email: String
     public var password: String
     public var contact: String
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -294,9 +276,6 @@ extension V1 {
   /// The `RegisterResponse` message of the protocol.
   public struct RegisterResponse: Sendable, Hashable {
     public var id: UInt64
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -311,9 +290,6 @@ extension V1 {
     public var role: V1.Role
     public var email: String
     public var password: String
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -333,9 +309,6 @@ extension V1 {
     public var role: V1.Role
     /// When the token stops being accepted, in milliseconds since the Unix epoch.
     public var expiresAtMs: Int64
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -351,20 +324,12 @@ extension V1 {
 
   /// Revokes the token the call carries.
   public struct LogoutRequest: Sendable, Hashable {
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
-
     /// Creates a message; every field defaults to its proto3 default.
     public init() {}
   }
 
   /// The `LogoutResponse` message of the protocol.
   public struct LogoutResponse: Sendable, Hashable {
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
-
     /// Creates a message; every field defaults to its proto3 default.
     public init() {}
   }
@@ -377,9 +342,6 @@ extension V1 {
     public var pageSize: UInt32
     /// Opaque; from the previous page's next_page_token, empty for the first page.
     public var pageToken: [UInt8]
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -419,9 +381,6 @@ extension V1 {
     public var doctors: [V1.DoctorAvailability]
     /// Empty on the last page.
     public var nextPageToken: [UInt8]
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -439,9 +398,6 @@ extension V1 {
     public var date: V1.Date?
     /// Which slot; absent means the first free slot of that day.
     public var startMinute: UInt32?
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -460,9 +416,6 @@ extension V1 {
   public struct BookAnyRequest: Sendable, Hashable {
     public var specialization: String
     public var date: V1.Date?
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -477,9 +430,6 @@ extension V1 {
   /// The `BookingResponse` message of the protocol.
   public struct BookingResponse: Sendable, Hashable {
     public var appointment: V1.Appointment?
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -493,9 +443,6 @@ extension V1 {
   /// appointment succeeds and changes nothing.
   public struct CancelAppointmentRequest: Sendable, Hashable {
     public var appointmentID: UInt64
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -511,9 +458,6 @@ extension V1 {
     public var to: V1.Date?
     public var pageSize: UInt32
     public var pageToken: [UInt8]
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -535,9 +479,6 @@ extension V1 {
     public var to: V1.Date?
     public var pageSize: UInt32
     public var pageToken: [UInt8]
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -557,9 +498,6 @@ extension V1 {
   public struct AppointmentList: Sendable, Hashable {
     public var appointments: [V1.Appointment]
     public var nextPageToken: [UInt8]
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -573,10 +511,6 @@ extension V1 {
 
   /// The `HealthRequest` message of the protocol.
   public struct HealthRequest: Sendable, Hashable {
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
-
     /// Creates a message; every field defaults to its proto3 default.
     public init() {}
   }
@@ -584,9 +518,6 @@ extension V1 {
   /// The `HealthResponse` message of the protocol.
   public struct HealthResponse: Sendable, Hashable {
     public var status: V1.ServingStatus
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -598,10 +529,6 @@ extension V1 {
 
   /// The `ServerInfoRequest` message of the protocol.
   public struct ServerInfoRequest: Sendable, Hashable {
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
-
     /// Creates a message; every field defaults to its proto3 default.
     public init() {}
   }
@@ -627,9 +554,6 @@ extension V1 {
     public var frameTimeoutMs: UInt32
     /// Login attempts one connection may make per minute.
     public var loginAttemptsPerMinute: UInt32
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -722,7 +646,6 @@ extension V1.Date {
     c.pointee.year = self.year
     c.pointee.month = self.month
     c.pointee.day = self.day
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -757,7 +680,6 @@ extension V1.Schedule {
     c.pointee.start_minute = self.startMinute
     c.pointee.end_minute = self.endMinute
     c.pointee.slot_minutes = self.slotMinutes
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -801,7 +723,6 @@ extension V1.Doctor {
     if let value = self.schedule {
       c.pointee.schedule = try value.cMessage(in: arena)
     }
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -835,7 +756,6 @@ extension V1.Patient {
     c.pointee.name = try arena.cString(self.name, field: "name")
     c.pointee.email = try arena.cString(self.email, field: "email")
     c.pointee.contact = try arena.cString(self.contact, field: "contact")
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -935,7 +855,6 @@ extension V1.RegisterDoctorRequest {
     if let value = self.schedule {
       c.pointee.schedule = try value.cMessage(in: arena)
     }
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -969,7 +888,6 @@ extension V1.RegisterPatientRequest {
     c.pointee.email = try arena.cString(self.email, field: "email")
     c.pointee.password = try arena.cString(self.password, field: "password")
     c.pointee.contact = try arena.cString(self.contact, field: "contact")
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -997,7 +915,6 @@ extension V1.RegisterResponse {
     let c = arena.allocate(Appointments__V1__RegisterResponse.self)
     appointments__v1__register_response__init(c)
     c.pointee.id = self.id
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1029,7 +946,6 @@ extension V1.LoginRequest {
     c.pointee.role = Appointments__V1__Role(rawValue: .init(truncatingIfNeeded: self.role.rawValue))
     c.pointee.email = try arena.cString(self.email, field: "email")
     c.pointee.password = try arena.cString(self.password, field: "password")
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1061,7 +977,6 @@ extension V1.LoginResponse {
     c.pointee.account_id = self.accountID
     c.pointee.role = Appointments__V1__Role(rawValue: .init(truncatingIfNeeded: self.role.rawValue))
     c.pointee.expires_at_ms = self.expiresAtMs
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1088,7 +1003,6 @@ extension V1.LogoutRequest {
   func cMessage(in arena: ProtoArena) throws(ProtoEncodingError) -> UnsafeMutablePointer<Appointments__V1__LogoutRequest> {
     let c = arena.allocate(Appointments__V1__LogoutRequest.self)
     appointments__v1__logout_request__init(c)
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1115,7 +1029,6 @@ extension V1.LogoutResponse {
   func cMessage(in arena: ProtoArena) throws(ProtoEncodingError) -> UnsafeMutablePointer<Appointments__V1__LogoutResponse> {
     let c = arena.allocate(Appointments__V1__LogoutResponse.self)
     appointments__v1__logout_response__init(c)
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1153,7 +1066,6 @@ extension V1.FindDoctorsRequest {
     }
     c.pointee.page_size = self.pageSize
     c.pointee.page_token = arena.binaryData(self.pageToken)
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1222,7 +1134,6 @@ extension V1.FindDoctorsResponse {
     c.pointee.n_doctors = self.doctors.count
     c.pointee.doctors = try arena.array(self.doctors) { element throws(ProtoEncodingError) in try element.cMessage(in: arena) }
     c.pointee.next_page_token = arena.binaryData(self.nextPageToken)
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1266,7 +1177,6 @@ extension V1.BookSlotRequest {
       c.pointee.slot_case = APPOINTMENTS__V1__BOOK_SLOT_REQUEST__SLOT_START_MINUTE
       c.pointee.start_minute = value
     }
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1300,7 +1210,6 @@ extension V1.BookAnyRequest {
     if let value = self.date {
       c.pointee.date = try value.cMessage(in: arena)
     }
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1332,7 +1241,6 @@ extension V1.BookingResponse {
     if let value = self.appointment {
       c.pointee.appointment = try value.cMessage(in: arena)
     }
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1360,7 +1268,6 @@ extension V1.CancelAppointmentRequest {
     let c = arena.allocate(Appointments__V1__CancelAppointmentRequest.self)
     appointments__v1__cancel_appointment_request__init(c)
     c.pointee.appointment_id = self.appointmentID
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1402,7 +1309,6 @@ extension V1.ListFilledSlotsRequest {
     }
     c.pointee.page_size = self.pageSize
     c.pointee.page_token = arena.binaryData(self.pageToken)
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1444,7 +1350,6 @@ extension V1.ListMyAppointmentsRequest {
     }
     c.pointee.page_size = self.pageSize
     c.pointee.page_token = arena.binaryData(self.pageToken)
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1478,7 +1383,6 @@ extension V1.AppointmentList {
     c.pointee.n_appointments = self.appointments.count
     c.pointee.appointments = try arena.array(self.appointments) { element throws(ProtoEncodingError) in try element.cMessage(in: arena) }
     c.pointee.next_page_token = arena.binaryData(self.nextPageToken)
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1505,7 +1409,6 @@ extension V1.HealthRequest {
   func cMessage(in arena: ProtoArena) throws(ProtoEncodingError) -> UnsafeMutablePointer<Appointments__V1__HealthRequest> {
     let c = arena.allocate(Appointments__V1__HealthRequest.self)
     appointments__v1__health_request__init(c)
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1533,7 +1436,6 @@ extension V1.HealthResponse {
     let c = arena.allocate(Appointments__V1__HealthResponse.self)
     appointments__v1__health_response__init(c)
     c.pointee.status = Appointments__V1__ServingStatus(rawValue: .init(truncatingIfNeeded: self.status.rawValue))
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1560,7 +1462,6 @@ extension V1.ServerInfoRequest {
   func cMessage(in arena: ProtoArena) throws(ProtoEncodingError) -> UnsafeMutablePointer<Appointments__V1__ServerInfoRequest> {
     let c = arena.allocate(Appointments__V1__ServerInfoRequest.self)
     appointments__v1__server_info_request__init(c)
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -1616,7 +1517,6 @@ extension V1.ServerInfoResponse {
     c.pointee.first_frame_timeout_ms = self.firstFrameTimeoutMs
     c.pointee.frame_timeout_ms = self.frameTimeoutMs
     c.pointee.login_attempts_per_minute = self.loginAttemptsPerMinute
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }

@@ -8,9 +8,6 @@ extension V1 {
   public struct MetadataEntry: Sendable, Hashable {
     public var key: String
     public var value: [UInt8]
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -34,9 +31,6 @@ extension V1 {
     public var maxConcurrentCalls: UInt32
     /// Free-form software name and version, e.g. "appointmentd/0.1.0".
     public var agent: String
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -61,9 +55,6 @@ extension V1 {
     /// Relative deadline in milliseconds from when the server reads the frame; 0 means none.
     public var timeoutMs: UInt32
     public var metadata: [V1.MetadataEntry]
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -85,9 +76,6 @@ extension V1 {
     public var message: String
     /// Machine-readable reason in UPPER_SNAKE_CASE, e.g. "SLOT_TAKEN"; empty when OK.
     public var reason: String
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -106,9 +94,6 @@ extension V1 {
   public struct ResponseHeader: Sendable, Hashable {
     public var status: V1.Status?
     public var metadata: [V1.MetadataEntry]
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -127,9 +112,6 @@ extension V1 {
     /// Status code explaining why (0 for an ordinary shutdown).
     public var code: UInt32
     public var message: String
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -146,10 +128,6 @@ extension V1 {
   /// Header block of a CANCEL frame: the client no longer wants the answer to the call whose id is
   /// in the frame header. A call not yet started is dropped; one already applied stays applied.
   public struct Cancel: Sendable, Hashable {
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
-
     /// Creates a message; every field defaults to its proto3 default.
     public init() {}
   }
@@ -157,9 +135,6 @@ extension V1 {
   /// Header block of PING and PONG frames; a PONG echoes the PING's opaque data.
   public struct Ping: Sendable, Hashable {
     public var opaque: UInt64
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -195,7 +170,6 @@ extension V1.MetadataEntry {
     appointments__v1__metadata_entry__init(c)
     c.pointee.key = try arena.cString(self.key, field: "key")
     c.pointee.value = arena.binaryData(self.value)
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -231,7 +205,6 @@ extension V1.Hello {
     c.pointee.max_header_bytes = self.maxHeaderBytes
     c.pointee.max_concurrent_calls = self.maxConcurrentCalls
     c.pointee.agent = try arena.cString(self.agent, field: "agent")
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -267,7 +240,6 @@ extension V1.RequestHeader {
     c.pointee.timeout_ms = self.timeoutMs
     c.pointee.n_metadata = self.metadata.count
     c.pointee.metadata = try arena.array(self.metadata) { element throws(ProtoEncodingError) in try element.cMessage(in: arena) }
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -299,7 +271,6 @@ extension V1.Status {
     c.pointee.code = self.code
     c.pointee.message = try arena.cString(self.message, field: "message")
     c.pointee.reason = try arena.cString(self.reason, field: "reason")
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -337,7 +308,6 @@ extension V1.ResponseHeader {
     }
     c.pointee.n_metadata = self.metadata.count
     c.pointee.metadata = try arena.array(self.metadata) { element throws(ProtoEncodingError) in try element.cMessage(in: arena) }
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -369,7 +339,6 @@ extension V1.GoAway {
     c.pointee.last_call_id = self.lastCallID
     c.pointee.code = self.code
     c.pointee.message = try arena.cString(self.message, field: "message")
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -396,7 +365,6 @@ extension V1.Cancel {
   func cMessage(in arena: ProtoArena) throws(ProtoEncodingError) -> UnsafeMutablePointer<Appointments__V1__Cancel> {
     let c = arena.allocate(Appointments__V1__Cancel.self)
     appointments__v1__cancel__init(c)
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -424,7 +392,6 @@ extension V1.Ping {
     let c = arena.allocate(Appointments__V1__Ping.self)
     appointments__v1__ping__init(c)
     c.pointee.opaque = self.opaque
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }

@@ -16,9 +16,6 @@ extension V1 {
     public var timeZone: String
     public var schedule: V1.Schedule?
     public var registeredAtMs: Int64
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -57,9 +54,6 @@ extension V1 {
     public var status: V1.AppointmentStatus
     public var bookedAtMs: Int64
     public var cancelledAtMs: Int64
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -89,9 +83,6 @@ extension V1 {
   public struct RevokedToken: Sendable, Hashable {
     public var tokenID: [UInt8]
     public var expiresAtMs: Int64
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -115,9 +106,6 @@ extension V1 {
     public var statusMessage: String
     public var response: [UInt8]
     public var recordedAtMs: Int64
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -156,9 +144,6 @@ extension V1 {
     public var change: Change?
     /// Set when the change came from a call with an idempotency key.
     public var idempotency: V1.IdempotencyEntry?
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -178,9 +163,6 @@ extension V1 {
     public var writtenAtMs: Int64
     public var nextAccountID: UInt64
     public var nextAppointmentID: UInt64
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -204,9 +186,6 @@ extension V1 {
     public var appointments: [V1.StoredAppointment]
     public var revokedTokens: [V1.RevokedToken]
     public var idempotency: [V1.IdempotencyEntry]
-    /// Fields encoded ahead of time, written after the others (``ProtoEncodedField``);
-    /// decoding leaves this empty.
-    public var preencodedFields: [ProtoEncodedField] = []
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -268,7 +247,6 @@ extension V1.StoredAccount {
       c.pointee.schedule = try value.cMessage(in: arena)
     }
     c.pointee.registered_at_ms = self.registeredAtMs
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -316,7 +294,6 @@ extension V1.StoredAppointment {
     c.pointee.status = Appointments__V1__AppointmentStatus(rawValue: .init(truncatingIfNeeded: self.status.rawValue))
     c.pointee.booked_at_ms = self.bookedAtMs
     c.pointee.cancelled_at_ms = self.cancelledAtMs
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -346,7 +323,6 @@ extension V1.RevokedToken {
     appointments__v1__revoked_token__init(c)
     c.pointee.token_id = arena.binaryData(self.tokenID)
     c.pointee.expires_at_ms = self.expiresAtMs
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -390,7 +366,6 @@ extension V1.IdempotencyEntry {
     c.pointee.status_message = try arena.cString(self.statusMessage, field: "status_message")
     c.pointee.response = arena.binaryData(self.response)
     c.pointee.recorded_at_ms = self.recordedAtMs
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -458,7 +433,6 @@ extension V1.LogEntry {
       c.pointee.change_case = APPOINTMENTS__V1__LOG_ENTRY__CHANGE_TOKEN_REVOKED
       c.pointee.token_revoked = try value.cMessage(in: arena)
     }
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -494,7 +468,6 @@ extension V1.SnapshotHeader {
     c.pointee.written_at_ms = self.writtenAtMs
     c.pointee.next_account_id = self.nextAccountID
     c.pointee.next_appointment_id = self.nextAppointmentID
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
@@ -544,7 +517,6 @@ extension V1.SnapshotChunk {
     c.pointee.revoked_tokens = try arena.array(self.revokedTokens) { element throws(ProtoEncodingError) in try element.cMessage(in: arena) }
     c.pointee.n_idempotency = self.idempotency.count
     c.pointee.idempotency = try arena.array(self.idempotency) { element throws(ProtoEncodingError) in try element.cMessage(in: arena) }
-    arena.attach(self.preencodedFields, to: &c.pointee.base)
     return c
   }
 }
