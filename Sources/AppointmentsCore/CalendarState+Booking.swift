@@ -228,6 +228,9 @@ extension CalendarState {
     let now: Instant
     let policy: BookingPolicy
     private var verdicts: [String: Bool] = [:]
+    /// The last zone asked about and its verdict: a search's doctors mostly share a zone, and
+    /// comparing the name is cheaper than hashing it.
+    private var last: (zone: String, verdict: Bool)?
 
     init(date: CivilDate, now: Instant, policy: BookingPolicy) {
       self.date = date
@@ -237,11 +240,18 @@ extension CalendarState {
 
     /// Whether the date is neither past nor beyond the horizon in this doctor's zone.
     mutating func admits(_ entry: DoctorEntry) -> Bool {
-      if let verdict = self.verdicts[entry.profile.timeZone] {
-        return verdict
+      let zone = entry.profile.timeZone
+      if let last = self.last, last.zone == zone {
+        return last.verdict
       }
-      let verdict = CalendarState.refusal(of: self.date, in: entry, now: self.now, policy: self.policy) == nil
-      self.verdicts[entry.profile.timeZone] = verdict
+      let verdict: Bool
+      if let known = self.verdicts[zone] {
+        verdict = known
+      } else {
+        verdict = CalendarState.refusal(of: self.date, in: entry, now: self.now, policy: self.policy) == nil
+        self.verdicts[zone] = verdict
+      }
+      self.last = (zone, verdict)
       return verdict
     }
   }

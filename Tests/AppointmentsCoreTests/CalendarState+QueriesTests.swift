@@ -90,16 +90,20 @@ struct CalendarStateQueriesTests {
 
   @Test("find leaves out doctors for whom the date is past or beyond the horizon")
   func findDates() throws {
-    let state = try Fixture.calendar(Fixture.doctor(1), Fixture.doctor(2, timeZone: "Pacific/Auckland"))
+    // The zones alternate, so each doctor's verdict differs from the previous doctor's.
+    let state = try Fixture.calendar(
+      Fixture.doctor(1), Fixture.doctor(2, timeZone: "Pacific/Auckland"),
+      Fixture.doctor(3), Fixture.doctor(4, timeZone: "Pacific/Auckland")
+    )
     let ids = { (date: String) throws in
       try state.findFreeDoctors(specialization: cardiology, date: Fixture.date(date), limit: 10, now: now).items.map(
         \.doctor.id
       )
     }
-    #expect(try ids("2026-06-15") == [1])
-    #expect(try ids("2026-06-16") == [1, 2])
-    #expect(try ids("2027-06-15") == [1, 2])
-    #expect(try ids("2027-06-16") == [2])
+    #expect(try ids("2026-06-15") == [1, 3])
+    #expect(try ids("2026-06-16") == [1, 2, 3, 4])
+    #expect(try ids("2027-06-15") == [1, 2, 3, 4])
+    #expect(try ids("2027-06-16") == [2, 4])
   }
 
   @Test("find refuses an empty page size", arguments: [0, -1])
