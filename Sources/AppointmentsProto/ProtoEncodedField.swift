@@ -18,7 +18,6 @@ public struct ProtoEncodedField: Sendable, Hashable {
   ///
   /// Throws ``ProtoEncodingError`` when `message` cannot be encoded (a text field holds a NUL).
   public init<Message: ProtoMessage>(number: UInt32, message: Message) throws(ProtoEncodingError) {
-    precondition((1...Self.largestFieldNumber).contains(number), "protobuf field numbers are 1…2^29-1")
     let bytes = try message.serializedBytes()
     var payload: [UInt8] = []
     payload.reserveCapacity(bytes.count + 5)
@@ -29,8 +28,18 @@ public struct ProtoEncodedField: Sendable, Hashable {
     }
     payload.append(UInt8(length))
     payload.append(contentsOf: bytes)
+    self.init(number: number, payload: payload)
+  }
+
+  private init(number: UInt32, payload: [UInt8]) {
+    precondition((1...Self.largestFieldNumber).contains(number), "protobuf field numbers are 1…2^29-1")
     self.number = number
     self.payload = payload
+  }
+
+  /// The same message as field `number` of another message; the bytes are shared, not copied.
+  public func renumbered(_ number: UInt32) -> ProtoEncodedField {
+    ProtoEncodedField(number: number, payload: payload)
   }
 
   static let largestFieldNumber: UInt32 = (1 << 29) - 1

@@ -70,9 +70,9 @@ final class EncodedDoctor: Sendable {
   init(_ profile: DoctorProfile) {
     // A registered profile's text is validated (no NULs), so encoding does not fail; if it did,
     // the answers would build the field themselves and report the error when encoded.
-    let doctor = V1.Doctor(profile)
-    self.asAvailabilityDoctor = (try? ProtoEncodedField(number: 1, message: doctor)).map { [$0] } ?? []
-    self.asAppointmentDoctor = (try? ProtoEncodedField(number: 2, message: doctor)).map { [$0] } ?? []
+    let field = try? ProtoEncodedField(number: 1, message: V1.Doctor(profile))
+    self.asAvailabilityDoctor = field.map { [$0] } ?? []
+    self.asAppointmentDoctor = field.map { [$0.renumbered(2)] } ?? []
   }
 }
 

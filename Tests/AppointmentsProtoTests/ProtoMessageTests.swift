@@ -61,9 +61,11 @@ struct ProtoMessageTests {
   func preencodedFieldNumber() throws {
     var appointment = Samples.appointment
     appointment.doctor = nil
-    appointment.preencodedFields = [try ProtoEncodedField(number: 2, message: Samples.doctor)]
+    let field = try ProtoEncodedField(number: 1, message: Samples.doctor)
+    appointment.preencodedFields = [field.renumbered(2)]
     let decoded = try V1.BookingResponse(serializedBytes: V1.BookingResponse(appointment: appointment).serializedBytes())
     #expect(decoded == V1.BookingResponse(appointment: Samples.appointment))
+    #expect(field.renumbered(2).number == 2 && field.number == 1)
   }
 
   @Test("a text field with a NUL cannot be encoded ahead of time either")
