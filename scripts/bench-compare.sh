@@ -6,10 +6,11 @@
 #
 # Usage: scripts/bench-compare.sh [--workload book|find]... [--config CxM]... [--runs N]
 #          [--duration S] [--warmup S] [--slots-per-day N] [--durability none|fsync]
-#          [--wait-quiet SECONDS] [--out FILE.jsonl] [--no-build]
+#          [--responses check|decode] [--wait-quiet SECONDS] [--out FILE.jsonl] [--no-build]
 # Defaults: --workload book --workload find, --config 8x64 --config 1x1, 3 runs, 10 s measured
 # after 2 s of warm-up, 1 slot a day, --durability none (the peer keeps everything in memory and
-# writes nothing to disk; `fsync` measures ours with its write-ahead log fsynced), no waiting for
+# writes nothing to disk; `fsync` measures ours with its write-ahead log fsynced), --responses check
+# (see "Responses" below), no waiting for
 # a quiet machine (--wait-quiet S: before each run, wait up to S seconds until other processes use
 # less than 5 % of a core over 2 s — the machine is shared with other people's builds), results in .build-results/compare-<UTC time>.jsonl (+ .md; git-ignored).
 #
@@ -30,6 +31,12 @@
 # specialization on a random day within 365 days in both. Both check a HS256 JWT on every call
 # (the peer's are signed by the bench with the shared --secret; ours come from real logins).
 #
+# Responses. The peer's bench gets every answer decoded into SwiftProtobuf values by grpc-swift
+# (it has no other way). Ours, with --responses check, unpacks every answer with protobuf-c into
+# an arena (which checks its wire format) and builds no Swift values: the load generator shares
+# the two cores with the server, and a `find` answer of ~91 doctors costs the client ~75 µs of
+# CPU to decode into Swift values, ~30 µs to check. --responses decode makes ours decode too.
+#
 # Builds: ours with --scratch-path .build-bench; the peer from a copy in .build-peer/ (git-ignored
 # by `.build-*/`), refreshed when the shared source changes, its build kept for the next time
 # (the first release build of the peer takes ~11 minutes on 2 cores).
@@ -44,6 +51,7 @@ DURATION=10
 WARMUP=2
 SLOTS_PER_DAY=1
 DURABILITY=none
+RESPONSES=check
 WAIT_QUIET=0
 OUT=""
 BUILD=1
@@ -56,6 +64,7 @@ while [[ $# -gt 0 ]]; do
     --warmup) WARMUP="$2"; shift 2 ;;
     --slots-per-day) SLOTS_PER_DAY="$2"; shift 2 ;;
     --durability) DURABILITY="$2"; shift 2 ;;
+    --responses) RESPONSES="$2"; shift 2 ;;
     --wait-quiet) WAIT_QUIET="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
@@ -68,6 +77,7 @@ done
 for wl in "${WORKLOADS[@]}"; do
   [[ "$wl" == book || "$wl" == find ]] || { echo "--workload must be book or find (the peer has no other)" >&2; exit 2; }
 done
+[[ "$RESPONSES" == check || "$RESPONSES" == decode ]] || { echo "--responses must be check or decode" >&2; exit 2; }
 for cfg in "${CONFIGS[@]}"; do
   [[ "$cfg" =~ ^[0-9]+x[0-9]+$ ]] || { echo "--config must look like 8x64, not $cfg" >&2; exit 2; }
 done
@@ -124,7 +134,7 @@ run_ours() {  # workload conns inflight run
   local json
   json=$("$BIN/appointments-bench" run --server "$BIN/appointmentd" --workload "$1" \
     --connections "$2" --in-flight "$3" --duration "$DURATION" --warmup "$WARMUP" \
-    --slots-per-day "$SLOTS_PER_DAY" --durability "$DURABILITY" --label "ours-$1-$2x$3-run$4")
+    --slots-per-day "$SLOTS_PER_DAY" --durability "$DURABILITY" --responses "$RESPONSES" --label "ours-$1-$2x$3-run$4")
   python3 - "$json" "$4" >> "$OUT" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1])
@@ -217,9 +227,9 @@ COMMIT=unknown; DIRTY=0
 if [[ -f .build-bench/bench-compare-source ]]; then
   { read -r COMMIT; read -r DIRTY; } < .build-bench/bench-compare-source
 fi
-python3 - "$OUT" "$RUNS" "$DURATION" "$WARMUP" "$SLOTS_PER_DAY" "$DURABILITY" "$COMMIT" "$DIRTY" > "$SUMMARY" <<'PY'
+python3 - "$OUT" "$RUNS" "$DURATION" "$WARMUP" "$SLOTS_PER_DAY" "$DURABILITY" "$COMMIT" "$DIRTY" "$RESPONSES" > "$SUMMARY" <<'PY'
 import json, platform, statistics, subprocess, sys
-path, runs, duration, warmup, slots, durability, commit, dirty = sys.argv[1:9]
+path, runs, duration, warmup, slots, durability, commit, dirty, responses = sys.argv[1:10]
 rows = [json.loads(line) for line in open(path) if line.strip()]
 def model():
     for line in open("/proc/cpuinfo"):
@@ -233,7 +243,7 @@ print(f"Measured {rows[0]['date'][:10] if rows else ''} on {nproc} cores ({model
       f"client and server share the cores. {runs} runs each, {duration} s measured after {warmup} s "
       f"of warm-up, a fresh server per run; medians. Ours: commit {commit}"
       f"{'' if dirty == '0' else f' with {dirty} uncommitted change(s) under Sources/'}, "
-      f"--durability {durability}, --slots-per-day {slots}. Results: `{path}`.")
+      f"--durability {durability}, --slots-per-day {slots}, --responses {responses}. Results: `{path}`.")
 print()
 print("| workload | conns × in-flight | impl | calls/s (median) | calls/s (min–max) | errors | p50 ms | p90 ms | p99 ms | p99.9 ms | server CPU % | client CPU % | other CPU s |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")

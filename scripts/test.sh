@@ -20,14 +20,20 @@ APPOINTMENTD="$bin/appointmentd" python3 -m pytest -q clients/python/tests
 "$bin/appointments-bench" allocations --calls 512 --warmup 64 --doctors 20 >/dev/null
 
 # The load harness still works against the real server: `contended` exits non-zero unless every
-# raced slot was won exactly once; `mixed` (books, cancels, finds) must make calls without errors.
+# raced slot was won exactly once; `mixed` (books, cancels, finds; responses decoded) and `find`
+# (responses only checked) must make calls without errors.
 small=(--server "$bin/appointmentd" --durability none --doctors 20 --patients 50 --connections 2 --in-flight 4 --warmup 0.5 --duration 1)
 "$bin/appointments-bench" run "${small[@]}" --workload contended >/dev/null
 "$bin/appointments-bench" run "${small[@]}" --workload mixed | python3 -c '
 import json, sys
 run = json.load(sys.stdin)
-if run["calls"] == 0 or run["errors"] != 0 or sorted(run["operations"]) != ["book", "cancel", "find"]:
+if run["calls"] == 0 or run["errors"] != 0 or sorted(run["operations"]) != ["book", "cancel", "find"] or run["responses"] != "decode":
     sys.exit(f"mixed smoke run failed: {run}")'
+"$bin/appointments-bench" run "${small[@]}" --workload find | python3 -c '
+import json, sys
+run = json.load(sys.stdin)
+if run["calls"] == 0 or run["errors"] != 0 or run["responses"] != "check":
+    sys.exit(f"find smoke run failed: {run}")'
 
 # A short bounded fuzz run over the frame decoder and every message decoder (scripts/fuzz.sh).
 scripts/fuzz.sh 30

@@ -58,6 +58,7 @@ extension AppointmentsClient {
     let (response, metadata) = try await perform(
       V1.Appointments.login,
       request,
+      decodingAs: V1.LoginResponse.self,
       metadata: Metadata(),
       timeout: nil,
       sendsToken: false

@@ -106,7 +106,7 @@ public final class AppointmentsClient: Sendable {
     metadata: Metadata = Metadata(),
     timeout: Duration? = nil
   ) async throws -> Response {
-    try await perform(method, request, metadata: metadata, timeout: timeout, sendsToken: true).response
+    try await perform(method, request, decodingAs: Response.self, metadata: metadata, timeout: timeout, sendsToken: true).response
   }
 
   /// Calls `method` and returns its response with the response header's metadata.
@@ -118,16 +118,33 @@ public final class AppointmentsClient: Sendable {
     metadata: Metadata = Metadata(),
     timeout: Duration? = nil
   ) async throws -> (response: Response, metadata: Metadata) {
-    try await perform(method, request, metadata: metadata, timeout: timeout, sendsToken: true)
+    try await perform(method, request, decodingAs: Response.self, metadata: metadata, timeout: timeout, sendsToken: true)
   }
 
-  func perform<Request, Response>(
+  /// Calls `method` and checks that its response is well formed without decoding it into
+  /// Swift values (``ProtoChecked``): for load generators, to which a response's contents are
+  /// of no use.
+  ///
+  /// Same contract as ``call(_:_:metadata:timeout:)``.
+  public func callChecked<Request, Response>(
     _ method: RPCMethod<Request, Response>,
     _ request: Request,
+    metadata: Metadata = Metadata(),
+    timeout: Duration? = nil
+  ) async throws -> ProtoChecked<Response> {
+    try await perform(method, request, decodingAs: ProtoChecked<Response>.self, metadata: metadata, timeout: timeout, sendsToken: true)
+      .response
+  }
+
+  /// Sends `request` to `method` and decodes its response as `Decoded`.
+  func perform<Request, Response, Decoded: ProtoDecodable>(
+    _ method: RPCMethod<Request, Response>,
+    _ request: Request,
+    decodingAs: Decoded.Type,
     metadata: Metadata,
     timeout: Duration?,
     sendsToken: Bool
-  ) async throws -> (response: Response, metadata: Metadata) {
+  ) async throws -> (response: Decoded, metadata: Metadata) {
     try Task.checkCancellation()
     var metadata = metadata
     if sendsToken, let stored = storedToken.withLock({ $0 }) {
@@ -147,7 +164,7 @@ public final class AppointmentsClient: Sendable {
           request: request,
           metadata: metadata,
           deadline: deadline,
-          responseType: Response.self
+          responseType: Decoded.self
         )
         return (response, responseMetadata)
       } catch let notSent as CallNotSent {

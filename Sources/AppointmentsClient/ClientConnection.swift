@@ -89,7 +89,7 @@ final class ClientConnection: Sendable {
   /// Throws ``RPCError`` for a non-OK status or a local deadline, ``WireError`` when the
   /// response breaks the protocol, `CancellationError` when the task is cancelled (a CANCEL
   /// frame then tells the server), and ``CallNotSent`` when this connection took no more calls.
-  func call<Request: ProtoMessage, Response: ProtoMessage>(
+  func call<Request: ProtoMessage, Response: ProtoDecodable>(
     path: String,
     request: Request,
     metadata: Metadata,

@@ -68,7 +68,7 @@ class PendingCall: @unchecked Sendable {
 /// The subclass keeps the pending table free of generics and closures: the event loop calls
 /// `writeRequest` and `succeed` through the vtable, and the response is decoded there, with the
 /// connection's arena, straight from the inbound buffer.
-final class Call<Request: ProtoMessage, Response: ProtoMessage>: PendingCall, @unchecked Sendable {
+final class Call<Request: ProtoMessage, Response: ProtoDecodable>: PendingCall, @unchecked Sendable {
   let request: Request
   /// Resumed exactly once, by `finish`; `state == .finished` afterwards guards against a second time.
   ///

@@ -76,7 +76,7 @@ extension ByteBuffer {
   }
 }
 
-extension ProtoMessage {
+extension ProtoDecodable {
   /// Decodes the message from the readable bytes of `buffer` (which is not consumed).
   public init(decoding buffer: ByteBuffer, arena: ProtoArena) throws(ProtoDecodingError) {
     let result = buffer.withUnsafeReadableBytes { bytes in

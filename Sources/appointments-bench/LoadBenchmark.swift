@@ -99,6 +99,13 @@ struct LoadBenchmark: AsyncParsableCommand {
   @Option(help: "find: doctors per page (100 returns every doctor of a specialization with 1,000 doctors).")
   var pageSize = 100
 
+  @Option(
+    help: """
+      book, find, login: check each OK response's wire format without building Swift values \
+      (check), or decode it as an application would (decode). contended and mixed always decode.
+      """)
+  var responses: ResponseHandling = .check
+
   @Option(help: "Timeout of each call in seconds.")
   var timeout = 10.0
 
@@ -189,7 +196,7 @@ struct LoadBenchmark: AsyncParsableCommand {
 
     let plan = LoadPlan(
       workload: workload, mix: mix, data: data, rate: rate, racers: racers, findDays: findDays,
-      pageSize: UInt32(pageSize), timeout: .seconds(timeout)
+      pageSize: UInt32(pageSize), timeout: .seconds(timeout), responses: responses
     )
     Console.error(
       "run: \(workload.rawValue), \(connections) connection(s) × \(inFlight) in flight, \(Console.fixed(warmup, 1)) s warm-up + \(Console.fixed(duration, 1)) s"
@@ -241,6 +248,7 @@ struct LoadBenchmark: AsyncParsableCommand {
       label: label,
       date: ISO8601DateFormatter().string(from: Date()),
       workload: workload.rawValue,
+      responses: plan.responses.rawValue,
       durability: server == nil ? nil : (durability ?? "server default"),
       mode: rate == nil ? "closed" : "open",
       rateTarget: rate,

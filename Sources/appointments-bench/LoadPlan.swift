@@ -17,6 +17,8 @@ final class LoadPlan: Sendable {
   let pageSize: UInt32
   /// Timeout of every call.
   let timeout: Duration
+  /// Whether the workers decode OK responses or only check them; `contended` and `mixed` decode.
+  let responses: ResponseHandling
 
   /// The global book counter k: book call k gets slot ``bookTarget(_:)``.
   let bookCounter = Atomic<Int>(0)
@@ -29,7 +31,7 @@ final class LoadPlan: Sendable {
 
   init(
     workload: Workload, mix: OperationMix, data: SeededData, rate: Double?, racers: Int, findDays: Int,
-    pageSize: UInt32, timeout: Duration
+    pageSize: UInt32, timeout: Duration, responses: ResponseHandling
   ) {
     self.workload = workload
     self.mix = mix
@@ -39,6 +41,8 @@ final class LoadPlan: Sendable {
     self.findDays = min(findDays, data.dates.count)
     self.pageSize = pageSize
     self.timeout = timeout
+    // They read the appointment ids they check and cancel.
+    self.responses = workload == .contended || workload == .mixed ? .decode : responses
   }
 
   /// Bookings the doctors' calendars hold over the days used.

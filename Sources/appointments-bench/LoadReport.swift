@@ -6,6 +6,8 @@ struct LoadReport: Encodable {
   var label: String
   var date: String
   var workload: String
+  /// `check` or `decode`: what the workers did with each OK response (``ResponseHandling``).
+  var responses: String
   /// The started server's `--durability`.
   var durability: String?
   /// `closed` (each worker keeps one call outstanding) or `open` (a fixed timetable).
@@ -58,7 +60,7 @@ struct LoadReport: Encodable {
   var nproc: Int
 
   enum CodingKeys: String, CodingKey {
-    case label, date, workload, durability, mode
+    case label, date, workload, responses, durability, mode
     case rateTarget = "rate_target"
     case connections
     case inFlight = "in_flight"
@@ -130,6 +132,7 @@ struct LoadReport: Encodable {
       "appointments-bench run \(workload): \(connections) connection(s) × \(inFlight) in flight (\(workers) workers), \(loop)"
     )
     if let durability { lines.append("  durability    \(durability)") }
+    lines.append("  responses     \(responses)")
     lines.append("  measured      \(Console.fixed(durationSeconds, 2)) s after \(Console.fixed(warmupSeconds, 1)) s of warm-up")
     lines.append("  calls         \(Console.grouped(calls))   errors \(Console.grouped(errors))")
     lines.append(

@@ -121,11 +121,14 @@ struct LoadWorker {
         let k = plan.bookCounter.wrappingAdd(1, ordering: .relaxed).oldValue
         let target = plan.bookTarget(k)
         let request = V1.BookSlotRequest(doctorID: target.doctorID, date: target.date, startMinute: target.startMinute)
-        let response = try await client.call(
-          V1.Appointments.bookSlot, request, metadata: data.patientMetadata[target.patient], timeout: plan.timeout
-        )
-        if plan.workload == .mixed, let id = response.appointment?.id {
-          bookings.append((id, target.patient))
+        let metadata = data.patientMetadata[target.patient]
+        if plan.workload == .mixed {
+          let response = try await client.call(V1.Appointments.bookSlot, request, metadata: metadata, timeout: plan.timeout)
+          if let id = response.appointment?.id {
+            bookings.append((id, target.patient))
+          }
+        } else {
+          try await call(V1.Appointments.bookSlot, request, metadata: metadata)
         }
 
       case .cancel:
@@ -142,18 +145,26 @@ struct LoadWorker {
         let date = data.dates[Int(random.next() % UInt64(plan.findDays))]
         let patient = Int(random.next() % UInt64(data.patientMetadata.count))
         let request = V1.FindDoctorsRequest(specialization: specialization, date: date, pageSize: plan.pageSize)
-        _ = try await client.call(
-          V1.Appointments.findDoctors, request, metadata: data.patientMetadata[patient], timeout: plan.timeout
-        )
+        try await call(V1.Appointments.findDoctors, request, metadata: data.patientMetadata[patient])
 
       case .login:
         let k = plan.loginCounter.wrappingAdd(1, ordering: .relaxed).oldValue
         let request = V1.LoginRequest(role: .patient, email: data.patientEmails[k % data.patientEmails.count], password: data.password)
-        _ = try await client.call(V1.Appointments.login, request, timeout: plan.timeout)
+        try await call(V1.Appointments.login, request)
       }
       return nil
     } catch {
       return Self.errorKey(error)
+    }
+  }
+
+  /// Makes a call whose response is only checked or decoded (`--responses`), then dropped.
+  private func call<Request, Response>(
+    _ method: RPCMethod<Request, Response>, _ request: Request, metadata: Metadata = Metadata()
+  ) async throws {
+    switch plan.responses {
+    case .check: _ = try await client.callChecked(method, request, metadata: metadata, timeout: plan.timeout)
+    case .decode: _ = try await client.call(method, request, metadata: metadata, timeout: plan.timeout)
     }
   }
 

@@ -14,3 +14,13 @@ enum Workload: String, ExpressibleByArgument, CaseIterable, Sendable {
   /// Repeated logins (each costs a password hash at the server's `--password-cost`).
   case login
 }
+
+/// What the workers do with each OK response.
+enum ResponseHandling: String, ExpressibleByArgument, CaseIterable, Sendable {
+  /// Check that it is the method's wire format (protobuf-c unpacks it into an arena) and keep
+  /// nothing: the load generator spends its CPU, which it shares with the server, on sending.
+  case check
+  /// Decode it into Swift values, as an application would. `contended` and `mixed` always do,
+  /// to read the appointment ids they check and cancel.
+  case decode
+}

@@ -216,6 +216,23 @@ struct ClientCallTests {
     try await group.shutdownGracefully()
   }
 
+  @Test("a checked call returns the response's size without decoding it, and fails on one that is malformed")
+  func checkedCall() async throws {
+    try await withConnectedClient { client, script, _ in
+      let request = V1.FindDoctorsRequest(specialization: "cardiology", date: V1.Date(year: 2026, month: 12, day: 1))
+      let response = V1.FindDoctorsResponse(doctors: [V1.DoctorAvailability(doctor: V1.Doctor(id: 7, name: "Dr. A"), freeStartMinutes: [540])])
+      let good = Task { try await client.callChecked(V1.Appointments.findDoctors, request) }
+      try await script.nextRequest().respond(response)
+      #expect(try await good.value.byteCount == response.serializedBytes().count)
+
+      // A RegisterResponse is no BookingResponse: its field 1 is a varint, not a message.
+      let bad = Task { try await client.callChecked(V1.Appointments.bookSlot, V1.BookSlotRequest(doctorID: 7)) }
+      try await script.nextRequest().respond(V1.RegisterResponse(id: 5))
+      let thrown = await error(of: bad)
+      #expect((thrown as? WireError)?.code == .malformedFrame)
+    }
+  }
+
   @Test("an error status becomes an RPCError with its code, reason and message")
   func errorStatus() async throws {
     try await withConnectedClient { client, script, _ in

@@ -16,6 +16,39 @@ struct ProtoMessageTests {
     #expect(decoded == message)
   }
 
+  @Test("every message's encoding passes the check, which counts its bytes", arguments: Samples.all.indices)
+  func checked(index: Int) throws {
+    try Self.expectChecked(Samples.all[index])
+  }
+
+  private static func expectChecked<M: ProtoMessage>(_ message: M) throws {
+    let arena = ProtoArena()
+    let bytes = try message.serializedBytes(arena: arena)
+    let checked = try bytes.withUnsafeBytes { try ProtoChecked<M>(decoding: $0, arena: arena) }
+    #expect(checked.byteCount == bytes.count)
+  }
+
+  @Test("the check refuses what decoding refuses as malformed or over budget, but not text it never reads")
+  func checkRefusals() throws {
+    let bytes = try V1.BookingResponse(appointment: Samples.appointment).serializedBytes()
+    let truncated = Array(bytes.dropLast(3))
+    let error = #expect(throws: ProtoDecodingError.self) {
+      try truncated.withUnsafeBytes { try V1.BookingResponse.check($0, arena: ProtoArena()) }
+    }
+    #expect(error?.code == .malformed)
+
+    let manyEntries: [UInt8] = (0..<100_000).map { $0 % 2 == 0 ? 0x0A : 0x00 }
+    let overBudget = #expect(throws: ProtoDecodingError.self) {
+      try manyEntries.withUnsafeBytes { try V1.FindDoctorsResponse.check($0, arena: ProtoArena(budget: 256 << 10)) }
+    }
+    #expect(overBudget?.code == .budgetExceeded)
+
+    // BookAnyRequest.specialization = "ab\0cd": well formed on the wire; only decoding reads the text.
+    let nul: [UInt8] = [0x0A, 0x05, 0x61, 0x62, 0x00, 0x63, 0x64]
+    #expect(try nul.withUnsafeBytes { try ProtoChecked<V1.BookAnyRequest>(decoding: $0, arena: ProtoArena()) }.byteCount == 7)
+    #expect(throws: ProtoDecodingError.self) { try V1.BookAnyRequest(serializedBytes: nul) }
+  }
+
   @Test("default values encode to zero bytes and decode back")
   func emptyMessages() throws {
     #expect(try V1.BookSlotRequest().serializedBytes() == [])

@@ -624,6 +624,10 @@ extension V1.Date: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__date__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__date__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -653,6 +657,10 @@ extension V1.Date {
 extension V1.Schedule: ProtoMessage {
   public init(decoding bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
     self = try arena.decode(bytes, unpack: appointments__v1__schedule__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
+  }
+
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__schedule__unpack) { _ in }
   }
 
   public func encode<Result>(
@@ -687,6 +695,10 @@ extension V1.Schedule {
 extension V1.Doctor: ProtoMessage {
   public init(decoding bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
     self = try arena.decode(bytes, unpack: appointments__v1__doctor__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
+  }
+
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__doctor__unpack) { _ in }
   }
 
   public func encode<Result>(
@@ -732,6 +744,10 @@ extension V1.Patient: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__patient__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__patient__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -763,6 +779,10 @@ extension V1.Patient {
 extension V1.Appointment: ProtoMessage {
   public init(decoding bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
     self = try arena.decode(bytes, unpack: appointments__v1__appointment__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
+  }
+
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__appointment__unpack) { _ in }
   }
 
   public func encode<Result>(
@@ -821,6 +841,10 @@ extension V1.RegisterDoctorRequest: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__register_doctor_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__register_doctor_request__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -864,6 +888,10 @@ extension V1.RegisterPatientRequest: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__register_patient_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__register_patient_request__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -897,6 +925,10 @@ extension V1.RegisterResponse: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__register_response__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__register_response__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -922,6 +954,10 @@ extension V1.RegisterResponse {
 extension V1.LoginRequest: ProtoMessage {
   public init(decoding bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
     self = try arena.decode(bytes, unpack: appointments__v1__login_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
+  }
+
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__login_request__unpack) { _ in }
   }
 
   public func encode<Result>(
@@ -955,6 +991,10 @@ extension V1.LoginResponse: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__login_response__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__login_response__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -986,6 +1026,10 @@ extension V1.LogoutRequest: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__logout_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__logout_request__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -1012,6 +1056,10 @@ extension V1.LogoutResponse: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__logout_response__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__logout_response__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -1036,6 +1084,10 @@ extension V1.LogoutResponse {
 extension V1.FindDoctorsRequest: ProtoMessage {
   public init(decoding bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
     self = try arena.decode(bytes, unpack: appointments__v1__find_doctors_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
+  }
+
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__find_doctors_request__unpack) { _ in }
   }
 
   public func encode<Result>(
@@ -1075,6 +1127,10 @@ extension V1.DoctorAvailability: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__doctor_availability__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__doctor_availability__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -1110,6 +1166,10 @@ extension V1.FindDoctorsResponse: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__find_doctors_response__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__find_doctors_response__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -1141,6 +1201,10 @@ extension V1.FindDoctorsResponse {
 extension V1.BookSlotRequest: ProtoMessage {
   public init(decoding bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
     self = try arena.decode(bytes, unpack: appointments__v1__book_slot_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
+  }
+
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__book_slot_request__unpack) { _ in }
   }
 
   public func encode<Result>(
@@ -1186,6 +1250,10 @@ extension V1.BookAnyRequest: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__book_any_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__book_any_request__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -1219,6 +1287,10 @@ extension V1.BookingResponse: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__booking_response__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__booking_response__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -1250,6 +1322,10 @@ extension V1.CancelAppointmentRequest: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__cancel_appointment_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__cancel_appointment_request__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -1275,6 +1351,10 @@ extension V1.CancelAppointmentRequest {
 extension V1.ListFilledSlotsRequest: ProtoMessage {
   public init(decoding bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
     self = try arena.decode(bytes, unpack: appointments__v1__list_filled_slots_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
+  }
+
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__list_filled_slots_request__unpack) { _ in }
   }
 
   public func encode<Result>(
@@ -1318,6 +1398,10 @@ extension V1.ListMyAppointmentsRequest: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__list_my_appointments_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__list_my_appointments_request__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -1359,6 +1443,10 @@ extension V1.AppointmentList: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__appointment_list__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__appointment_list__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -1392,6 +1480,10 @@ extension V1.HealthRequest: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__health_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__health_request__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -1416,6 +1508,10 @@ extension V1.HealthRequest {
 extension V1.HealthResponse: ProtoMessage {
   public init(decoding bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
     self = try arena.decode(bytes, unpack: appointments__v1__health_response__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
+  }
+
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__health_response__unpack) { _ in }
   }
 
   public func encode<Result>(
@@ -1445,6 +1541,10 @@ extension V1.ServerInfoRequest: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__server_info_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__server_info_request__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -1469,6 +1569,10 @@ extension V1.ServerInfoRequest {
 extension V1.ServerInfoResponse: ProtoMessage {
   public init(decoding bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
     self = try arena.decode(bytes, unpack: appointments__v1__server_info_response__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
+  }
+
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__server_info_response__unpack) { _ in }
   }
 
   public func encode<Result>(

@@ -150,6 +150,10 @@ extension V1.MetadataEntry: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__metadata_entry__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__metadata_entry__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -177,6 +181,10 @@ extension V1.MetadataEntry {
 extension V1.Hello: ProtoMessage {
   public init(decoding bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
     self = try arena.decode(bytes, unpack: appointments__v1__hello__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
+  }
+
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__hello__unpack) { _ in }
   }
 
   public func encode<Result>(
@@ -214,6 +222,10 @@ extension V1.RequestHeader: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__request_header__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__request_header__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -249,6 +261,10 @@ extension V1.Status: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__status__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__status__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -278,6 +294,10 @@ extension V1.Status {
 extension V1.ResponseHeader: ProtoMessage {
   public init(decoding bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
     self = try arena.decode(bytes, unpack: appointments__v1__response_header__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
+  }
+
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__response_header__unpack) { _ in }
   }
 
   public func encode<Result>(
@@ -317,6 +337,10 @@ extension V1.GoAway: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__go_away__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__go_away__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -348,6 +372,10 @@ extension V1.Cancel: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__cancel__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__cancel__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -372,6 +400,10 @@ extension V1.Cancel {
 extension V1.Ping: ProtoMessage {
   public init(decoding bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
     self = try arena.decode(bytes, unpack: appointments__v1__ping__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
+  }
+
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__ping__unpack) { _ in }
   }
 
   public func encode<Result>(

@@ -207,6 +207,10 @@ extension V1.StoredAccount: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__stored_account__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__stored_account__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -256,6 +260,10 @@ extension V1.StoredAppointment: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__stored_appointment__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__stored_appointment__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -303,6 +311,10 @@ extension V1.RevokedToken: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__revoked_token__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__revoked_token__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -330,6 +342,10 @@ extension V1.RevokedToken {
 extension V1.IdempotencyEntry: ProtoMessage {
   public init(decoding bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
     self = try arena.decode(bytes, unpack: appointments__v1__idempotency_entry__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
+  }
+
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__idempotency_entry__unpack) { _ in }
   }
 
   public func encode<Result>(
@@ -373,6 +389,10 @@ extension V1.IdempotencyEntry {
 extension V1.LogEntry: ProtoMessage {
   public init(decoding bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
     self = try arena.decode(bytes, unpack: appointments__v1__log_entry__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
+  }
+
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__log_entry__unpack) { _ in }
   }
 
   public func encode<Result>(
@@ -442,6 +462,10 @@ extension V1.SnapshotHeader: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__snapshot_header__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__snapshot_header__unpack) { _ in }
+  }
+
   public func encode<Result>(
     arena: ProtoArena,
     _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
@@ -475,6 +499,10 @@ extension V1.SnapshotHeader {
 extension V1.SnapshotChunk: ProtoMessage {
   public init(decoding bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
     self = try arena.decode(bytes, unpack: appointments__v1__snapshot_chunk__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
+  }
+
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try arena.decode(bytes, unpack: appointments__v1__snapshot_chunk__unpack) { _ in }
   }
 
   public func encode<Result>(
