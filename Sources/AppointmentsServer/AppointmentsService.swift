@@ -118,7 +118,7 @@ struct AppointmentsService: Sendable {
     let after = try PageToken.doctorID(from: request.pageToken)
     let now = Instant.current
 
-    let page = try await mergedPage(limit: pageSize, orderedBy: \.doctor.id) { shard in
+    let page = try await mergedPage(limit: pageSize, orderedBy: { $0.doctor.id }) { shard in
       try await shard.findFreeDoctors(specialization: specialization, date: date, afterDoctorID: after, limit: pageSize, now: now)
     }
     return V1.FindDoctorsResponse(
@@ -190,7 +190,7 @@ struct AppointmentsService: Sendable {
     let (from, to) = try Self.range(request.from, request.to)
     let after = try PageToken.appointmentCursor(from: request.pageToken)
     let pageSize = try Self.pageSize(request.pageSize)
-    let page = try await mergedPage(limit: pageSize, orderedBy: \.appointment.cursor) { shard in
+    let page = try await mergedPage(limit: pageSize, orderedBy: { $0.appointment.cursor }) { shard in
       try await shard.patientAppointments(patientID: caller.accountID, from: from, to: to, after: after, limit: pageSize)
     }
     return V1.AppointmentList(
@@ -208,6 +208,8 @@ struct AppointmentsService: Sendable {
   /// The shards' pages are merged, not concatenated and sorted, and the merge compares keys read
   /// once per item: an item (a doctor's profile and free slots, say) is copied once, to keep it,
   /// and none past the limit. Comparing the items themselves copied two of them per comparison.
+  /// Pass `key` as a closure: a key path such as `\.doctor.id` copies the profile it passes
+  /// through (a retain and a release of an object both event loops share, per item).
   private func mergedPage<Item, Key: Comparable>(
     limit: Int,
     orderedBy key: (Item) -> Key,
