@@ -128,7 +128,7 @@ struct LoadWorker {
             bookings.append((id, target.patient))
           }
         } else {
-          try await call(V1.Appointments.bookSlot, request, metadata: metadata)
+          try await send(V1.Appointments.bookSlot, request, metadata: metadata)
         }
 
       case .cancel:
@@ -145,12 +145,12 @@ struct LoadWorker {
         let date = data.dates[Int(random.next() % UInt64(plan.findDays))]
         let patient = Int(random.next() % UInt64(data.patientMetadata.count))
         let request = V1.FindDoctorsRequest(specialization: specialization, date: date, pageSize: plan.pageSize)
-        try await call(V1.Appointments.findDoctors, request, metadata: data.patientMetadata[patient])
+        try await send(V1.Appointments.findDoctors, request, metadata: data.patientMetadata[patient])
 
       case .login:
         let k = plan.loginCounter.wrappingAdd(1, ordering: .relaxed).oldValue
         let request = V1.LoginRequest(role: .patient, email: data.patientEmails[k % data.patientEmails.count], password: data.password)
-        try await call(V1.Appointments.login, request)
+        try await send(V1.Appointments.login, request)
       }
       return nil
     } catch {
@@ -159,7 +159,7 @@ struct LoadWorker {
   }
 
   /// Makes a call whose response is only checked or decoded (`--responses`), then dropped.
-  private func call<Request, Response>(
+  private func send<Request, Response>(
     _ method: RPCMethod<Request, Response>, _ request: Request, metadata: Metadata = Metadata()
   ) async throws {
     switch plan.responses {
