@@ -79,9 +79,8 @@ extension ByteBuffer {
 extension ProtoDecodable {
   /// Decodes the message from the readable bytes of `buffer` (which is not consumed).
   public init(decoding buffer: ByteBuffer, arena: ProtoArena) throws(ProtoDecodingError) {
-    let result = buffer.withUnsafeReadableBytes { bytes in
-      Result { () throws(ProtoDecodingError) in try Self(decoding: bytes, arena: arena) }
-    }
-    self = try result.get()
+    // NIO's closure has typed throws; a `Result` here would make unspecialized callers (a
+    // client's calls, the server's routes) look up `Result<Self, …>`'s metadata on every call.
+    self = try buffer.withUnsafeReadableBytes { (bytes) throws(ProtoDecodingError) in try Self(decoding: bytes, arena: arena) }
   }
 }
