@@ -27,6 +27,8 @@ public final class FaultInjectingFileSystem: FileSystem {
     case create
     /// Bytes are appended to an open file.
     case write
+    /// Zeros are reserved past the end of an open file.
+    case reserve
     /// A file's data is synced.
     case sync
     /// A directory's entries are synced.
@@ -258,13 +260,19 @@ public final class FaultInjectingFileSystem: FileSystem {
       let (directory, name) = try Self.locate(path, in: state)
       if let id = state.directories[directory]!.current[name] {
         try Self.checkNotHalted(state, path: path)
-        return MemoryFile(fileSystem: self, path: path, inode: id, generation: state.generation)
+        return MemoryFile(
+          fileSystem: self,
+          path: path,
+          inode: id,
+          generation: state.generation,
+          size: state.inodes[id]!.current.count
+        )
       }
       try Self.begin(.create, path: path, in: &state)
       let id = Self.newInode(in: &state)
       state.directories[directory]!.current[name] = id
       Self.record(.create, path: path, in: &state)
-      return MemoryFile(fileSystem: self, path: path, inode: id, generation: state.generation)
+      return MemoryFile(fileSystem: self, path: path, inode: id, generation: state.generation, size: 0)
     }
   }
 
@@ -367,9 +375,15 @@ public final class FaultInjectingFileSystem: FileSystem {
 
   // MARK: Open files
 
-  fileprivate func write(_ bytes: UnsafeRawBufferPointer, inode id: Int, path: String, generation: Int)
-    throws(StorageError)
-  {
+  /// Writes `bytes` at `offset` of the file (overwriting reserved zeros, extending it past its
+  /// end), or a fault's share of them.
+  fileprivate func write(
+    _ bytes: UnsafeRawBufferPointer,
+    at offset: Int,
+    inode id: Int,
+    path: String,
+    generation: Int
+  ) throws(StorageError) {
     try self.state.withLock { (state) throws(StorageError) in
       try Self.checkGeneration(generation, state, path: path)
       if let fault = try Self.begin(.write, path: path, in: &state) {
@@ -377,15 +391,48 @@ public final class FaultInjectingFileSystem: FileSystem {
         case .noSpace:
           throw Self.failure(.noSpace, errorNumber: ENOSPC, "injected ENOSPC writing \(path)", path: path)
         case .tornWrite(let kept):
-          state.inodes[id]!.current.append(contentsOf: bytes.prefix(max(0, kept)))
+          Self.place(bytes.prefix(max(0, kept)), at: offset, in: &state.inodes[id]!.current)
           state.inodes[id]!.durable = state.inodes[id]!.current
           throw Self.failure(.ioFailed, errorNumber: EIO, "injected torn write to \(path)", path: path)
         case .ioError, .halt:
           throw Self.failure(.ioFailed, errorNumber: EIO, "injected EIO writing \(path)", path: path)
         }
       }
-      state.inodes[id]!.current.append(contentsOf: bytes)
+      Self.place(bytes[...], at: offset, in: &state.inodes[id]!.current)
       Self.record(.write, path: path, in: &state)
+    }
+  }
+
+  private static func place(_ bytes: Slice<UnsafeRawBufferPointer>, at offset: Int, in file: inout [UInt8]) {
+    let overwritten = min(bytes.count, max(0, file.count - offset))
+    file.replaceSubrange(offset..<(offset + overwritten), with: bytes)
+  }
+
+  /// Pads the file with zeros up to `size` bytes.
+  fileprivate func reserve(upTo size: Int, inode id: Int, path: String, generation: Int) throws(StorageError) {
+    try self.state.withLock { (state) throws(StorageError) in
+      try Self.checkGeneration(generation, state, path: path)
+      let missing = size - state.inodes[id]!.current.count
+      guard missing > 0 else { return }
+      if let fault = try Self.begin(.reserve, path: path, in: &state) {
+        switch fault {
+        case .noSpace:
+          throw Self.failure(.noSpace, errorNumber: ENOSPC, "injected ENOSPC reserving \(path)", path: path)
+        case .tornWrite, .ioError, .halt:
+          throw Self.failure(.ioFailed, errorNumber: EIO, "injected EIO reserving \(path)", path: path)
+        }
+      }
+      state.inodes[id]!.current.append(contentsOf: repeatElement(0, count: missing))
+      Self.record(.reserve, path: path, in: &state)
+    }
+  }
+
+  /// Cuts the file to `size` bytes as a closing file gives back its unused reservation: not
+  /// durable until synced, and not recorded as an operation.
+  fileprivate func cut(inode id: Int, toSize size: Int, generation: Int) {
+    self.state.withLock { state in
+      guard generation == state.generation, !state.isHalted, state.inodes[id]!.current.count > size else { return }
+      state.inodes[id]!.current.removeSubrange(size...)
     }
   }
 
@@ -504,35 +551,63 @@ public final class FaultInjectingFileSystem: FileSystem {
 
 /// A file of a ``FaultInjectingFileSystem`` open for appending.
 private final class MemoryFile: AppendableFile {
+  private struct State {
+    /// Where the next write goes.
+    var position: Int
+    var isClosed = false
+  }
+
   let path: String
   private let fileSystem: FaultInjectingFileSystem
   private let inode: Int
   private let generation: Int
-  private let isClosed = Mutex(false)
+  private let state: Mutex<State>
 
-  init(fileSystem: FaultInjectingFileSystem, path: String, inode: Int, generation: Int) {
+  init(fileSystem: FaultInjectingFileSystem, path: String, inode: Int, generation: Int, size: Int) {
     self.fileSystem = fileSystem
     self.path = path
     self.inode = inode
     self.generation = generation
+    self.state = Mutex(State(position: size))
   }
 
   func write(_ bytes: UnsafeRawBufferPointer) throws(StorageError) {
-    try self.checkOpen()
-    try self.fileSystem.write(bytes, inode: self.inode, path: self.path, generation: self.generation)
+    try self.state.withLock { (state) throws(StorageError) in
+      try self.checkOpen(state)
+      // A failed write leaves the position: the next write goes over whatever part landed.
+      try self.fileSystem.write(
+        bytes,
+        at: state.position,
+        inode: self.inode,
+        path: self.path,
+        generation: self.generation
+      )
+      state.position += bytes.count
+    }
+  }
+
+  func reserve(upTo size: Int) throws(StorageError) {
+    try self.state.withLock { (state) throws(StorageError) in try self.checkOpen(state) }
+    try self.fileSystem.reserve(upTo: size, inode: self.inode, path: self.path, generation: self.generation)
   }
 
   func sync() throws(StorageError) {
-    try self.checkOpen()
+    try self.state.withLock { (state) throws(StorageError) in try self.checkOpen(state) }
     try self.fileSystem.sync(inode: self.inode, path: self.path, generation: self.generation)
   }
 
   func close() throws(StorageError) {
-    self.isClosed.withLock { $0 = true }
+    let position = self.state.withLock { state -> Int? in
+      defer { state.isClosed = true }
+      return state.isClosed ? nil : state.position
+    }
+    if let position {
+      self.fileSystem.cut(inode: self.inode, toSize: position, generation: self.generation)
+    }
   }
 
-  private func checkOpen() throws(StorageError) {
-    if self.isClosed.withLock({ $0 }) {
+  private func checkOpen(_ state: State) throws(StorageError) {
+    if state.isClosed {
       throw StorageError(code: .ioFailed, message: "\(self.path) is closed", path: self.path, errorNumber: EBADF)
     }
   }

@@ -8,6 +8,10 @@
 /// offset 8   sequence: u64   1, 2, 3, … with no gaps across segments
 /// offset 16  payload:  length bytes
 /// ```
+///
+/// A segment may end in zeros: the log fills its segment ahead of the records it writes. No
+/// record starts with 16 zero bytes (sequences start at 1), so zeros from a record's start to
+/// the end of the bytes are the end of the records.
 public struct LogRecord: Sendable, Hashable {
   /// Bytes before the payload.
   public static let headerSize = 16
@@ -52,7 +56,8 @@ public struct LogRecord: Sendable, Hashable {
   public enum Decoded: Sendable, Hashable {
     /// A whole, intact record that ends at `end`.
     case record(LogRecord, end: Int)
-    /// The offset is the end of the bytes.
+    /// The offset is the end of the records: the end of the bytes, or the start of zeros that
+    /// run to the end of the bytes.
     case endOfData
     /// The bytes at the offset are not an intact record; `reason` says what is wrong.
     case damaged(reason: String)
@@ -61,7 +66,7 @@ public struct LogRecord: Sendable, Hashable {
   /// Reads the record that starts at `offset` of `bytes`.
   public static func decode(_ bytes: [UInt8], at offset: Int) -> Decoded {
     let available = bytes.count - offset
-    if available == 0 { return .endOfData }
+    if available == 0 || bytes[offset...].allSatisfy({ $0 == 0 }) { return .endOfData }
     guard available >= Self.headerSize else {
       return .damaged(reason: "record header cut short (\(available) of \(Self.headerSize) bytes)")
     }

@@ -13,9 +13,15 @@ public struct PosixFileSystem: FileSystem {
 
   public func openForAppending(_ path: String) throws(StorageError) -> any AppendableFile {
     let descriptor = try Self.retryingInterrupts(path: path, operation: "open") {
-      open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+      open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
     }
-    return PosixAppendableFile(path: path, descriptor: descriptor)
+    var status = stat()
+    if fstat(descriptor, &status) != 0 {
+      let code = errno
+      _ = systemClose(descriptor)
+      throw Self.error(code, path: path, operation: "fstat")
+    }
+    return PosixAppendableFile(path: path, descriptor: descriptor, size: Int(status.st_size))
   }
 
   public func readFile(_ path: String) throws(StorageError) -> [UInt8] {
@@ -104,20 +110,21 @@ public struct PosixFileSystem: FileSystem {
       open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     }
     defer { _ = systemClose(descriptor) }
-    try Self.sync(descriptor, path: path)
+    try Self.sync(descriptor, path: path, isDirectory: true)
   }
 
   // MARK: Helpers
 
-  static func sync(_ descriptor: Int32, path: String) throws(StorageError) {
+  /// `fdatasync` for files (their data and size, not their times), `fsync` for directories.
+  static func sync(_ descriptor: Int32, path: String, isDirectory: Bool = false) throws(StorageError) {
     // EINTR means the call was interrupted before it did its work, not that writeback failed,
     // so retrying it is safe; any other failure is final (the kernel may have dropped pages).
-    while fsync(descriptor) != 0 {
+    while (isDirectory ? fsync(descriptor) : syncData(descriptor)) != 0 {
       let code = errno
       if code == EINTR { continue }
       throw StorageError(
         code: .syncFailed,
-        message: "fsync of \(path) failed: \(Self.describe(code))",
+        message: "\(isDirectory ? "fsync" : "fdatasync") of \(path) failed: \(Self.describe(code))",
         path: path,
         errorNumber: code
       )
@@ -160,28 +167,65 @@ public struct PosixFileSystem: FileSystem {
   }
 }
 
-/// A file descriptor opened with `O_APPEND`.
+/// A file descriptor written with `pwrite` after the bytes written so far.
 final class PosixAppendableFile: AppendableFile {
+  private struct State {
+    /// Where the next write goes.
+    var position: Int
+    /// The file's size: past `position` when zeros were reserved.
+    var size: Int
+    var isClosed = false
+  }
+
   let path: String
   private let descriptor: Int32
-  private let isClosed = Mutex(false)
+  private let state: Mutex<State>
 
-  init(path: String, descriptor: Int32) {
+  init(path: String, descriptor: Int32, size: Int) {
     self.path = path
     self.descriptor = descriptor
+    self.state = Mutex(State(position: size, size: size))
   }
 
   deinit {
-    if !self.isClosed.withLock({ $0 }) {
+    if !self.state.withLock({ $0.isClosed }) {
       _ = systemClose(self.descriptor)
     }
   }
 
   func write(_ bytes: UnsafeRawBufferPointer) throws(StorageError) {
-    guard var next = bytes.baseAddress else { return }
-    var remaining = bytes.count
+    guard let base = bytes.baseAddress else { return }
+    try self.state.withLock { (state) throws(StorageError) in
+      try self.checkOpen(state)
+      try self.write(base, count: bytes.count, at: state.position)
+      state.position += bytes.count
+      state.size = max(state.size, state.position)
+    }
+  }
+
+  func reserve(upTo size: Int) throws(StorageError) {
+    try self.state.withLock { (state) throws(StorageError) in
+      try self.checkOpen(state)
+      while state.size < size {
+        let count = min(size - state.size, Self.zeros.count)
+        try Self.zeros.withStorageBytes { (zeros) throws(StorageError) in
+          try self.write(zeros.baseAddress!, count: count, at: state.size)
+        }
+        state.size += count
+      }
+    }
+  }
+
+  /// The zeros ``reserve(upTo:)`` writes, a chunk at a time.
+  private static let zeros = [UInt8](repeating: 0, count: 1 << 16)
+
+  /// Writes all `count` bytes at `offset`, continuing short writes.
+  private func write(_ bytes: UnsafeRawPointer, count: Int, at offset: Int) throws(StorageError) {
+    var next = bytes
+    var remaining = count
+    var offset = offset
     while remaining > 0 {
-      let written = systemWrite(self.descriptor, next, remaining)
+      let written = pwrite(self.descriptor, next, remaining, off_t(offset))
       if written < 0 {
         let code = errno
         if code == EINTR { continue }
@@ -192,22 +236,36 @@ final class PosixAppendableFile: AppendableFile {
       }
       next += written
       remaining -= written
+      offset += written
     }
   }
 
   func sync() throws(StorageError) {
+    try self.state.withLock { (state) throws(StorageError) in try self.checkOpen(state) }
     try PosixFileSystem.sync(self.descriptor, path: self.path)
   }
 
   func close() throws(StorageError) {
-    let alreadyClosed = self.isClosed.withLock { closed in
-      defer { closed = true }
-      return closed
+    let cut = self.state.withLock { state -> Int? in
+      defer { state.isClosed = true }
+      guard !state.isClosed else { return nil }
+      return state.size > state.position ? state.position : -1
     }
-    guard !alreadyClosed else { return }
+    guard let cut else { return }
+    var failure: StorageError?
+    if cut >= 0, ftruncate(self.descriptor, off_t(cut)) != 0 {
+      failure = PosixFileSystem.error(errno, path: self.path, operation: "ftruncate")
+    }
     // Never retry close: on Linux the descriptor is gone even when close reports EINTR.
-    if systemClose(self.descriptor) != 0 {
-      throw PosixFileSystem.error(errno, path: self.path, operation: "close")
+    if systemClose(self.descriptor) != 0, failure == nil {
+      failure = PosixFileSystem.error(errno, path: self.path, operation: "close")
+    }
+    if let failure { throw failure }
+  }
+
+  private func checkOpen(_ state: State) throws(StorageError) {
+    if state.isClosed {
+      throw StorageError(code: .ioFailed, message: "\(self.path) is closed", path: self.path, errorNumber: EBADF)
     }
   }
 }
@@ -218,8 +276,12 @@ private func systemClose(_ descriptor: Int32) -> Int32 {
   close(descriptor)
 }
 
-private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-  write(descriptor, bytes, count)
+private func syncData(_ descriptor: Int32) -> Int32 {
+  #if canImport(Glibc)
+  fdatasync(descriptor)
+  #else
+  fsync(descriptor)
+  #endif
 }
 
 private func systemRename(_ source: String, _ destination: String) -> Int32 {

@@ -13,13 +13,15 @@ import AppointmentsProto
 ///   record. A damaged record anywhere else, a gap in the numbering, a record that contradicts
 ///   the state, or no snapshot-plus-log chain back to record 1 stops recovery with an error that
 ///   names the file and offset, and nothing in the folder is changed.
+/// - Zeros that run from a record's start to the end of a segment are space the log reserved
+///   ahead of its records: the segment's records end there, and the zeros are cut.
 /// - Never start empty over data: segments that hold bytes but no readable record, or
 ///   snapshots none of which can be used, are an error.
 public enum Recovery {
   /// Loads the state from `dataDirectory` (created when missing).
   ///
-  /// On success, cuts a torn tail off the last segment, removes empty segments and unfinished
-  /// snapshot files, and syncs the folder. Blocks on I/O.
+  /// On success, cuts a torn tail off the last segment and reserved zeros off any, removes
+  /// empty segments and unfinished snapshot files, and syncs the folder. Blocks on I/O.
   ///
   /// - Parameters:
   ///   - shardCount: How many calendar shards to build; doctors are placed by
@@ -103,7 +105,8 @@ public enum Recovery {
         cause: newestUnusable.error
       )
     }
-    if header == nil, lastSequence == 0, let first = segments.first {
+    let zeroSegments = Set(replay.zeroTails.filter { $0.offset == 0 }.map(\.path))
+    if header == nil, lastSequence == 0, let first = segments.first(where: { !zeroSegments.contains($0.path) }) {
       throw StorageError(
         code: .missingHistory,
         message: "\(first.path) at offset 0: the log holds data but no readable record 1; refusing to start "
@@ -125,10 +128,14 @@ public enum Recovery {
 
     // Only now, with the whole state rebuilt, change the folder.
     var changedDirectory = false
-    if let torn = replay.tornTail {
-      try fileSystem.truncateFile(torn.path, toSize: torn.offset)
-      try fileSystem.syncFile(torn.path)
-      if torn.offset == 0 { emptySegments.append(torn.path) }
+    let cuts = replay.zeroTails.map { ($0.path, $0.offset) } + (replay.tornTail.map { [($0.path, $0.offset)] } ?? [])
+    for (path, offset) in cuts {
+      if offset == 0 {
+        emptySegments.append(path)
+      } else {
+        try fileSystem.truncateFile(path, toSize: offset)
+        try fileSystem.syncFile(path)
+      }
     }
     for path in emptySegments {
       try fileSystem.removeFile(path)
@@ -175,6 +182,8 @@ public enum Recovery {
     var lastPath: String?
     var appliedRecords = 0
     var tornTail: TornTail?
+    /// Segments whose records end in reserved zeros, and where the zeros start.
+    var zeroTails: [(path: String, offset: Int)] = []
   }
 
   /// Applies the records numbered above `base`, reading from the segment that holds `base + 1`.
@@ -216,6 +225,7 @@ public enum Recovery {
       scanning: while true {
         switch LogRecord.decode(bytes, at: offset) {
         case .endOfData:
+          if offset < bytes.count { replay.zeroTails.append((segment.path, offset)) }
           break scanning
         case .record(let record, let end):
           guard record.sequence == expected else {

@@ -8,7 +8,10 @@ final class SegmentWriter: @unchecked Sendable {
   private let fileSystem: any FileSystem
   private let configuration: WriteAheadLog.Configuration
   private var file: any AppendableFile
+  /// Bytes of records in the segment.
   private var size: Int
+  /// `fsync` mode: the segment's length in bytes, zeros past `size` (see ``reservationBytes``).
+  private var reserved = 0
   private var hasUnsyncedBytes = false
   /// The bytes of the batch being written; its storage is kept from one batch to the next.
   private var scratch: [UInt8] = []
@@ -41,6 +44,9 @@ final class SegmentWriter: @unchecked Sendable {
     if self.size >= self.configuration.segmentSizeLimit {
       try self.rotate(firstSequence: first.sequence)
     }
+    if self.configuration.durability == .fsync, self.size + self.scratch.count > self.reserved {
+      try self.reserve(through: self.size + self.scratch.count)
+    }
     try self.file.write(self.scratch)
     self.size += self.scratch.count
     if self.configuration.durability == .fsync {
@@ -54,13 +60,32 @@ final class SegmentWriter: @unchecked Sendable {
   /// The largest batch buffer kept for the next batch; a bigger one is given back.
   private static let keptScratchCapacity = 1 << 20
 
-  /// Syncs what `none` mode left unsynced (when `syncing`) and closes the segment.
+  /// How far ahead of its records the `fsync`-mode segment is filled with zeros: a batch
+  /// written over zeros is synced (`fdatasync`) without a change of the file's size, which
+  /// costs a journal commit; that made a sync about 40 % shorter here (docs/DURABILITY.md).
+  /// One batch in about a thousand pays for the next mebibyte of zeros.
+  static let reservationBytes = 1 << 20
+
+  /// Fills the segment with zeros through at least `end`, a mebibyte at a time, but not past
+  /// the segment's size limit (the segment ends there).
+  private func reserve(through end: Int) throws(StorageError) {
+    let rounded = (end + Self.reservationBytes - 1) / Self.reservationBytes * Self.reservationBytes
+    let target = max(end, min(rounded, self.configuration.segmentSizeLimit))
+    try self.file.reserve(upTo: target)
+    self.reserved = target
+  }
+
+  /// Syncs what `none` mode left unsynced (when `syncing`) and closes the segment, cutting
+  /// the zeros reserved past its records (and syncing the cut, when `syncing`).
   func finish(syncing: Bool) throws(StorageError) {
     if syncing && self.hasUnsyncedBytes {
       try self.file.sync()
       try self.fileSystem.syncDirectory(self.directory)
     }
     try self.file.close()
+    if syncing && self.reserved > self.size {
+      try self.fileSystem.syncFile(self.file.path)
+    }
   }
 
   private func rotate(firstSequence: UInt64) throws(StorageError) {
@@ -69,7 +94,10 @@ final class SegmentWriter: @unchecked Sendable {
       try self.file.sync()
       self.hasUnsyncedBytes = false
     }
+    // Cuts the zeros past the records; unsynced, so a crash may leave them, which recovery
+    // reads as the segment's end.
     try self.file.close()
+    self.reserved = 0
     self.file = try Self.openSegment(
       firstSequence: firstSequence,
       directory: self.directory,

@@ -20,6 +20,27 @@ struct FaultInjectingFileSystemTests {
     expectStorageError(.ioFailed) { () throws(StorageError) in try file.write([6]) }
   }
 
+  @Test("reserved zeros are overwritten by later writes, durable once synced, and cut on close")
+  func reserve() throws {
+    let fileSystem = try Fixture.fileSystem()
+    let file = try fileSystem.openForAppending(path)
+    try fileSystem.syncDirectory(Fixture.directory)
+    try file.write([1, 2])
+    try file.reserve(upTo: 6)
+    try file.write([3])
+    #expect(fileSystem.contents(of: path) == [1, 2, 3, 0, 0, 0])
+    #expect(fileSystem.durableContents(of: path) == [])
+    try file.sync()
+    #expect(fileSystem.durableContents(of: path) == [1, 2, 3, 0, 0, 0])
+    try file.reserve(upTo: 4)
+    #expect(fileSystem.contents(of: path)?.count == 6, "reserving less than the size does nothing")
+    try file.close()
+    #expect(fileSystem.contents(of: path) == [1, 2, 3])
+    #expect(fileSystem.durableContents(of: path) == [1, 2, 3, 0, 0, 0], "the cut is not synced")
+    try fileSystem.syncFile(path)
+    #expect(fileSystem.durableContents(of: path) == [1, 2, 3])
+  }
+
   @Test("a crash forgets a created file whose directory was not synced, even if the file was")
   func crashDropsUnsyncedCreate() throws {
     let fileSystem = try Fixture.fileSystem()

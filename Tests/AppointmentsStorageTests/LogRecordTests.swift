@@ -45,7 +45,8 @@ struct LogRecordTests {
     #expect(LogRecord.decode(bytes, at: offset) == .endOfData)
   }
 
-  @Test("reports a header cut short at every length", arguments: 1..<LogRecord.headerSize)
+  // The first three bytes of a small record's length are zeros: cut there, only zeros are left.
+  @Test("reports a header cut short at every length past its leading zeros", arguments: 4..<LogRecord.headerSize)
   func shortHeader(length: Int) throws {
     let bytes = Array(LogRecord(sequence: 9, payload: [1, 2, 3]).encoded.prefix(length))
     guard case .damaged(let reason) = LogRecord.decode(bytes, at: 0) else {
@@ -53,6 +54,25 @@ struct LogRecordTests {
       return
     }
     #expect(reason.contains("header cut short"))
+  }
+
+  @Test("zeros from a record's start to the end of the bytes are the end of the records", arguments: [1, 3, 16, 17, 4096])
+  func zerosEndTheRecords(zeros: Int) {
+    let record = LogRecord(sequence: 9, payload: [1, 2, 3]).encoded
+    let bytes = record + Array(repeating: 0, count: zeros)
+    #expect(LogRecord.decode(bytes, at: 0) == .record(LogRecord(sequence: 9, payload: [1, 2, 3]), end: record.count))
+    #expect(LogRecord.decode(bytes, at: record.count) == .endOfData)
+  }
+
+  @Test("zeros followed by anything else are damage")
+  func zerosThenData() {
+    var bytes = Array(repeating: UInt8(0), count: 64)
+    bytes[40] = 1
+    guard case .damaged(let reason) = LogRecord.decode(bytes, at: 0) else {
+      Issue.record("zeros followed by a non-zero byte were not damage")
+      return
+    }
+    #expect(reason.contains("checksum"))
   }
 
   @Test("reports a payload that runs past the end")

@@ -26,6 +26,15 @@ struct PosixFileSystemTests {
     try fileSystem.syncFile(path)
     #expect(try fileSystem.readFile(path) == [1, 2, 3, 9])
 
+    let reserving = try fileSystem.openForAppending(path)
+    try reserving.reserve(upTo: 1 << 20)
+    #expect(try fileSystem.fileSize(path) == 1 << 20)
+    try reserving.write([5, 6])
+    try reserving.sync()
+    #expect(Array(try fileSystem.readFile(path).prefix(7)) == [1, 2, 3, 9, 5, 6, 0])
+    try reserving.close()
+    #expect(try fileSystem.readFile(path) == [1, 2, 3, 9, 5, 6], "closing cuts the zeros no write covered")
+
     try fileSystem.rename(path, to: path + ".renamed")
     #expect(try fileSystem.listDirectory(directory.path) == ["segment.renamed"])
     try fileSystem.removeFile(path + ".renamed")

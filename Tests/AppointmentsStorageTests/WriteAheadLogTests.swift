@@ -53,8 +53,56 @@ struct WriteAheadLogTests {
     fileSystem.releaseSyncs()
     try await ticket.durable()
     #expect(log.durableSequence == 1)
+    #expect(Self.sequences(in: fileSystem.durableContents(of: Fixture.segment(1)) ?? []) == [1])
+    try await log.close()
+  }
+
+  @Test("in fsync mode the segment is filled with zeros a mebibyte ahead of its records, and cut back on close")
+  func reservesZeros() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem)
+    try await log.append(Fixture.entry(1)).durable()
     let recordSize = try Fixture.recordSize(1)
-    #expect(fileSystem.durableContents(of: Fixture.segment(1))?.count == recordSize)
+    // The zeros were synced with the record: later records overwrite them without growing the file.
+    let durable = try #require(fileSystem.durableContents(of: Fixture.segment(1)))
+    #expect(durable.count == 1 << 20)
+    #expect(Self.sequences(in: durable) == [1])
+    #expect(durable[recordSize...].allSatisfy { $0 == 0 })
+    try await log.append(Fixture.entry(2)).durable()
+    #expect(fileSystem.durableContents(of: Fixture.segment(1))?.count == 1 << 20)
+    #expect(fileSystem.count(of: .reserve) == 1)
+    try await log.close()
+    let closed = try #require(fileSystem.durableContents(of: Fixture.segment(1)))
+    #expect(closed.count == recordSize + (try Fixture.recordSize(2)))
+    #expect(Self.sequences(in: closed) == [1, 2])
+  }
+
+  @Test("a crash leaves the reserved zeros; recovery cuts them and the log goes on after the last record")
+  func crashWithReservedZeros() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem)
+    for index in 1...3 {
+      try await log.append(Fixture.entry(index)).durable()
+    }
+    fileSystem.crash()
+    let recovered = try Fixture.recover(fileSystem)
+    #expect(Fixture.revokedIndexes(recovered) == [1, 2, 3])
+    #expect(recovered.warnings.isEmpty)
+    #expect(Self.sequences(in: fileSystem.durableContents(of: Fixture.segment(1)) ?? []) == [1, 2, 3])
+    #expect(fileSystem.durableContents(of: Fixture.segment(1))?.last != 0)
+    let reopened = try Fixture.log(fileSystem, after: recovered.lastSequence)
+    try await reopened.append(Fixture.entry(4)).durable()
+    try await reopened.close()
+    #expect(Fixture.revokedIndexes(try Fixture.recover(fileSystem)) == [1, 2, 3, 4])
+  }
+
+  @Test("none mode reserves nothing")
+  func noneModeReservesNothing() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem, durability: .none)
+    try await log.append(Fixture.entry(1)).durable()
+    #expect(fileSystem.contents(of: Fixture.segment(1))?.count == (try Fixture.recordSize(1)))
+    #expect(fileSystem.count(of: .reserve) == 0)
     try await log.close()
   }
 
