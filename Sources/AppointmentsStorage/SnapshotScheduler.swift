@@ -126,7 +126,7 @@ public final class SnapshotScheduler: Sendable {
     guard self.recordsSinceLastSnapshot > 0 else { return nil }
     let content = try await self.capture()
     let store = self.store
-    let summary = try await runOnDedicatedThread(named: "appointments-snapshot") { () throws(StorageError) in
+    let summary = try await runOnDedicatedThread(named: "snapshot-writer") { () throws(StorageError) in
       try store.write(content)
     }
     self.progress.withLock { progress in
@@ -164,12 +164,16 @@ public final class SnapshotScheduler: Sendable {
 /// The thread runs at a lower priority than the event loops (nice 10 on Linux, utility QoS
 /// elsewhere): on a busy machine, calls go first and the snapshot takes the time left over,
 /// still about a tenth of a core when every core is busy, so it always finishes.
+///
+/// `name` has at most 15 bytes, the longest thread name Linux takes.
 func runOnDedicatedThread<Value: Sendable>(
   named name: String,
   _ body: @escaping @Sendable () throws(StorageError) -> Value
 ) async throws(StorageError) -> Value {
   let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Value, StorageError>, Never>) in
     let thread = Thread {
+      // Foundation on Linux names only the current thread.
+      Thread.current.name = name
       #if os(Linux)
       // On Linux a nice value belongs to a thread, and 0 names the calling one. Best effort:
       // a thread that cannot lower its priority runs at the normal one.
@@ -177,7 +181,6 @@ func runOnDedicatedThread<Value: Sendable>(
       #endif
       continuation.resume(returning: Result { () throws(StorageError) -> Value in try body() })
     }
-    thread.name = name
     thread.qualityOfService = .utility
     thread.start()
   }

@@ -145,9 +145,11 @@ public final class WriteAheadLog: Sendable {
     self.core = LogCore(lastSequence: lastSequence)
     let core = self.core
     let thread = Thread {
+      // Named by the thread itself (Foundation on Linux names only the current thread), in at
+      // most 15 bytes (Linux refuses longer names), so that `top -H` shows it.
+      Thread.current.name = "wal-writer"
       core.runWriter(writer)
     }
-    thread.name = "appointments-wal-writer"
     thread.start()
   }
 
