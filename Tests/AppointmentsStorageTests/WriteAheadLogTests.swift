@@ -178,6 +178,20 @@ struct WriteAheadLogTests {
     try await first.durable()
   }
 
+  @Test("ENOSPC while filling the segment with zeros fails the log before the batch is written")
+  func noSpaceForZerosIsFatal() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem)
+    fileSystem.injectFault(.noSpace, on: .reserve)
+    let failed = await expectStorageError(.logFailed) { () async throws(StorageError) in
+      try await log.append(Fixture.entry(1)).durable()
+    }
+    #expect((failed?.cause as? StorageError)?.code == .noSpace)
+    #expect(fileSystem.count(of: .write, pathContaining: "wal-") == 0)
+    fileSystem.crash()
+    #expect(try Fixture.recover(fileSystem).lastSequence == 0)
+  }
+
   @Test("a torn write fails the log, and recovery drops the torn record but keeps every acknowledged one")
   func tornWrite() async throws {
     let fileSystem = try Fixture.fileSystem()
