@@ -39,7 +39,9 @@
 #
 # Builds: ours with --scratch-path .build-bench; the peer from a copy in .build-peer/ (git-ignored
 # by `.build-*/`), refreshed when the shared source changes, its build kept for the next time
-# (the first release build of the peer takes ~11 minutes on 2 cores).
+# (the first release build of the peer takes ~11 minutes on 2 cores). The summary names the commit
+# the script last built ours from; with --no-build after binaries were rebuilt by hand it says the
+# commit is unknown.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -226,6 +228,10 @@ done
 COMMIT=unknown; DIRTY=0
 if [[ -f .build-bench/bench-compare-source ]]; then
   { read -r COMMIT; read -r DIRTY; } < .build-bench/bench-compare-source
+  # Binaries rebuilt by hand since the script's own build may hold other code than that commit.
+  if [[ "$BIN/appointmentd" -nt .build-bench/bench-compare-source || "$BIN/appointments-bench" -nt .build-bench/bench-compare-source ]]; then
+    COMMIT="unknown (binaries rebuilt outside this script after its build of $COMMIT)"
+  fi
 fi
 python3 - "$OUT" "$RUNS" "$DURATION" "$WARMUP" "$SLOTS_PER_DAY" "$DURABILITY" "$COMMIT" "$DIRTY" "$RESPONSES" > "$SUMMARY" <<'PY'
 import json, platform, statistics, subprocess, sys
