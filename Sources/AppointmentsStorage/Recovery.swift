@@ -14,7 +14,9 @@ import AppointmentsProto
 ///   the state, or no snapshot-plus-log chain back to record 1 stops recovery with an error that
 ///   names the file and offset, and nothing in the folder is changed.
 /// - Zeros that run from a record's start to the end of a segment are space the log reserved
-///   ahead of its records: the segment's records end there, and the zeros are cut.
+///   ahead of its records: the segment's records end there, and the zeros are cut. In the last
+///   segment, zeros from a record's start to the end of its page end the records even when
+///   more follow (a copy taken while the log was written), with a warning, like a torn write.
 /// - Never start empty over data: segments that hold bytes but no readable record, or
 ///   snapshots none of which can be used, are an error.
 public enum Recovery {
@@ -256,11 +258,15 @@ public enum Recovery {
           offset = end
         case .damaged(let reason):
           let lastIntact = replay.lastRecord ?? (segment.firstSequence - 1)
-          if isLastSegment && !Self.holdsIntactRecord(bytes, after: offset, numberedAbove: lastIntact) {
+          let zeroPage = Self.startsZeroPage(bytes, at: offset)
+          if isLastSegment && (zeroPage || !Self.holdsIntactRecord(bytes, after: offset, numberedAbove: lastIntact)) {
             replay.tornTail = TornTail(
               path: segment.path,
               offset: offset,
-              reason: reason,
+              reason: zeroPage
+                ? "zeros from a record's start to the end of its \(Self.pageSize)-byte page, then more bytes: a copy "
+                  + "read while the log was written, or a batch the log never acknowledged"
+                : reason,
               droppedBytes: bytes.count - offset
             )
             break scanning
@@ -302,6 +308,22 @@ public enum Recovery {
     if let answer = entry.idempotency {
       rebuilder.remember(answer)
     }
+  }
+
+  /// The page size the rule of ``startsZeroPage(_:at:)`` counts in.
+  static let pageSize = 4096
+
+  /// Whether the bytes from `offset` (a record's start) are zeros to the end of the page that
+  /// holds its header, with more bytes after: what a segment copied while the log wrote it looks
+  /// like (the copy read reserved zeros there, then, further on, records written after that).
+  /// In the last segment this ends the records though intact ones follow: in a copy, they were
+  /// written after the copy read this point; on a live log, none was acknowledged, since every
+  /// batch is synced, zeros overwritten, before its calls are answered.
+  static func startsZeroPage(_ bytes: [UInt8], at offset: Int) -> Bool {
+    let headerEnd = offset + LogRecord.headerSize
+    let pageEnd = (headerEnd + Self.pageSize - 1) / Self.pageSize * Self.pageSize
+    guard pageEnd < bytes.count else { return false }
+    return bytes[offset..<pageEnd].allSatisfy { $0 == 0 }
   }
 
   /// Whether an intact record numbered above `sequence` starts anywhere after `offset`: if so,

@@ -108,6 +108,39 @@ struct RecoveryTests {
     }
   }
 
+  /// Records 1–3, then zeros to a page's end, then records 4 and 5 (as the segment itself holds
+  /// them at the end of a 4 KiB page): a segment copied while the log wrote it.
+  static func copiedWhileWritten(zerosEndingPage: Bool) async throws -> (FaultInjectingFileSystem, intact: [UInt8]) {
+    let whole = try #require(try await Fixture.fileSystemWithLog(records: 5).contents(of: Fixture.segment(1)))
+    let intactCount = (1...3).reduce(0) { $0 + (try! Fixture.recordSize($1)) }
+    let intact = Array(whole[..<intactCount])
+    let zeros = zerosEndingPage ? 4096 - intactCount : 20  // 4 KiB pages, docs/DURABILITY.md §8
+    let fileSystem = try Fixture.fileSystem()
+    fileSystem.writeDurableFile(Fixture.segment(1), contents: intact + Array(repeating: 0, count: zeros) + whole[intactCount...])
+    return (fileSystem, intact)
+  }
+
+  @Test("in the last segment, zeros to the end of a page end the records though more follow: a copy taken while the log was written")
+  func copyTakenWhileWriting() async throws {
+    let (fileSystem, intact) = try await Self.copiedWhileWritten(zerosEndingPage: true)
+    let recovered = try Fixture.recover(fileSystem)
+    #expect(Fixture.revokedIndexes(recovered) == [1, 2, 3])
+    #expect(recovered.lastSequence == 3)
+    let warning = try #require(recovered.warnings.first)
+    #expect(warning.offset == intact.count)
+    #expect(warning.description.contains("copy"))
+    #expect(fileSystem.durableContents(of: Fixture.segment(1)) == intact)
+  }
+
+  @Test("zeros that stop short of the page's end, then intact records, are damage")
+  func shortZeroRunIsDamage() async throws {
+    let (fileSystem, intact) = try await Self.copiedWhileWritten(zerosEndingPage: false)
+    let before = try Fixture.folderContents(fileSystem)
+    let error = expectStorageError(.corruptRecord) { () throws(StorageError) in try Fixture.recover(fileSystem) }
+    #expect(error?.offset == intact.count)
+    #expect(try Fixture.folderContents(fileSystem) == before)
+  }
+
   @Test("zeros left at the end of an earlier segment (its cut was not synced) end its records")
   func zerosInEarlierSegment() async throws {
     let fileSystem = try await Fixture.fileSystemWithLog(records: 4, segmentSizeLimit: 2 * (try Fixture.recordSize(1)))
