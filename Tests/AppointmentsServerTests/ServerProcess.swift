@@ -67,11 +67,13 @@ final class ServerProcess: @unchecked Sendable {
   }
 
   private func waitForExit() async {
+    // On a thread of its own: a blocked thread of the global queues is one less for every
+    // other test of the process.
     await withCheckedContinuation { continuation in
-      DispatchQueue.global().async {
+      Thread {
         self.process.waitUntilExit()
         continuation.resume()
-      }
+      }.start()
     }
   }
 }
