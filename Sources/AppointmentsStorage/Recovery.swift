@@ -258,8 +258,8 @@ public enum Recovery {
           offset = end
         case .damaged(let reason):
           let lastIntact = replay.lastRecord ?? (segment.firstSequence - 1)
-          let zeroPage = Self.startsZeroPage(bytes, at: offset)
-          if isLastSegment && (zeroPage || !Self.holdsIntactRecord(bytes, after: offset, numberedAbove: lastIntact)) {
+          let zeroPage = isLastSegment && Self.startsZeroPage(bytes, at: offset)
+          if zeroPage || (isLastSegment && !Self.holdsIntactRecord(bytes, after: offset, numberedAbove: lastIntact)) {
             replay.tornTail = TornTail(
               path: segment.path,
               offset: offset,
