@@ -28,9 +28,12 @@ final class ServerProcess: @unchecked Sendable {
   }
 
   /// Reads the log until the "listening" line, then keeps draining it so the server never blocks.
+  ///
+  /// The reading blocks for the server's whole life, so it runs on a thread of its own, not on
+  /// the global queues, whose threads the other tests of the process need.
   private static func listeningPort(from log: FileHandle) async throws -> Int {
     try await withCheckedThrowingContinuation { continuation in
-      DispatchQueue.global().async {
+      Thread {
         var pending = ""
         var resumed = false
         while true {
@@ -49,7 +52,7 @@ final class ServerProcess: @unchecked Sendable {
         if !resumed {
           continuation.resume(throwing: CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "server exited before listening:\n\(pending)"]))
         }
-      }
+      }.start()
     }
   }
 
