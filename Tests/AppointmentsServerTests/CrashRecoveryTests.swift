@@ -175,9 +175,14 @@ struct CrashRecoveryTests {
   }
 
   /// 16 workers book random slots (and now and then log out and in again) until the server is
-  /// killed after `killAfter` acknowledged bookings.
+  /// killed after `killAfter` acknowledged bookings; `beforeKill` runs first, with the bookings
+  /// acknowledged by then, while the other workers go on booking.
   static func bookUntilKilled(
-    _ acknowledged: Acknowledged, client: AppointmentsClient, server: ServerProcess, killAfter: Int
+    _ acknowledged: Acknowledged,
+    client: AppointmentsClient,
+    server: ServerProcess,
+    killAfter: Int,
+    beforeKill: @escaping @Sendable ([(Booking, String)]) async throws -> Void = { _ in }
   ) async -> RoundResult {
     let round = RoundState()
     await withTaskGroup(of: Void.self) { group in
@@ -218,8 +223,15 @@ struct CrashRecoveryTests {
                 )
                 return result.bookings.count
               }
-              if count == killAfter, !round.killed.exchange(true, ordering: .relaxed) {
-                await server.kill()
+              if count == killAfter {
+                do {
+                  try await beforeKill(round.result.withLock { $0.bookings })
+                } catch {
+                  Issue.record(error, "before the kill")
+                }
+                if !round.killed.exchange(true, ordering: .relaxed) {
+                  await server.kill()
+                }
               }
             } catch let error as RPCError where error.code == .alreadyExists {
               continue

@@ -1,0 +1,81 @@
+import AppointmentsClient
+import AppointmentsProto
+import AppointmentsStorage
+import Foundation
+import Synchronization
+import Testing
+
+/// docs/DURABILITY.md §10: a copy of a running server's data folder, taken file by file while
+/// bookings go on, starts and holds every booking acknowledged before the copy began.
+@Suite("Copying the data folder of a running server")
+struct HotCopyTests {
+  @Test("a copy taken while 16 workers book starts, with every booking acknowledged before it began")
+  func copyUnderLoad() async throws {
+    try #require(FileManager.default.isExecutableFile(atPath: ServerProcess.binary.path), "build appointmentd first")
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("appointments-copy-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let secretFile = folder.appendingPathComponent("secret").path
+    try Data((0..<32).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: secretFile))
+    let live = folder.appendingPathComponent("live").path
+    let copy = folder.appendingPathComponent("copy").path
+    // Snapshots every 150 records, so the copy is a snapshot and the log after it.
+    let arguments = ["--snapshot-records", "150", "--snapshot-interval", "1", "--durability", "fsync"]
+
+    let server = try await ServerProcess(dataDirectory: live, secretFile: secretFile, arguments: arguments)
+    let client = try await AppointmentsClient.connect(
+      configuration: ClientConfiguration(port: server.port, connections: 4, defaultTimeout: .seconds(20))
+    )
+    var acknowledged = try await CrashRecoveryTests.register(client)
+    let beforeCopy = Mutex<[(CrashRecoveryTests.Booking, String)]>([])
+    _ = await CrashRecoveryTests.bookUntilKilled(acknowledged, client: client, server: server, killAfter: 300) { booked in
+      beforeCopy.withLock { $0 = booked }
+      try Self.copyRunningFolder(from: live, to: copy)
+    }
+    await client.close()
+    for (booking, key) in beforeCopy.withLock({ $0 }) {
+      acknowledged.bookings[booking.id] = booking
+      acknowledged.keys[booking.id] = key
+    }
+    #expect(acknowledged.bookings.count >= 300)
+
+    let restored = try await ServerProcess(dataDirectory: copy, secretFile: secretFile)
+    let verifier = try await AppointmentsClient.connect(configuration: ClientConfiguration(port: restored.port, connections: 2))
+    try await CrashRecoveryTests.verify(acknowledged, client: verifier)
+    await verifier.close()
+    #expect(await restored.terminate() == 0)
+  }
+
+  /// §10's recipe: the newest snapshot, then the segments from the one that holds the record
+  /// after it; started over when a file vanishes (the server removed an old snapshot meanwhile).
+  static func copyRunningFolder(from source: String, to destination: String) throws {
+    let files = FileManager.default
+    for attempt in 1...5 {
+      try? files.removeItem(atPath: destination)
+      try files.createDirectory(atPath: destination, withIntermediateDirectories: true)
+      var snapshots: [UInt64] = []
+      var segments: [UInt64] = []
+      for name in try files.contentsOfDirectory(atPath: source) {
+        switch StorageFile(name: name) {
+        case .snapshot(let last): snapshots.append(last)
+        case .segment(let first): segments.append(first)
+        case .temporary, nil: continue
+        }
+      }
+      let snapshot = snapshots.max()
+      segments.sort()
+      let firstNeeded = segments.lastIndex { $0 <= (snapshot ?? 0) + 1 } ?? 0
+      let names =
+        (snapshot.map { [StorageFile.snapshot(lastSequence: $0).name] } ?? [])
+        + segments[firstNeeded...].map { StorageFile.segment(firstSequence: $0).name }
+      do {
+        for name in names {
+          try files.copyItem(atPath: source + "/" + name, toPath: destination + "/" + name)
+        }
+        return
+      } catch where attempt < 5 {
+        continue
+      }
+    }
+  }
+}
