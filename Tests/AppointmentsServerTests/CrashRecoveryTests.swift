@@ -45,12 +45,8 @@ struct CrashRecoveryTests {
     arguments: ["fsync", "none"]
   )
   func killNineUnderLoad(durability: String) async throws {
-    try #require(FileManager.default.isExecutableFile(atPath: ServerProcess.binary.path), "build appointmentd first")
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("appointments-crash-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let (folder, secretFile) = try ServerProcess.makeFolder("appointments-crash")
     defer { try? FileManager.default.removeItem(at: folder) }
-    let secretFile = folder.appendingPathComponent("secret").path
-    try Data((0..<32).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: secretFile))
     let dataDirectory = folder.appendingPathComponent("data").path
     // A small snapshot threshold so that rounds also recover from snapshots, not only the log.
     let arguments = ["--snapshot-records", "150", "--snapshot-interval", "1", "--durability", durability]

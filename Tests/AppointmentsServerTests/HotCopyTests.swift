@@ -11,12 +11,8 @@ import Testing
 struct HotCopyTests {
   @Test("a copy taken while 16 workers book starts, with every booking acknowledged before it began")
   func copyUnderLoad() async throws {
-    try #require(FileManager.default.isExecutableFile(atPath: ServerProcess.binary.path), "build appointmentd first")
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("appointments-copy-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let (folder, secretFile) = try ServerProcess.makeFolder("appointments-copy")
     defer { try? FileManager.default.removeItem(at: folder) }
-    let secretFile = folder.appendingPathComponent("secret").path
-    try Data((0..<32).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: secretFile))
     let live = folder.appendingPathComponent("live").path
     let copy = folder.appendingPathComponent("copy").path
     // Snapshots every 150 records, so the copy is a snapshot and the log after it.

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// The real `appointmentd` binary, run as a child process (for crash tests).
 final class ServerProcess: @unchecked Sendable {
@@ -10,6 +11,17 @@ final class ServerProcess: @unchecked Sendable {
   static var binary: URL {
     let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     return executable.deletingLastPathComponent().appendingPathComponent("appointmentd")
+  }
+
+  /// A fresh folder for a test's servers, holding a random JWT secret in `secret`; the caller
+  /// removes it. Fails when `appointmentd` is not built.
+  static func makeFolder(_ prefix: String) throws -> (folder: URL, secretFile: String) {
+    try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build appointmentd first")
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let secretFile = folder.appendingPathComponent("secret").path
+    try Data((0..<32).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: secretFile))
+    return (folder, secretFile)
   }
 
   /// Starts the server and returns once it logs that it is listening.
