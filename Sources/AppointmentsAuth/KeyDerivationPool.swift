@@ -1,12 +1,17 @@
-import Dispatch
+import Foundation
 import Synchronization
 
 /// Runs CPU-heavy, blocking work (scrypt) off the Swift concurrency pool, at most
 /// `maxConcurrent` jobs at a time; later callers wait their turn in FIFO order.
 ///
-/// The work runs on a GCD queue, so the cooperative threads that drive actors and event loops are
-/// never blocked. Waiters are suspended continuations, not blocked threads, so a burst of logins
-/// costs memory for a queue entry each rather than a thread each.
+/// Each job runs on a thread of its own (named `key-derivation`), started for it: not on a GCD
+/// queue, because on Linux the global queues' threads are also the threads of Swift's global
+/// executor, as many as there are cores. With two jobs blocking a concurrent queue on this
+/// 2-core machine, a task on the global executor waited 1.0 s for libdispatch to add a thread,
+/// and the tests that hold jobs stalled the tests around them for seconds. Starting a thread
+/// costs tens of microseconds against the milliseconds of a hash. Waiters are suspended
+/// continuations, not blocked threads, so a burst of logins costs memory for a queue entry each
+/// rather than a thread each.
 final class KeyDerivationPool: Sendable {
   private struct Waiter {
     var id: UInt64
@@ -23,13 +28,11 @@ final class KeyDerivationPool: Sendable {
   let maxConcurrent: Int
 
   private let state: Mutex<State>
-  private let queue: DispatchQueue
 
   init(maxConcurrent: Int) {
     precondition(maxConcurrent >= 1, "a key-derivation pool needs at least one slot")
     self.maxConcurrent = maxConcurrent
     self.state = Mutex(State(availablePermits: maxConcurrent))
-    self.queue = DispatchQueue(label: "AppointmentsAuth.KeyDerivationPool", attributes: .concurrent)
   }
 
   /// The number of callers waiting for a slot (for tests).
@@ -44,11 +47,13 @@ final class KeyDerivationPool: Sendable {
   func run<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
     try await self.acquire()
     return try await withCheckedThrowingContinuation { continuation in
-      self.queue.async {
+      Thread {
+        // At most 15 bytes: Linux refuses longer thread names.
+        Thread.current.name = "key-derivation"
         let result = Swift.Result { try work() }
         self.release()
         continuation.resume(with: result)
-      }
+      }.start()
     }
   }
 

@@ -15,7 +15,7 @@ import Foundation
 /// (see ``needsRehash(_:)``).
 ///
 /// The key derivation never runs on the caller's executor: it runs on a private pool of at most
-/// `maxConcurrent` GCD jobs, and callers beyond that wait, suspended, in FIFO order. Copies of a
+/// `maxConcurrent` threads, and callers beyond that wait, suspended, in FIFO order. Copies of a
 /// hasher share one pool.
 ///
 /// The password is hashed as its UTF-8 bytes, exactly as given: callers that accept passwords from
