@@ -5,6 +5,15 @@ import NIOCore
 import NIOPosix
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The connect timeout of the tests' clients: far above a handshake's milliseconds, because the
+/// whole suite shares two cores with servers under load (the real-server tests), and a client
+/// that gives up too soon closes the connection under the fake server's feet.
+let testConnectTimeout: Duration = .seconds(15)
+
 /// Connects a client to a fresh ``FakeServer`` (answering HELLO on each of `connections`),
 /// runs `body`, then closes both, whatever happens; everything within a bounded time.
 func withConnectedClient(
@@ -19,7 +28,7 @@ func withConnectedClient(
     let configuration = ClientConfiguration(
       port: server.port,
       connections: connections,
-      connectTimeout: .seconds(2),
+      connectTimeout: testConnectTimeout,
       defaultTimeout: .seconds(10)
     )
     async let connecting = AppointmentsClient.connect(configuration: configuration, eventLoopGroup: eventLoopGroup)
@@ -63,7 +72,7 @@ struct ClientConnectTests {
       let server = try await FakeServer.start()
       var script = server.script()
       let limits = ProtocolLimits(maxFrameBytes: 65_536, maxHeaderBytes: 4_096, maxConcurrentCalls: 64)
-      let configuration = ClientConfiguration(port: server.port, connectTimeout: .seconds(2), limits: limits, agent: "client-tests/1")
+      let configuration = ClientConfiguration(port: server.port, connectTimeout: testConnectTimeout, limits: limits, agent: "client-tests/1")
       async let connecting = AppointmentsClient.connect(configuration: configuration)
 
       let connection = try await script.acceptConnection()
@@ -88,7 +97,7 @@ struct ClientConnectTests {
     try await withTimeout {
       let server = try await FakeServer.start()
       var script = server.script()
-      let configuration = ClientConfiguration(port: server.port, connectTimeout: .seconds(2))
+      let configuration = ClientConfiguration(port: server.port, connectTimeout: testConnectTimeout)
       let connecting = Task { try await AppointmentsClient.connect(configuration: configuration) }
       let connection = try await script.acceptConnection()
       _ = try await script.nextFrame()
@@ -104,10 +113,23 @@ struct ClientConnectTests {
   @Test("a port nobody listens on fails the connect with UNAVAILABLE (CONNECT_FAILED)")
   func connectionRefused() async throws {
     try await withTimeout {
-      let server = try await FakeServer.start()
-      let port = server.port
-      await server.stop()
-      let configuration = ClientConfiguration(port: port, connectTimeout: .seconds(2))
+      // A socket bound but not listening holds its port, so no other test's server can take it
+      // meanwhile (a server started and stopped would free it for the next one to bind).
+      let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+      try #require(socket >= 0)
+      defer { Glibc.close(socket) }
+      var address = sockaddr_in()
+      address.sin_family = sa_family_t(AF_INET)
+      address.sin_addr.s_addr = inet_addr("127.0.0.1")
+      var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+      let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+          Glibc.bind(socket, raw, length) == 0 && getsockname(socket, raw, &length) == 0
+        }
+      }
+      try #require(bound)
+      let port = Int(UInt16(bigEndian: address.sin_port))
+      let configuration = ClientConfiguration(port: port, connectTimeout: testConnectTimeout)
       let thrown = await error(of: Task { try await AppointmentsClient.connect(configuration: configuration) })
       let rpcError = try #require(thrown as? RPCError)
       #expect(rpcError.code == .unavailable)

@@ -8,7 +8,11 @@ import Testing
 /// Runs the real binary, books under load from many connections, `kill -9`s it at a random
 /// moment, restarts it, and checks that nothing acknowledged was lost and nothing was doubled,
 /// and that a retry of an acknowledged booking with its idempotency key gets the first answer.
-@Suite("Crash recovery of the real appointmentd")
+/// (HotCopyTests.swift adds a test that copies the folder of the loaded server.)
+///
+/// Serialized: each test loads the two cores with a server and 16 workers; run side by side they
+/// starved the rest of the suite for seconds.
+@Suite("The real appointmentd under load: kill -9, hot copies", .serialized)
 struct CrashRecoveryTests {
   struct Booking: Hashable, Sendable {
     var id: UInt64

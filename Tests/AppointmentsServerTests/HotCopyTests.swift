@@ -6,10 +6,10 @@ import Synchronization
 import Testing
 
 /// docs/DURABILITY.md §10: a copy of a running server's data folder, taken file by file while
-/// bookings go on, starts and holds every booking acknowledged before the copy began.
-@Suite("Copying the data folder of a running server")
-struct HotCopyTests {
-  @Test("a copy taken while 16 workers book starts, with every booking acknowledged before it began")
+/// bookings go on, starts and holds every booking acknowledged before the copy began. In the
+/// crash tests' suite, which runs its tests one at a time.
+extension CrashRecoveryTests {
+  @Test("a copy of the data folder taken while 16 workers book starts, with every booking acknowledged before it began")
   func copyUnderLoad() async throws {
     let (folder, secretFile) = try ServerProcess.makeFolder("appointments-copy")
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -22,9 +22,9 @@ struct HotCopyTests {
     let client = try await AppointmentsClient.connect(
       configuration: ClientConfiguration(port: server.port, connections: 4, defaultTimeout: .seconds(20))
     )
-    var acknowledged = try await CrashRecoveryTests.register(client)
-    let beforeCopy = Mutex<[(CrashRecoveryTests.Booking, String)]>([])
-    _ = await CrashRecoveryTests.bookUntilKilled(acknowledged, client: client, server: server, killAfter: 300) { booked in
+    var acknowledged = try await Self.register(client)
+    let beforeCopy = Mutex<[(Booking, String)]>([])
+    _ = await Self.bookUntilKilled(acknowledged, client: client, server: server, killAfter: 300) { booked in
       beforeCopy.withLock { $0 = booked }
       try Self.copyRunningFolder(from: live, to: copy)
     }
@@ -37,7 +37,7 @@ struct HotCopyTests {
 
     let restored = try await ServerProcess(dataDirectory: copy, secretFile: secretFile)
     let verifier = try await AppointmentsClient.connect(configuration: ClientConfiguration(port: restored.port, connections: 2))
-    try await CrashRecoveryTests.verify(acknowledged, client: verifier)
+    try await Self.verify(acknowledged, client: verifier)
     await verifier.close()
     #expect(await restored.terminate() == 0)
   }
