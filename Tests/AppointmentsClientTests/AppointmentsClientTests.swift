@@ -1,13 +1,10 @@
 import AppointmentsClient
 import AppointmentsProto
 import AppointmentsWire
+import Glibc  // a bound, non-listening socket for the refused-connection test
 import NIOCore
 import NIOPosix
 import Testing
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The connect timeout of the tests' clients: far above a handshake's milliseconds, because the
 /// whole suite shares two cores with servers under load (the real-server tests), and a client

@@ -112,7 +112,7 @@ struct RecoveryTests {
   /// them at the end of a 4 KiB page): a segment copied while the log wrote it.
   static func copiedWhileWritten(zerosEndingPage: Bool) async throws -> (FaultInjectingFileSystem, intact: [UInt8]) {
     let whole = try #require(try await Fixture.fileSystemWithLog(records: 5).contents(of: Fixture.segment(1)))
-    let intactCount = (1...3).reduce(0) { $0 + (try! Fixture.recordSize($1)) }
+    let intactCount = try (1...3).map(Fixture.recordSize).reduce(0, +)
     let intact = Array(whole[..<intactCount])
     let zeros = zerosEndingPage ? 4096 - intactCount : 20  // 4 KiB pages, docs/DURABILITY.md §8
     let fileSystem = try Fixture.fileSystem()
