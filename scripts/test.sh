@@ -20,20 +20,31 @@ APPOINTMENTD="$bin/appointmentd" python3 -m pytest -q clients/python/tests
 "$bin/appointments-bench" allocations --calls 512 --warmup 64 --doctors 20 >/dev/null
 
 # The load harness still works against the real server: `contended` exits non-zero unless every
-# raced slot was won exactly once; `mixed` (books, cancels, finds; responses decoded) and `find`
-# (responses only checked) must make calls without errors.
+# raced slot was won exactly once; `mixed` (books, cancels, finds; responses decoded, through the
+# client library), `find` (the frame driver) and `book` through the client library must make calls
+# without errors; `book` on a single doctor with a two-day horizon runs out of slots, and the frame
+# driver must count the refusals (ALREADY_EXISTS: SLOT_TAKEN, or ALREADY_BOOKED when the patient
+# already holds that doctor's day).
 small=(--server "$bin/appointmentd" --durability none --doctors 20 --patients 50 --connections 2 --in-flight 4 --warmup 0.5 --duration 1)
+# smoke EXPECTED ARGS…: one small run with ARGS; its JSON line must hold EXPECTED's fields, and it
+# must make calls without errors, or with "error": CODE, calls that fail with CODE only, not all.
+smoke() {
+  local expected=$1
+  shift
+  "$bin/appointments-bench" run "${small[@]}" "$@" | python3 -c '
+import json, sys
+run, want = json.load(sys.stdin), json.loads(sys.argv[1])
+codes = {want.pop("error")} if "error" in want else set()
+ok = run["calls"] > run["errors"] and {key.split("/")[0] for key in run["error_codes"]} == codes
+ok = ok and all((sorted(run[key]) if key == "operations" else run[key]) == value for key, value in want.items())
+if not ok:
+    sys.exit(f"smoke run {sys.argv[2]} failed: {run}")' "$expected" "$*"
+}
 "$bin/appointments-bench" run "${small[@]}" --workload contended >/dev/null
-"$bin/appointments-bench" run "${small[@]}" --workload mixed | python3 -c '
-import json, sys
-run = json.load(sys.stdin)
-if run["calls"] == 0 or run["errors"] != 0 or sorted(run["operations"]) != ["book", "cancel", "find"] or run["responses"] != "decode":
-    sys.exit(f"mixed smoke run failed: {run}")'
-"$bin/appointments-bench" run "${small[@]}" --workload find | python3 -c '
-import json, sys
-run = json.load(sys.stdin)
-if run["calls"] == 0 or run["errors"] != 0 or run["responses"] != "check":
-    sys.exit(f"find smoke run failed: {run}")'
+smoke '{"operations": ["book", "cancel", "find"], "responses": "decode", "driver": "library"}' --workload mixed
+smoke '{"responses": "check", "driver": "frames"}' --workload find
+smoke '{"responses": "check", "driver": "library"}' --workload book --driver library
+smoke '{"driver": "frames", "error": "ALREADY_EXISTS"}' --workload book --doctors 1 --horizon-days 3 --slots-per-day 1 --warmup 0
 
 # A short bounded fuzz run over the frame decoder and every message decoder (scripts/fuzz.sh).
 scripts/fuzz.sh 30

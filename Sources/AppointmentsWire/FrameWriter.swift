@@ -30,6 +30,39 @@ extension ByteBuffer {
     payload: (some ProtoMessage)?,
     arena: ProtoArena
   ) throws -> Int {
+    try writeFrame(type: type, callID: callID) { buffer in
+      let headerLength = try buffer.writeMessage(header, arena: arena)
+      if let payload { try buffer.writeMessage(payload, arena: arena) }
+      return headerLength
+    }
+  }
+
+  /// Appends a frame whose header block is already encoded — a client that sends many calls
+  /// with one header encodes it once — and whose payload protobuf-c encodes into this buffer.
+  ///
+  /// Throws like ``writeFrame(type:callID:header:payload:arena:)``; the buffer is then unchanged.
+  @discardableResult
+  public mutating func writeFrame(
+    type: FrameType,
+    callID: UInt32,
+    encodedHeader header: ByteBuffer,
+    payload: some ProtoMessage,
+    arena: ProtoArena
+  ) throws -> Int {
+    try writeFrame(type: type, callID: callID) { buffer in
+      let headerLength = buffer.writeImmutableBuffer(header)
+      try buffer.writeMessage(payload, arena: arena)
+      return headerLength
+    }
+  }
+
+  /// Appends a frame's fixed header, then what `contents` writes (the header block, then the
+  /// payload; it returns the header block's size), then fills in the lengths.
+  private mutating func writeFrame(
+    type: FrameType,
+    callID: UInt32,
+    contents: (inout ByteBuffer) throws -> Int
+  ) throws -> Int {
     let start = writerIndex
     do {
       writeInteger(UInt32(0))  // length, set below
@@ -37,11 +70,10 @@ extension ByteBuffer {
       writeInteger(UInt8(0))
       writeInteger(UInt16(0))  // header_len, set below
       writeInteger(callID)
-      let headerLength = try writeMessage(header, arena: arena)
+      let headerLength = try contents(&self)
       guard headerLength <= UInt16.max else {
         throw WireError(code: .headerTooLarge, message: "header block of \(headerLength) bytes does not fit a frame")
       }
-      if let payload { try writeMessage(payload, arena: arena) }
       let length = writerIndex - start - 4
       setInteger(UInt32(length), at: start)
       setInteger(UInt16(headerLength), at: start + 6)

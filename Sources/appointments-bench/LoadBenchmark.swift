@@ -106,6 +106,15 @@ struct LoadBenchmark: AsyncParsableCommand {
       """)
   var responses: ResponseHandling = .check
 
+  @Option(
+    help: """
+      How calls are made: through AppointmentsClient, a task and Swift values per call, as an \
+      application makes them (library); from channel handlers that send each call from the last \
+      answer, cheaper for the harness, which shares the cores with the server (frames: closed-loop \
+      book, find and login with --responses check); auto picks frames where it can.
+      """)
+  var driver: Driver = .auto
+
   @Option(help: "Timeout of each call in seconds.")
   var timeout = 10.0
 
@@ -135,6 +144,9 @@ struct LoadBenchmark: AsyncParsableCommand {
     }
     guard horizonDays >= 3 else { throw ValidationError("--horizon-days must be ≥ 3") }
     guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+    guard driver != .frames || usesFrameDriver else {
+      throw ValidationError("--driver frames drives closed-loop book, find and login with --responses check only")
+    }
   }
 
   func run() async throws {
@@ -198,33 +210,36 @@ struct LoadBenchmark: AsyncParsableCommand {
       workload: workload, mix: mix, data: data, rate: rate, racers: racers, findDays: findDays,
       pageSize: UInt32(pageSize), timeout: .seconds(timeout), responses: responses
     )
+    let tallies = (0..<connections).map { _ in ConnectionTally() }
     Console.error(
       "run: \(workload.rawValue), \(connections) connection(s) × \(inFlight) in flight, \(Console.fixed(warmup, 1)) s warm-up + \(Console.fixed(duration, 1)) s"
         + (rate.map { ", open loop at \(Console.grouped(Int($0))) calls/s" } ?? ", closed loop")
     )
 
-    // The run's time line.
-    let clock = ContinuousClock()
-    let start = clock.now
-    let measureFrom = start + .nanoseconds(Int64(warmup * 1e9))
-    let end = measureFrom + .nanoseconds(Int64(duration * 1e9))
+    var frameDriver: FrameDriver?
+    if usesFrameDriver {
+      frameDriver = try await FrameDriver(plan: plan, host: host, port: port, inFlight: inFlight, tallies: tallies)
+      // The driver has connections of its own: the seeders' would count in tcp_connections.
+      for client in clients { await client.close() }
+    }
 
-    let tallies = clients.map { _ in ConnectionTally() }
-    let monitor = RunMonitor(
-      tallies: tallies, serverPID: server?.pid, serverPort: port, clock: clock, start: start, measureFrom: measureFrom, end: end
-    )
+    let timeline = RunTimeline(warmup: warmup, duration: duration)
+    let monitor = RunMonitor(tallies: tallies, serverPID: server?.pid, serverPort: port, timeline: timeline)
     async let samples = monitor.run()
     var total = WorkerResult()
-    await withTaskGroup(of: WorkerResult.self) { group in
-      for index in 0..<(connections * inFlight) {
-        let worker = LoadWorker(
-          plan: plan, client: clients[index / inFlight], tally: tallies[index / inFlight], clock: clock, start: start,
-          measureFrom: measureFrom, end: end,
-          seed: UInt64.random(in: .min ... .max)
-        )
-        group.addTask(executorPreference: EventLoopTaskExecutor(loops[index / inFlight])) { await worker.run() }
+    if let frameDriver {
+      total = try await frameDriver.run(timeline)
+    } else {
+      await withTaskGroup(of: WorkerResult.self) { group in
+        for index in 0..<(connections * inFlight) {
+          let worker = LoadWorker(
+            plan: plan, client: clients[index / inFlight], tally: tallies[index / inFlight], timeline: timeline,
+            seed: UInt64.random(in: .min ... .max)
+          )
+          group.addTask(executorPreference: EventLoopTaskExecutor(loops[index / inFlight])) { await worker.run() }
+        }
+        for await result in group { total.merge(result) }
       }
-      for await result in group { total.merge(result) }
     }
     var latencies = WorkerResult.makeHistogram()
     for tally in tallies { latencies.add(tally.latencies) }
@@ -249,6 +264,7 @@ struct LoadBenchmark: AsyncParsableCommand {
       date: ISO8601DateFormatter().string(from: Date()),
       workload: workload.rawValue,
       responses: plan.responses.rawValue,
+      driver: frameDriver == nil ? Driver.library.rawValue : Driver.frames.rawValue,
       durability: server == nil ? nil : (durability ?? "server default"),
       mode: rate == nil ? "closed" : "open",
       rateTarget: rate,
@@ -306,6 +322,14 @@ struct LoadBenchmark: AsyncParsableCommand {
     Console.output(try report.jsonLine())
     if let check, !check.passed {
       throw BenchmarkError("the contended check FAILED: see contended_check in the JSON line")
+    }
+  }
+
+  /// Whether this run goes through ``FrameDriver``.
+  private var usesFrameDriver: Bool {
+    switch driver {
+    case .library: false
+    case .auto, .frames: FrameDriver.supports(workload, rate: rate, responses: responses)
     }
   }
 

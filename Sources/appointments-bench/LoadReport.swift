@@ -8,6 +8,8 @@ struct LoadReport: Encodable {
   var workload: String
   /// `check` or `decode`: what the workers did with each OK response (``ResponseHandling``).
   var responses: String
+  /// `frames` or `library`: how the calls were made (``Driver``).
+  var driver: String
   /// The started server's `--durability`.
   var durability: String?
   /// `closed` (each worker keeps one call outstanding) or `open` (a fixed timetable).
@@ -60,7 +62,7 @@ struct LoadReport: Encodable {
   var nproc: Int
 
   enum CodingKeys: String, CodingKey {
-    case label, date, workload, responses, durability, mode
+    case label, date, workload, responses, driver, durability, mode
     case rateTarget = "rate_target"
     case connections
     case inFlight = "in_flight"
@@ -133,6 +135,7 @@ struct LoadReport: Encodable {
     )
     if let durability { lines.append("  durability    \(durability)") }
     lines.append("  responses     \(responses)")
+    lines.append("  driver        \(driver)")
     lines.append("  measured      \(Console.fixed(durationSeconds, 2)) s after \(Console.fixed(warmupSeconds, 1)) s of warm-up")
     lines.append("  calls         \(Console.grouped(calls))   errors \(Console.grouped(errors))")
     lines.append(

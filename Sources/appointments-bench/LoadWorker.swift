@@ -11,34 +11,25 @@ struct LoadWorker {
   let client: AppointmentsClient
   /// Where this worker's latencies and progress go, shared with its connection's other workers.
   let tally: ConnectionTally
-  /// The run's time line: warm-up from `start` to `measureFrom`, measured until `end`.
-  let clock: ContinuousClock
-  let start: ContinuousClock.Instant
-  let measureFrom: ContinuousClock.Instant
-  let end: ContinuousClock.Instant
+  let timeline: RunTimeline
 
   private var result = WorkerResult()
   private var random: SplitMix64
   /// `mixed`: this worker's bookings still booked, for `cancel` (appointment id, patient index).
   private var bookings: [(appointmentID: UInt64, patient: Int)] = []
 
-  init(
-    plan: LoadPlan, client: AppointmentsClient, tally: ConnectionTally, clock: ContinuousClock,
-    start: ContinuousClock.Instant, measureFrom: ContinuousClock.Instant, end: ContinuousClock.Instant, seed: UInt64
-  ) {
+  init(plan: LoadPlan, client: AppointmentsClient, tally: ConnectionTally, timeline: RunTimeline, seed: UInt64) {
     self.plan = plan
     self.client = client
     self.tally = tally
-    self.clock = clock
-    self.start = start
-    self.measureFrom = measureFrom
-    self.end = end
+    self.timeline = timeline
     self.random = SplitMix64(state: seed)
   }
 
   /// Makes calls until the end of the run and returns what it measured.
   consuming func run() async -> WorkerResult {
     let tracksOperations = plan.workload == .mixed
+    let (clock, start, end) = (timeline.clock, timeline.start, timeline.end)
     while true {
       // The latency of a call counts from when it was due: its start in a closed loop, its
       // slot in the timetable in an open one, so a late send is counted against the server
@@ -59,17 +50,8 @@ struct LoadWorker {
 
       let operation = nextOperation()
       let failure = await call(operation)
-      let finished = clock.now
-      let measured = due >= measureFrom
-      let micros = max(1, (finished - due).microseconds)
-      tally.record(latency: measured ? micros : nil, failed: failure != nil)
-
-      guard measured else { continue }
-      result.calls += 1
-      result.lastFinish = finished - measureFrom
-      if let failure {
-        result.errors += 1
-        result.errorCodes[failure, default: 0] += 1
+      guard let micros = result.record(due: due, finished: clock.now, failure: failure, timeline: timeline, tally: tally) else {
+        continue
       }
       if tracksOperations {
         var tally = result.operations[operation] ?? OperationResult()

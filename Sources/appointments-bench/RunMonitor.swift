@@ -6,10 +6,7 @@ struct RunMonitor {
   let tallies: [ConnectionTally]
   let serverPID: Int32?
   let serverPort: Int
-  let clock: ContinuousClock
-  let start: ContinuousClock.Instant
-  let measureFrom: ContinuousClock.Instant
-  let end: ContinuousClock.Instant
+  let timeline: RunTimeline
 
   /// CPU seconds at the start and end of the measured window, and what was seen at its end.
   struct Samples: Sendable {
@@ -25,6 +22,7 @@ struct RunMonitor {
 
   /// Runs until `end`, then returns the samples.
   func run() async -> Samples {
+    let (clock, start, measureFrom, end) = (timeline.clock, timeline.start, timeline.measureFrom, timeline.end)
     var samples = Samples()
     var sampledStart = false
     var nextTick = start + .seconds(1)

@@ -23,6 +23,27 @@ struct WorkerResult: Sendable {
     Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three)
   }
 
+  /// Counts a call due at `due` (its start in a closed loop, its slot in an open one) that
+  /// finished at `finished`, failed with the error key `failure` or succeeded (nil): in `tally`
+  /// always, and in this result when it was due in the measured window. Returns its latency in
+  /// µs then, else nil.
+  mutating func record(
+    due: ContinuousClock.Instant, finished: ContinuousClock.Instant, failure: String?, timeline: RunTimeline,
+    tally: ConnectionTally
+  ) -> UInt64? {
+    let measured = due >= timeline.measureFrom
+    let micros = max(1, (finished - due).microseconds)
+    tally.record(latency: measured ? micros : nil, failed: failure != nil)
+    guard measured else { return nil }
+    calls += 1
+    lastFinish = finished - timeline.measureFrom
+    if let failure {
+      errors += 1
+      errorCodes[failure, default: 0] += 1
+    }
+    return micros
+  }
+
   /// Adds `other` to this result.
   mutating func merge(_ other: WorkerResult) {
     calls += other.calls

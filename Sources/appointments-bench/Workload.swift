@@ -24,3 +24,13 @@ enum ResponseHandling: String, ExpressibleByArgument, CaseIterable, Sendable {
   /// to read the appointment ids they check and cancel.
   case decode
 }
+
+/// How a run's calls are made (`--driver`).
+enum Driver: String, ExpressibleByArgument, CaseIterable, Sendable {
+  /// ``FrameDriver`` where it can drive the run, else the library.
+  case auto
+  /// ``LoadWorker``s calling through ``AppointmentsClient``, as an application does.
+  case library
+  /// ``FrameDriver``: channel handlers that send each call from the last answer.
+  case frames
+}
