@@ -137,6 +137,8 @@ public final class AppointmentsServer: Service, Sendable {
   public func run() async throws {
     let network = configuration.network
     let limits = configuration.limits
+    let poller = network.idlePoll > .zero ? IdlePoller(window: network.idlePoll, threads: System.coreCount) : nil
+    defer { poller?.stop() }
     let serverChannel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
       .serverChannelOption(.backlog, value: 1024)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -147,6 +149,7 @@ public final class AppointmentsServer: Service, Sendable {
       .bind(host: network.host, port: network.port) { channel in
         channel.eventLoop.makeCompletedFuture {
           let handlers = channel.pipeline.syncOperations
+          if let poller { try handlers.addHandler(IdlePollHandler(poller: poller)) }
           try handlers.addHandler(
             ConnectionGuard(firstFrameTimeout: TimeAmount(limits.firstFrameTimeout), frameTimeout: TimeAmount(limits.frameTimeout))
           )

@@ -26,18 +26,22 @@ public struct ServerConfiguration: Sendable {
     self.booking = booking
   }
 
-  /// Where the server listens.
+  /// Where the server listens, and how it waits for requests.
   public struct Network: Sendable, Hashable {
     public var host: String
     /// 0 picks a free port (tests); the bound port is reported by ``AppointmentsServer/listeningPort()``.
     public var port: Int
+    /// How long the cores are kept from going idle after each read (zero: never); see
+    /// `IdlePoller`. Lower latency for sparse calls on virtual machines, paid in idle CPU time.
+    public var idlePoll: Duration
 
-    /// 127.0.0.1:7070 — loopback only unless told otherwise.
+    /// 127.0.0.1:7070 — loopback only unless told otherwise; no idle polling.
     public static var defaults: Network { Network(host: "127.0.0.1", port: 7070) }
 
-    public init(host: String, port: Int) {
+    public init(host: String, port: Int, idlePoll: Duration = .zero) {
       self.host = host
       self.port = port
+      self.idlePoll = idlePoll
     }
   }
 

@@ -1,0 +1,66 @@
+import AppointmentsClient
+import AppointmentsProto
+import AppointmentsServer
+import Foundation
+import Testing
+
+@testable import AppointmentsServer
+
+// One at a time: the tests count the process's poller threads.
+@Suite("IdlePoller", .serialized)
+struct IdlePollerTests {
+  /// The scheduling policy and name of every thread of this process named `idle-poll-…`.
+  static func pollerThreads() -> [(name: String, policy: Int)] {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    return tasks.compactMap { task in
+      guard let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
+        name.hasPrefix("idle-poll-"),
+        let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8)
+      else { return nil }
+      // Fields after the name in parentheses; `policy` is field 41 of stat(5), 39th after it.
+      let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+      return (name.trimmingCharacters(in: .whitespacesAndNewlines), Int(fields[38]) ?? -1)
+    }
+  }
+
+  @Test("pollers sleep until a read, spin for the window after it, then sleep again")
+  func window() {
+    // Long enough that the pollers cannot end a window between a read and the check after it.
+    let poller = IdlePoller(window: .milliseconds(200), threads: 2)
+    defer { poller.stop() }
+    #expect(poller.waitUntilAllSleep(timeout: .seconds(30)))
+    poller.noteRead()
+    #expect(!poller.isSleeping)
+    let read = ContinuousClock.now
+    #expect(poller.waitUntilAllSleep(timeout: .seconds(30)))
+    // Not before the window has passed (it is measured in eighths, the first one partly gone).
+    #expect(ContinuousClock.now - read >= .milliseconds(175))
+    poller.noteRead()
+    #expect(!poller.isSleeping)
+  }
+
+  #if os(Linux)
+  @Test("pollers run at the lowest priority, one per thread asked for, and exit when stopped")
+  func threads() {
+    let poller = IdlePoller(window: .milliseconds(20), threads: 3)
+    let threads = Self.pollerThreads()
+    #expect(threads.map(\.name).sorted() == ["idle-poll-0", "idle-poll-1", "idle-poll-2"])
+    // SCHED_IDLE is 5.
+    #expect(threads.allSatisfy { $0.policy == 5 })
+    poller.stop()
+    #expect(Self.pollerThreads().isEmpty)
+  }
+
+  @Test("a server with idle polling serves calls and stops its pollers when it stops")
+  func server() async throws {
+    let info = try await TestServer.with(configure: { $0.network.idlePoll = .milliseconds(1) }) { server in
+      #expect(!Self.pollerThreads().isEmpty)
+      let client = try await server.client()
+      defer { Task { await client.close() } }
+      return try await client.serverInfo()
+    }
+    #expect(info.protocolVersion == 1)
+    #expect(Self.pollerThreads().isEmpty)
+  }
+  #endif
+}
