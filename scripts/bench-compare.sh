@@ -6,7 +6,8 @@
 #
 # Usage: scripts/bench-compare.sh [--workload book|find]... [--config CxM]... [--runs N]
 #          [--duration S] [--warmup S] [--slots-per-day N] [--durability none|fsync]
-#          [--responses check|decode] [--wait-quiet SECONDS] [--out FILE.jsonl] [--no-build]
+#          [--responses check|decode] [--driver auto|library|frames] [--wait-quiet SECONDS]
+#          [--out FILE.jsonl] [--no-build]
 # Defaults: --workload book --workload find, --config 8x64 --config 1x1, 3 runs, 10 s measured
 # after 2 s of warm-up, 1 slot a day, --durability none (the peer keeps everything in memory and
 # writes nothing to disk; `fsync` measures ours with its write-ahead log fsynced), --responses check
@@ -37,6 +38,11 @@
 # the two cores with the server, and a `find` answer of ~91 doctors costs the client ~75 µs of
 # CPU to decode into Swift values, ~30 µs to check. --responses decode makes ours decode too.
 #
+# Driver. Ours makes its calls with `appointments-bench run --driver` (default auto): `frames`
+# (channel handlers sending each call from the last answer, ~3–4 µs of client CPU per `book`
+# call) where it can, i.e. with --responses check; `library` (a task per outstanding call through
+# AppointmentsClient, ~5–8 µs) otherwise. --driver library measures ours through the client library.
+#
 # Builds: ours with --scratch-path .build-bench; the peer from a copy in .build-peer/ (git-ignored
 # by `.build-*/`), refreshed when the shared source changes, its build kept for the next time
 # (the first release build of the peer takes ~11 minutes on 2 cores). The summary names the commit
@@ -54,6 +60,7 @@ WARMUP=2
 SLOTS_PER_DAY=1
 DURABILITY=none
 RESPONSES=check
+DRIVER=auto
 WAIT_QUIET=0
 OUT=""
 BUILD=1
@@ -67,6 +74,7 @@ while [[ $# -gt 0 ]]; do
     --slots-per-day) SLOTS_PER_DAY="$2"; shift 2 ;;
     --durability) DURABILITY="$2"; shift 2 ;;
     --responses) RESPONSES="$2"; shift 2 ;;
+    --driver) DRIVER="$2"; shift 2 ;;
     --wait-quiet) WAIT_QUIET="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
@@ -80,6 +88,7 @@ for wl in "${WORKLOADS[@]}"; do
   [[ "$wl" == book || "$wl" == find ]] || { echo "--workload must be book or find (the peer has no other)" >&2; exit 2; }
 done
 [[ "$RESPONSES" == check || "$RESPONSES" == decode ]] || { echo "--responses must be check or decode" >&2; exit 2; }
+[[ "$DRIVER" == auto || "$DRIVER" == library || "$DRIVER" == frames ]] || { echo "--driver must be auto, library or frames" >&2; exit 2; }
 for cfg in "${CONFIGS[@]}"; do
   [[ "$cfg" =~ ^[0-9]+x[0-9]+$ ]] || { echo "--config must look like 8x64, not $cfg" >&2; exit 2; }
 done
@@ -136,7 +145,7 @@ run_ours() {  # workload conns inflight run
   local json
   json=$("$BIN/appointments-bench" run --server "$BIN/appointmentd" --workload "$1" \
     --connections "$2" --in-flight "$3" --duration "$DURATION" --warmup "$WARMUP" \
-    --slots-per-day "$SLOTS_PER_DAY" --durability "$DURABILITY" --responses "$RESPONSES" --label "ours-$1-$2x$3-run$4")
+    --slots-per-day "$SLOTS_PER_DAY" --durability "$DURABILITY" --responses "$RESPONSES" --driver "$DRIVER" --label "ours-$1-$2x$3-run$4")
   python3 - "$json" "$4" >> "$OUT" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1])
@@ -237,6 +246,7 @@ python3 - "$OUT" "$RUNS" "$DURATION" "$WARMUP" "$SLOTS_PER_DAY" "$DURABILITY" "$
 import json, platform, statistics, subprocess, sys
 path, runs, duration, warmup, slots, durability, commit, dirty, responses = sys.argv[1:10]
 rows = [json.loads(line) for line in open(path) if line.strip()]
+drivers = sorted({r.get("driver", "library") for r in rows if r.get("impl") == "ours"})
 def model():
     for line in open("/proc/cpuinfo"):
         if line.startswith("model name"):
@@ -249,7 +259,8 @@ print(f"Measured {rows[0]['date'][:10] if rows else ''} on {nproc} cores ({model
       f"client and server share the cores. {runs} runs each, {duration} s measured after {warmup} s "
       f"of warm-up, a fresh server per run; medians. Ours: commit {commit}"
       f"{'' if dirty == '0' else f' with {dirty} uncommitted change(s) under Sources/'}, "
-      f"--durability {durability}, --slots-per-day {slots}, --responses {responses}. Results: `{path}`.")
+      f"--durability {durability}, --slots-per-day {slots}, --responses {responses}, "
+      f"driver {' and '.join(drivers) or 'none'}. Results: `{path}`.")
 print()
 print("| workload | conns × in-flight | impl | calls/s (median) | calls/s (min–max) | errors | p50 ms | p90 ms | p99 ms | p99.9 ms | server CPU % | client CPU % | other CPU s |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
