@@ -136,9 +136,19 @@ public final class AppointmentsServer: Service, Sendable {
 
   public func run() async throws {
     let network = configuration.network
-    let limits = configuration.limits
     let poller = network.idlePoll > .zero ? IdlePoller(window: network.idlePoll, threads: System.coreCount) : nil
-    defer { poller?.stop() }
+    do {
+      try await run(poller: poller)
+    } catch {
+      await poller?.stop()
+      throw error
+    }
+    await poller?.stop()
+  }
+
+  private func run(poller: IdlePoller?) async throws {
+    let network = configuration.network
+    let limits = configuration.limits
     let serverChannel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
       .serverChannelOption(.backlog, value: 1024)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -30,21 +30,36 @@ final class IdlePoller: Sendable {
   private let origin = ContinuousClock.now
   private let tick: Duration
   private let windowTicks: UInt64
+  /// Where sleeping pollers wait for a read; it guards `state`.
   private let condition = NSCondition()
+  private nonisolated(unsafe) var state: State
   private let threads = Mutex<[PosixThread]>([])
-  /// Guarded by `condition`: pollers that have taken their priority and poll, pollers asleep,
-  /// and the number of wake-ups so far (a sleeper waits for the next one).
-  private nonisolated(unsafe) var polling = 0
-  private nonisolated(unsafe) var asleep = 0
-  private nonisolated(unsafe) var wakeUps = 0
-  private nonisolated(unsafe) var startedCount = 0
 
-  /// Starts `threads` pollers that spin for `window` after each read; returns once they run.
+  private struct State {
+    /// Pollers that took their priority and poll, and of them those asleep since the last wake-up.
+    var polling = 0
+    var started = 0
+    var asleep = 0
+    /// Wake-ups so far: a sleeper waits for the next one.
+    var wakeUps = 0
+    /// ``waitUntilAllSleep()`` callers.
+    var waiters: [CheckedContinuation<Void, Never>] = []
+
+    /// Every poller has started and those that poll all sleep (or the pollers are stopping).
+    var allAsleep: Bool { started == count && asleep == polling }
+    let count: Int
+  }
+
+  /// Starts `threads` pollers that spin for `window` after each read. Stop them with ``stop()``.
+  ///
+  /// The pollers run at the lowest priority, so on a busy machine they may wait long for a
+  /// core; nothing here or in ``stop()`` blocks a thread while they do.
   init(window: Duration, threads count: Int) {
     precondition(window > .zero && count > 0)
     // The end of a window is seen to within an eighth of it.
     tick = max(window / 8, .nanoseconds(500))
     windowTicks = UInt64((window / tick).rounded(.up))
+    state = State(count: count)
     let started = (0..<count).map { index in
       PosixThread.start(named: "idle-poll-\(index)") { [self] in
         #if os(Linux)
@@ -55,19 +70,13 @@ final class IdlePoller: Sendable {
         #else
         let idle = true
         #endif
-        self.condition.lock()
-        self.startedCount += 1
-        if idle { self.polling += 1 }
-        self.condition.broadcast()
-        self.condition.unlock()
+        self.update { state in
+          state.started += 1
+          if idle { state.polling += 1 }
+        }
         if idle { self.poll() }
       }
     }
-    condition.lock()
-    while startedCount < count {
-      condition.wait()
-    }
-    condition.unlock()
     threads.withLock { $0 = started }
   }
 
@@ -88,34 +97,56 @@ final class IdlePoller: Sendable {
     sleeping.load(ordering: .relaxed)
   }
 
-  /// Stops the pollers and returns once their threads have ended.
-  func stop() {
+  /// Stops the pollers and returns once their threads have ended; waits without blocking a
+  /// thread of the caller's.
+  func stop() async {
     stopping.store(true, ordering: .relaxed)
-    condition.lock()
-    condition.broadcast()
-    condition.unlock()
-    for thread in threads.withLock({ $0 }) {
-      thread.join()
+    update { _ in }
+    let pollers = threads.withLock { $0 }
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+      // A thread of its own joins them: joining blocks until each poller gets a core again.
+      Thread {
+        for poller in pollers { poller.join() }
+        continuation.resume()
+      }.start()
     }
   }
 
-  /// Returns true once every poller sleeps, false if one still spins after `timeout`; for tests.
-  func waitUntilAllSleep(timeout: Duration) -> Bool {
-    let deadline = Date(timeIntervalSinceNow: timeout / .seconds(1))
-    condition.lock()
-    defer { condition.unlock() }
-    while asleep < polling {
-      guard condition.wait(until: deadline) else { return asleep == polling }
+  /// Returns once every poller has started and sleeps (or they are stopping); for tests.
+  func waitUntilAllSleep() async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+      let ready = update { state in
+        if state.allAsleep || stopping.load(ordering: .relaxed) { return true }
+        state.waiters.append(continuation)
+        return false
+      }
+      if ready { continuation.resume() }
     }
-    return true
   }
 
   private func wake() {
+    update { state in
+      sleeping.store(false, ordering: .relaxed)
+      state.wakeUps += 1
+      // Every sleeper is awake from now on; those spinning already never counted.
+      state.asleep = 0
+    }
+  }
+
+  /// Changes `state` under the lock, wakes the sleepers to look at it, and resumes the callers
+  /// of ``waitUntilAllSleep()`` when every poller sleeps (or they stop).
+  @discardableResult
+  private func update<Result>(_ change: (inout State) -> Result) -> Result {
     condition.lock()
-    sleeping.store(false, ordering: .relaxed)
-    wakeUps += 1
+    let result = change(&state)
+    var ready: [CheckedContinuation<Void, Never>] = []
+    if state.allAsleep || stopping.load(ordering: .relaxed) {
+      swap(&ready, &state.waiters)
+    }
     condition.broadcast()
     condition.unlock()
+    for waiter in ready { waiter.resume() }
+    return result
   }
 
   /// Whether `tick` is less than a window after the last read (or before it: pollers and
@@ -131,15 +162,15 @@ final class IdlePoller: Sendable {
 
   private func poll() {
     while true {
+      let wakeUp = update { state in
+        state.asleep += 1
+        sleeping.store(true, ordering: .relaxed)
+        return state.wakeUps
+      }
       condition.lock()
-      asleep += 1
-      sleeping.store(true, ordering: .relaxed)
-      condition.broadcast()
-      let wakeUp = wakeUps
-      while wakeUps == wakeUp, !stopping.load(ordering: .relaxed) {
+      while state.wakeUps == wakeUp, !stopping.load(ordering: .relaxed) {
         condition.wait()
       }
-      asleep -= 1
       condition.unlock()
       if stopping.load(ordering: .relaxed) { return }
 
@@ -159,7 +190,7 @@ final class IdlePoller: Sendable {
 }
 
 /// A thread that can be joined (Foundation's cannot), so that stopping the pollers is over when
-/// ``IdlePoller/stop()`` returns.
+/// ``IdlePoller/stop()`` returns. It must be joined.
 struct PosixThread: @unchecked Sendable {
   private let handle: pthread_t
 
