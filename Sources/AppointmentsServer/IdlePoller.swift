@@ -36,18 +36,19 @@ final class IdlePoller: Sendable {
   private let threads = Mutex<[PosixThread]>([])
 
   private struct State {
-    /// Pollers that took their priority and poll, and of them those asleep since the last wake-up.
-    var polling = 0
+    /// Pollers asked for, started, and of those the ones that took `SCHED_IDLE` and poll.
+    let count: Int
     var started = 0
+    var polling = 0
+    /// Pollers asleep since the last wake-up.
     var asleep = 0
     /// Wake-ups so far: a sleeper waits for the next one.
     var wakeUps = 0
     /// ``waitUntilAllSleep()`` callers.
     var waiters: [CheckedContinuation<Void, Never>] = []
 
-    /// Every poller has started and those that poll all sleep (or the pollers are stopping).
+    /// Every poller has started, and those that poll all sleep.
     var allAsleep: Bool { started == count && asleep == polling }
-    let count: Int
   }
 
   /// Starts `threads` pollers that spin for `window` after each read. Stop them with ``stop()``.
