@@ -135,8 +135,8 @@ public final class AppointmentsServer: Service, Sendable {
   }
 
   public func run() async throws {
-    let network = configuration.network
-    let poller = network.idlePoll > .zero ? IdlePoller(window: network.idlePoll, threads: System.coreCount) : nil
+    let window = configuration.network.idlePoll
+    let poller = window > .zero ? IdlePoller(window: window, threads: System.coreCount) : nil
     do {
       try await run(poller: poller)
     } catch {

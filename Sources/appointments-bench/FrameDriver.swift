@@ -16,7 +16,7 @@ import Synchronization
 struct FrameDriver: Sendable {
   /// Whether a run can be driven this way: closed loop, answers checked, not decoded.
   static func supports(_ workload: Workload, rate: Double?, responses: ResponseHandling) -> Bool {
-    rate == nil && responses == .check && [.book, .find, .login].contains(workload)
+    rate == nil && responses == .check && DrivenCall(workload) != nil
   }
 
   private let channels: [any Channel]
@@ -24,7 +24,10 @@ struct FrameDriver: Sendable {
 
   /// Opens one connection per tally and exchanges HELLOs; no call is made before ``run(_:)``.
   init(plan: LoadPlan, host: String, port: Int, inFlight: Int, tallies: [ConnectionTally]) async throws {
-    let headers = try RequestHeaders(plan: plan)
+    guard let call = DrivenCall(plan.workload) else {
+      throw BenchmarkError("the frame driver drives book, find and login only, not \(plan.workload.rawValue)")
+    }
+    let headers = try RequestHeaders(plan: plan, call: call)
     var channels: [any Channel] = []
     var greetings: [EventLoopFuture<Void>] = []
     var results: [EventLoopFuture<WorkerResult>] = []
@@ -37,7 +40,7 @@ struct FrameDriver: Sendable {
           .channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
               let driver = ConnectionDriver(
-                plan: plan, headers: headers, inFlight: inFlight, tally: tally,
+                plan: plan, call: call, headers: headers, inFlight: inFlight, tally: tally,
                 seed: UInt64(index + 1) &* 0x9E37_79B9_7F4A_7C15, greeted: greeted, finished: finished
               )
               try channel.pipeline.syncOperations.addHandlers(ByteToMessageHandler(FrameDecoder(limits: .defaults)), driver)
@@ -73,23 +76,40 @@ struct FrameDriver: Sendable {
   }
 }
 
+/// The calls the frame driver makes: one method per run.
+private enum DrivenCall: Sendable {
+  case book, find, login
+
+  /// nil for the workloads the driver leaves to the library's workers.
+  init?(_ workload: Workload) {
+    switch workload {
+    case .book: self = .book
+    case .find: self = .find
+    case .login: self = .login
+    case .contended, .mixed: return nil
+    }
+  }
+
+  var path: String {
+    switch self {
+    case .book: V1.Appointments.bookSlot.path
+    case .find: V1.Appointments.findDoctors.path
+    case .login: V1.Appointments.login.path
+    }
+  }
+}
+
 /// The request header block of each patient's calls (method, timeout, bearer token), encoded
 /// once: it is the same for every call the patient makes.
 private struct RequestHeaders: Sendable {
   private let byPatient: [ByteBuffer]
 
-  init(plan: LoadPlan) throws {
+  init(plan: LoadPlan, call: DrivenCall) throws {
     let arena = ProtoArena()
     let timeoutMs = UInt32(clamping: plan.timeout.microseconds / 1000)
-    let method: String
-    switch plan.workload {
-    case .book: method = V1.Appointments.bookSlot.path
-    case .find: method = V1.Appointments.findDoctors.path
-    case .login: method = V1.Appointments.login.path
-    case .contended, .mixed: preconditionFailure("FrameDriver drives book, find and login only")
-    }
+    let method = call.path
     // Logins carry no token.
-    let metadata = plan.workload == .login ? [Metadata()] : plan.data.patientMetadata
+    let metadata = call == .login ? [Metadata()] : plan.data.patientMetadata
     byPatient = try metadata.map { metadata in
       var buffer = ByteBuffer()
       try buffer.writeMessage(V1.RequestHeader(method: method, timeoutMs: timeoutMs, metadata: metadata.entries), arena: arena)
@@ -114,6 +134,7 @@ private final class ConnectionDriver: ChannelInboundHandler {
   }
 
   private let plan: LoadPlan
+  private let call: DrivenCall
   private let headers: RequestHeaders
   private let inFlight: Int
   private let tally: ConnectionTally
@@ -137,10 +158,11 @@ private final class ConnectionDriver: ChannelInboundHandler {
   private var safetyTimer: Scheduled<Void>?
 
   init(
-    plan: LoadPlan, headers: RequestHeaders, inFlight: Int, tally: ConnectionTally, seed: UInt64,
+    plan: LoadPlan, call: DrivenCall, headers: RequestHeaders, inFlight: Int, tally: ConnectionTally, seed: UInt64,
     greeted: EventLoopPromise<Void>, finished: EventLoopPromise<WorkerResult>
   ) {
     self.plan = plan
+    self.call = call
     self.headers = headers
     self.inFlight = inFlight
     self.tally = tally
@@ -232,7 +254,7 @@ private final class ConnectionDriver: ChannelInboundHandler {
     }
     lastCallID += 1
     do {
-      switch plan.workload {
+      switch call {
       case .book:
         let target = plan.bookTarget(plan.bookCounter.wrappingAdd(1, ordering: .relaxed).oldValue)
         let request = V1.BookSlotRequest(doctorID: target.doctorID, date: target.date, startMinute: target.startMinute)
@@ -249,8 +271,6 @@ private final class ConnectionDriver: ChannelInboundHandler {
         let k = plan.loginCounter.wrappingAdd(1, ordering: .relaxed).oldValue
         let request = V1.LoginRequest(role: .patient, email: data.patientEmails[k % data.patientEmails.count], password: data.password)
         try outbound.writeFrame(type: .request, callID: lastCallID, encodedHeader: headers[0], payload: request, arena: arena)
-      case .contended, .mixed:
-        preconditionFailure("FrameDriver drives book, find and login only")
       }
     } catch {
       return fail(error, context: context)
@@ -272,11 +292,10 @@ private final class ConnectionDriver: ChannelInboundHandler {
       if let status = header.status, let error = RPCError(status: status) {
         return LoadWorker.errorKey(error)
       }
-      switch plan.workload {
+      switch call {
       case .book: _ = try ProtoChecked<V1.BookingResponse>(decoding: frame.payload, arena: arena)
       case .find: _ = try ProtoChecked<V1.FindDoctorsResponse>(decoding: frame.payload, arena: arena)
       case .login: _ = try ProtoChecked<V1.LoginResponse>(decoding: frame.payload, arena: arena)
-      case .contended, .mixed: preconditionFailure("FrameDriver drives book, find and login only")
       }
       return nil
     } catch {
