@@ -62,15 +62,72 @@ extension ProtoMessage {
 public struct ProtoPacker {
   /// The exact number of bytes ``pack(into:)`` writes.
   public let size: Int
-  /// The protobuf-c message (a `ProtobufCMessage *`), kept untyped so no C type is public.
-  let message: UnsafeRawPointer
+  private let source: Source
+
+  private enum Source {
+    /// A protobuf-c message (a `ProtobufCMessage *`), kept untyped so no C type is public.
+    case message(UnsafeRawPointer)
+    /// A message's encoding (``ProtoEncoded``).
+    case encoded(UnsafeRawBufferPointer)
+  }
+
+  init(size: Int, message: UnsafeRawPointer) {
+    self.size = size
+    self.source = .message(message)
+  }
+
+  init(encoded: UnsafeRawBufferPointer) {
+    self.size = encoded.count
+    self.source = .encoded(encoded)
+  }
 
   /// Writes the encoded message at the start of `buffer`, which must hold at least ``size`` bytes.
   public func pack(into buffer: UnsafeMutableRawBufferPointer) {
     precondition(buffer.count >= size, "buffer of \(buffer.count) bytes for a \(size)-byte message")
     guard size > 0, let base = buffer.baseAddress else { return }
-    let written = protobufCPack(message, base)
-    assert(written == size, "protobuf-c packed \(written) bytes, sized \(size)")
+    switch source {
+    case .message(let message):
+      let written = protobufCPack(message, base)
+      assert(written == size, "protobuf-c packed \(written) bytes, sized \(size)")
+    case .encoded(let bytes):
+      base.copyMemory(from: bytes.baseAddress!, byteCount: size)
+    }
+  }
+}
+
+/// A message kept as its encoding, to be sent again and again without building and packing it:
+/// an answer that many calls share, such as a search's.
+///
+/// It encodes to the same bytes as the message it was made from; decoding one checks that the
+/// bytes are a `Message`'s wire format (``ProtoMessage/check(_:arena:)``) and keeps them.
+public struct ProtoEncoded<Message: ProtoMessage>: ProtoMessage {
+  /// The encoding.
+  public let bytes: [UInt8]
+
+  /// Encodes `message` once.
+  ///
+  /// Throws ``ProtoEncodingError`` when `message` cannot be encoded (a text field holds a NUL).
+  public init(_ message: Message, arena: ProtoArena? = nil) throws(ProtoEncodingError) {
+    self.bytes = try message.serializedBytes(arena: arena)
+  }
+
+  public init(decoding bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try Message.check(bytes, arena: arena)
+    self.bytes = Array(bytes)
+  }
+
+  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
+    try Message.check(bytes, arena: arena)
+  }
+
+  public func encode<Result>(
+    arena: ProtoArena,
+    _ body: (ProtoPacker) throws(ProtoEncodingError) -> Result
+  ) throws(ProtoEncodingError) -> Result {
+    let result = bytes.withUnsafeBytes { raw in
+      Swift.Result { () throws(ProtoEncodingError) in try body(ProtoPacker(encoded: raw)) }
+    }
+    return try result.get()
   }
 }
 

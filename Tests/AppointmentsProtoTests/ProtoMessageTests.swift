@@ -91,6 +91,24 @@ struct ProtoMessageTests {
     #expect(field.renumbered(2).number == 2 && field.number == 1)
   }
 
+  @Test("a message kept encoded writes the message's bytes, and decoding one checks them")
+  func encodedMessage() throws {
+    let response = V1.FindDoctorsResponse(
+      doctors: [V1.DoctorAvailability(doctor: Samples.doctor, freeStartMinutes: [540, 600])], nextPageToken: [7]
+    )
+    let encoded = try ProtoEncoded(response)
+    #expect(encoded.bytes == (try response.serializedBytes()))
+    #expect(try encoded.serializedBytes() == encoded.bytes)
+    #expect(try V1.FindDoctorsResponse(serializedBytes: encoded.serializedBytes()) == response)
+    #expect(try ProtoEncoded<V1.FindDoctorsResponse>(serializedBytes: encoded.bytes) == encoded)
+
+    let error = #expect(throws: ProtoDecodingError.self) {
+      try ProtoEncoded<V1.FindDoctorsResponse>(serializedBytes: encoded.bytes.dropLast(2))
+    }
+    #expect(error?.code == .malformed)
+    #expect(throws: ProtoEncodingError.self) { try ProtoEncoded(V1.Doctor(name: "a\u{0}b")) }
+  }
+
   @Test("a text field with a NUL cannot be encoded ahead of time either")
   func preencodedFieldRefusesNUL() {
     #expect(throws: ProtoEncodingError.self) {
