@@ -36,6 +36,17 @@ public struct BookingPolicy: Sendable, Hashable {
     }
   }
 
+  /// Whether every doctor, whatever his time zone, may book `date` at `now`: it is neither
+  /// before today in the easternmost zone (UTC+14) nor after the horizon in the westernmost
+  /// (UTC−12).
+  ///
+  /// The instants at which this holds for a date form one interval, and within it nothing of
+  /// the date depends on the time: a search's answer for it changes only with the calendars.
+  public func admitsInEveryZone(_ date: CivilDate, now: Instant) -> Bool {
+    date >= Self.today(utcOffsetHours: 14, now: now)
+      && date <= Self.today(utcOffsetHours: -12, now: now).adding(days: self.horizonDays)
+  }
+
   private static func today(utcOffsetHours: Int64, now: Instant) -> CivilDate {
     let local = now.millisecondsSinceEpoch + utcOffsetHours * 3_600_000
     return CivilDate(dayNumber: Int(floorDivide(local, by: 86_400_000).quotient))

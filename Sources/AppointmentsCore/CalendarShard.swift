@@ -12,6 +12,7 @@ public actor CalendarShard {
   private var state: CalendarState
   private let journal: any ChangeJournal
   private var latestReceipt = JournalReceipt.immediate
+  private let versions: SearchVersions?
 
   /// The shard that holds a doctor's calendar: `doctorID % shardCount`.
   ///
@@ -21,21 +22,24 @@ public actor CalendarShard {
     return Int(doctorID % UInt64(shardCount))
   }
 
-  /// Creates an empty shard with `policy` that records its changes in `journal`.
-  public init(policy: BookingPolicy = .defaults, journal: any ChangeJournal) {
-    self.init(state: CalendarState(policy: policy), journal: journal)
+  /// Creates an empty shard with `policy` that records its changes in `journal` and moves
+  /// `versions` (shared by the shards a search asks) with every change a search can see.
+  public init(policy: BookingPolicy = .defaults, journal: any ChangeJournal, versions: SearchVersions? = nil) {
+    self.init(state: CalendarState(policy: policy), journal: journal, versions: versions)
   }
 
   /// Creates a shard from a recovered state that records further changes in `journal`.
-  public init(state: CalendarState, journal: any ChangeJournal) {
+  public init(state: CalendarState, journal: any ChangeJournal, versions: SearchVersions? = nil) {
     self.state = state
     self.journal = journal
+    self.versions = versions
   }
 
   /// Adds a doctor; see ``CalendarState/addDoctor(_:)``. Not journaled: it follows from his
   /// registration.
   public func addDoctor(_ profile: DoctorProfile) throws(AppointmentsError) {
     try self.state.addDoctor(profile)
+    self.versions?.everyDateChanged()
   }
 
   /// The doctor with this id in this shard, or nil.
@@ -157,6 +161,12 @@ public actor CalendarShard {
   private func commit<Value: Sendable>(_ mutation: Mutation<Value>) -> Committed<Value> {
     if let change = mutation.change {
       self.latestReceipt = self.journal.append(change)
+      switch change {
+      case .appointmentBooked(let appointment), .appointmentCancelled(let appointment):
+        self.versions?.dateChanged(appointment.date)
+      case .accountRegistered, .tokenRevoked:
+        break
+      }
     }
     return Committed(value: mutation.value, receipt: self.latestReceipt)
   }

@@ -141,3 +141,65 @@ struct CalendarShardTests {
     }
   }
 }
+
+@Suite("SearchVersions")
+struct SearchVersionsTests {
+  let now = Fixture.now
+  let tuesday = Fixture.tuesday
+
+  @Test("a booking and a cancellation move their date's stamp; refusals, repeats and other dates do not")
+  func bookingsMoveTheirDate() async throws {
+    let versions = SearchVersions()
+    let shard = CalendarShard(journal: DiscardingJournal(), versions: versions)
+    try await shard.addDoctor(Fixture.doctor(1))
+    let wednesday = tuesday.adding(days: 1)
+    let beforeBooking = versions.stamp(for: tuesday)
+    let otherDay = versions.stamp(for: wednesday)
+
+    _ = try await shard.bookSlot(doctorID: 1, date: tuesday, startMinute: nil, patient: Fixture.patient(100), appointmentID: 1, now: now)
+    let afterBooking = versions.stamp(for: tuesday)
+    #expect(afterBooking != beforeBooking)
+    #expect(versions.stamp(for: wednesday) == otherDay)
+
+    await expectRefusal("SLOT_TAKEN", .alreadyExists) { () async throws(AppointmentsError) in
+      try await shard.bookSlot(doctorID: 1, date: tuesday, startMinute: nil, patient: Fixture.patient(101), appointmentID: 2, now: now)
+    }
+    #expect(versions.stamp(for: tuesday) == afterBooking)
+
+    _ = try await shard.cancel(appointmentID: 1, by: (.patient, 100), now: now)
+    let afterCancelling = versions.stamp(for: tuesday)
+    #expect(afterCancelling != afterBooking)
+    _ = try await shard.cancel(appointmentID: 1, by: (.patient, 100), now: now)
+    #expect(versions.stamp(for: tuesday) == afterCancelling)
+    #expect(versions.stamp(for: wednesday) == otherDay)
+  }
+
+  @Test("a new doctor moves every date's stamp, in every shard that shares the versions")
+  func newDoctorMovesEveryDate() async throws {
+    let versions = SearchVersions()
+    let shards = [CalendarShard(journal: DiscardingJournal(), versions: versions), CalendarShard(journal: DiscardingJournal(), versions: versions)]
+    let dates = [tuesday, tuesday.adding(days: 100), tuesday.adding(days: -3000)]
+    var stamps = dates.map(versions.stamp(for:))
+    for (index, shard) in shards.enumerated() {
+      try await shard.addDoctor(Fixture.doctor(AccountID(index + 1)))
+      let moved = dates.map(versions.stamp(for:))
+      for (before, after) in zip(stamps, moved) {
+        #expect(before != after)
+      }
+      stamps = moved
+    }
+  }
+
+  @Test("dates a multiple of the counter count apart share a stamp; their neighbours do not")
+  func sharedCounters() async throws {
+    let versions = SearchVersions()
+    let shard = CalendarShard(journal: DiscardingJournal(), versions: versions)
+    try await shard.addDoctor(Fixture.doctor(1))
+    let twin = tuesday.adding(days: SearchVersions.dayCounters)
+    let neighbour = tuesday.adding(days: 1)
+    let (twinBefore, neighbourBefore) = (versions.stamp(for: twin), versions.stamp(for: neighbour))
+    _ = try await shard.bookSlot(doctorID: 1, date: tuesday, startMinute: nil, patient: Fixture.patient(100), appointmentID: 1, now: now)
+    #expect(versions.stamp(for: twin) != twinBefore)
+    #expect(versions.stamp(for: neighbour) == neighbourBefore)
+  }
+}
