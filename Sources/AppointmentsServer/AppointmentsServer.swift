@@ -71,7 +71,8 @@ public final class AppointmentsServer: Service, Sendable {
     )
     let journal = StorageJournal(log: log)
     let accounts = AccountDirectory(state: recovered.accounts, journal: journal)
-    let shards = recovered.calendars.map { CalendarShard(state: $0, journal: journal) }
+    let searchVersions = SearchVersions()
+    let shards = recovered.calendars.map { CalendarShard(state: $0, journal: journal, versions: searchVersions) }
     let revocations = RevocationList(recovered.accounts.revokedTokens)
     self.log = log
     let limits = configuration.limits.protocolLimits
@@ -84,6 +85,9 @@ public final class AppointmentsServer: Service, Sendable {
       loginThrottle: LoginThrottle(),
       revocations: revocations,
       appointmentIDs: IDGenerator(after: recovered.highestAppointmentID),
+      policy: policy,
+      searchVersions: searchVersions,
+      searchAnswers: configuration.booking.searchCacheBytes > 0 ? SearchAnswerCache(capacityBytes: configuration.booking.searchCacheBytes) : nil,
       info: V1.ServerInfoResponse(
         version: Self.version,
         protocolVersion: FrameHeader.protocolVersion,

@@ -17,6 +17,11 @@ struct AppointmentsService: Sendable {
   let loginThrottle: LoginThrottle
   let revocations: RevocationList
   let appointmentIDs: IDGenerator
+  let policy: BookingPolicy
+  /// Moved by the shards with every change a search could see.
+  let searchVersions: SearchVersions
+  /// Kept answers of `FindDoctors`; nil when none are kept.
+  let searchAnswers: SearchAnswerCache?
   /// Patient profiles already looked up (see `patientProfile(of:)`).
   let patients = PatientProfileCache()
   let info: V1.ServerInfoResponse
@@ -111,20 +116,35 @@ struct AppointmentsService: Sendable {
 
   // MARK: Search and booking
 
-  func findDoctors(_ request: V1.FindDoctorsRequest) async throws -> V1.FindDoctorsResponse {
+  /// Answers from ``SearchAnswerCache`` when it holds the answer for the calendars as they are;
+  /// otherwise asks the shards, and keeps the answer if it cannot depend on the time.
+  func findDoctors(_ request: V1.FindDoctorsRequest) async throws -> ProtoEncoded<V1.FindDoctorsResponse> {
     let specialization = try Specialization(request.specialization)
     let date = try CivilDate(required: request.date, field: "date")
     let pageSize = try Self.pageSize(request.pageSize)
     let after = try PageToken.doctorID(from: request.pageToken)
     let now = Instant.current
 
+    let question = SearchAnswerCache.Question(specialization: specialization, dayNumber: date.dayNumber, afterDoctorID: after, limit: pageSize)
+    let keepable = searchAnswers != nil && policy.admitsInEveryZone(date, now: now)
+    // Read before the shards are asked: a change made while they answer moves it.
+    let stamp = searchVersions.stamp(for: date)
+    if keepable, let kept = searchAnswers?.answer(to: question, stamp: stamp) {
+      return kept
+    }
     let page = try await mergedPage(limit: pageSize, orderedBy: { $0.doctor.id }) { shard in
       try await shard.findFreeDoctors(specialization: specialization, date: date, afterDoctorID: after, limit: pageSize, now: now)
     }
-    return V1.FindDoctorsResponse(
-      doctors: page.items.map(V1.DoctorAvailability.init),
-      nextPageToken: page.hasMore ? PageToken.encode(afterDoctorID: page.items.last!.doctor.id) : []
+    let answer = try ProtoEncoded(
+      V1.FindDoctorsResponse(
+        doctors: page.items.map(V1.DoctorAvailability.init),
+        nextPageToken: page.hasMore ? PageToken.encode(afterDoctorID: page.items.last!.doctor.id) : []
+      )
     )
+    if keepable {
+      searchAnswers?.keep(answer, to: question, stamp: stamp)
+    }
+    return answer
   }
 
   func bookSlot(_ request: V1.BookSlotRequest, context: CallContext) async throws -> V1.BookingResponse {

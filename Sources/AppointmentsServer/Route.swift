@@ -24,6 +24,26 @@ struct Route: Sendable {
     acceptsIdempotencyKey: Bool = false,
     _ handler: @escaping @Sendable (Request, inout CallContext) async throws -> Response
   ) -> Route {
+    answering(method, access: access, acceptsIdempotencyKey: acceptsIdempotencyKey, handler)
+  }
+
+  /// A unary method whose handler answers with the response already encoded.
+  static func unary<Request, Response>(
+    _ method: RPCMethod<Request, Response>,
+    access: Access,
+    acceptsIdempotencyKey: Bool = false,
+    _ handler: @escaping @Sendable (Request, inout CallContext) async throws -> ProtoEncoded<Response>
+  ) -> Route {
+    answering(method, access: access, acceptsIdempotencyKey: acceptsIdempotencyKey, handler)
+  }
+
+  /// A unary method of `method`'s request whose handler's `Answer` encodes as its response.
+  private static func answering<Request, Response, Answer: ProtoMessage>(
+    _ method: RPCMethod<Request, Response>,
+    access: Access,
+    acceptsIdempotencyKey: Bool,
+    _ handler: @escaping @Sendable (Request, inout CallContext) async throws -> Answer
+  ) -> Route {
     Route(
       path: method.path,
       access: access,

@@ -136,15 +136,19 @@ public struct ServerConfiguration: Sendable {
     public var horizonDays: Int
     /// Calendar actors; doctors are spread over them by id so bookings run in parallel.
     public var shardCount: Int
+    /// The most bytes of `FindDoctors` answers kept for the next identical search while the
+    /// calendars they describe do not change; 0 keeps none.
+    public var searchCacheBytes: Int
 
-    /// 365 days ahead; one shard per core (at least 2).
+    /// 365 days ahead; one shard per core (at least 2); 64 MiB of search answers.
     public static var defaults: Booking {
       Booking(horizonDays: 365, shardCount: max(2, System.coreCount))
     }
 
-    public init(horizonDays: Int, shardCount: Int) {
+    public init(horizonDays: Int, shardCount: Int, searchCacheBytes: Int = 64 << 20) {
       self.horizonDays = horizonDays
       self.shardCount = shardCount
+      self.searchCacheBytes = searchCacheBytes
     }
   }
 }

@@ -77,6 +77,14 @@ struct Appointmentd: AsyncParsableCommand {
   @Option(help: "How many days ahead a booking may be made.")
   var horizonDays = ServerConfiguration.Booking.defaults.horizonDays
 
+  @Option(
+    help: """
+      MiB of FindDoctors answers kept for the next identical search, each only while no booking, \
+      cancellation or new doctor could change it (0: keep none).
+      """
+  )
+  var searchCacheMib = ServerConfiguration.Booking.defaults.searchCacheBytes >> 20
+
   @Option(help: "Largest frame accepted, in bytes.")
   var maxFrameBytes = ServerConfiguration.Limits.defaults.protocolLimits.maxFrameBytes
 
@@ -119,6 +127,7 @@ struct Appointmentd: AsyncParsableCommand {
     guard tokenLifetime > 0 else { throw ValidationError("--token-lifetime must be positive") }
     guard (1...256).contains(shards) else { throw ValidationError("--shards must be within 1…256") }
     guard horizonDays > 0 else { throw ValidationError("--horizon-days must be positive") }
+    guard (0...16_384).contains(searchCacheMib) else { throw ValidationError("--search-cache-mib must be within 0…16,384") }
     guard (1024...(1 << 30)).contains(maxFrameBytes) else { throw ValidationError("--max-frame-bytes must be within 1 KiB…1 GiB") }
     guard maxCallsPerConnection > 0, maxConnections > 0, idleTimeout > 0, loginAttemptsPerMinute > 0, firstFrameTimeout > 0,
       frameTimeout > 0
@@ -153,7 +162,7 @@ struct Appointmentd: AsyncParsableCommand {
     configuration.auth.secretFile = secretFile
     configuration.auth.tokens.lifetime = .seconds(tokenLifetime)
     configuration.auth.passwordParameters = passwordCost == .test ? .fastForTests : .owasp
-    configuration.booking = .init(horizonDays: horizonDays, shardCount: shards)
+    configuration.booking = .init(horizonDays: horizonDays, shardCount: shards, searchCacheBytes: searchCacheMib << 20)
     return configuration
   }
 
