@@ -6,7 +6,7 @@
 #
 # Usage: scripts/bench-compare.sh [--workload book|find]... [--config CxM]... [--runs N]
 #          [--duration S] [--warmup S] [--slots-per-day N] [--durability none|fsync]
-#          [--responses check|decode] [--driver auto|library|frames] [--wait-quiet SECONDS]
+#          [--responses check|decode|status] [--driver auto|library|frames] [--wait-quiet SECONDS]
 #          [--out FILE.jsonl] [--no-build]
 # Defaults: --workload book --workload find, --config 8x64 --config 1x1, 3 runs, 10 s measured
 # after 2 s of warm-up, 1 slot a day, --durability none (the peer keeps everything in memory and
@@ -36,11 +36,13 @@
 # (it has no other way). Ours, with --responses check, unpacks every answer with protobuf-c into
 # an arena (which checks its wire format) and builds no Swift values: the load generator shares
 # the two cores with the server, and a `find` answer of ~91 doctors costs the client ~75 µs of
-# CPU to decode into Swift values, ~30 µs to check. --responses decode makes ours decode too.
+# CPU to decode into Swift values, ~25 µs to check. --responses decode makes ours decode too;
+# --responses status counts each answer by its status without reading the payload (ours only:
+# the peer's client cannot skip decoding), which leaves the cores to the server.
 #
 # Driver. Ours makes its calls with `appointments-bench run --driver` (default auto): `frames`
 # (channel handlers sending each call from the last answer, ~3–4 µs of client CPU per `book`
-# call) where it can, i.e. with --responses check; `library` (a task per outstanding call through
+# call) where it can, i.e. with --responses check or status; `library` (a task per outstanding call through
 # AppointmentsClient, ~5–8 µs) otherwise. --driver library measures ours through the client library.
 #
 # Builds: ours with --scratch-path .build-bench; the peer from a copy in .build-peer/ (git-ignored
@@ -87,7 +89,7 @@ done
 for wl in "${WORKLOADS[@]}"; do
   [[ "$wl" == book || "$wl" == find ]] || { echo "--workload must be book or find (the peer has no other)" >&2; exit 2; }
 done
-[[ "$RESPONSES" == check || "$RESPONSES" == decode ]] || { echo "--responses must be check or decode" >&2; exit 2; }
+[[ "$RESPONSES" == check || "$RESPONSES" == decode || "$RESPONSES" == status ]] || { echo "--responses must be check, decode or status" >&2; exit 2; }
 [[ "$DRIVER" == auto || "$DRIVER" == library || "$DRIVER" == frames ]] || { echo "--driver must be auto, library or frames" >&2; exit 2; }
 for cfg in "${CONFIGS[@]}"; do
   [[ "$cfg" =~ ^[0-9]+x[0-9]+$ ]] || { echo "--config must look like 8x64, not $cfg" >&2; exit 2; }

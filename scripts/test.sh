@@ -23,8 +23,8 @@ APPOINTMENTD="$bin/appointmentd" python3 -m pytest -q clients/python/tests
 # raced slot was won exactly once; `mixed` (books, cancels, finds; responses decoded, through the
 # client library), `find` (the frame driver) and `book` through the client library must make calls
 # without errors; `book` on a single doctor with a two-day horizon runs out of slots, and the frame
-# driver must count the refusals (ALREADY_EXISTS: SLOT_TAKEN, or ALREADY_BOOKED when the patient
-# already holds that doctor's day).
+# driver, counting answers by status alone, must count the refusals (ALREADY_EXISTS: SLOT_TAKEN,
+# or ALREADY_BOOKED when the patient already holds that doctor's day).
 small=(--server "$bin/appointmentd" --durability none --doctors 20 --patients 50 --connections 2 --in-flight 4 --warmup 0.5 --duration 1)
 # smoke EXPECTED ARGS…: one small run with ARGS; its JSON line must hold EXPECTED's fields, and it
 # must make calls without errors, or with "error": CODE, calls that fail with CODE only, not all.
@@ -44,7 +44,7 @@ if not ok:
 smoke '{"operations": ["book", "cancel", "find"], "responses": "decode", "driver": "library"}' --workload mixed
 smoke '{"responses": "check", "driver": "frames"}' --workload find
 smoke '{"responses": "check", "driver": "library"}' --workload book --driver library
-smoke '{"driver": "frames", "error": "ALREADY_EXISTS"}' --workload book --doctors 1 --horizon-days 3 --slots-per-day 1 --warmup 0
+smoke '{"driver": "frames", "responses": "status", "error": "ALREADY_EXISTS"}' --workload book --responses status --doctors 1 --horizon-days 3 --slots-per-day 1 --warmup 0
 
 # A short bounded fuzz run over the frame decoder and every message decoder (scripts/fuzz.sh).
 scripts/fuzz.sh 30

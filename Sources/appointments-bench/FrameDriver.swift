@@ -7,16 +7,18 @@ import Synchronization
 /// The lean way to drive a closed-loop run of `book`, `find` or `login`: each connection is a
 /// channel handler that keeps `--in-flight` calls outstanding and sends the next call from the
 /// answer to the last one, with each patient's request header encoded once, answers checked in
-/// place (`--responses check`), and one write per batch of answers read.
+/// place (`--responses check`) or counted by status (`status`), and one write per batch of
+/// answers read.
 ///
 /// The workers of ``LoadWorker`` go through ``AppointmentsClient`` like an application: a task,
 /// a continuation and Swift values per call, ~5–8 µs of CPU per `book` call. The harness shares
 /// the machine's cores with the server, so every µs it spends is one the server does not get.
 /// This driver makes the same calls with the same data, timeline, tallies and error keys.
 struct FrameDriver: Sendable {
-  /// Whether a run can be driven this way: closed loop, answers checked, not decoded.
+  /// Whether a run can be driven this way: closed loop, answers checked or counted by status,
+  /// not decoded.
   static func supports(_ workload: Workload, rate: Double?, responses: ResponseHandling) -> Bool {
-    rate == nil && responses == .check && DrivenCall(workload) != nil
+    rate == nil && responses != .decode && DrivenCall(workload) != nil
   }
 
   private let channels: [any Channel]
@@ -292,6 +294,7 @@ private final class ConnectionDriver: ChannelInboundHandler {
       if let status = header.status, let error = RPCError(status: status) {
         return LoadWorker.errorKey(error)
       }
+      guard plan.responses == .check else { return nil }
       switch call {
       case .book: _ = try ProtoChecked<V1.BookingResponse>(decoding: frame.payload, arena: arena)
       case .find: _ = try ProtoChecked<V1.FindDoctorsResponse>(decoding: frame.payload, arena: arena)

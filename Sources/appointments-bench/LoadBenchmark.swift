@@ -102,7 +102,8 @@ struct LoadBenchmark: AsyncParsableCommand {
   @Option(
     help: """
       book, find, login: check each OK response's wire format without building Swift values \
-      (check), or decode it as an application would (decode). contended and mixed always decode.
+      (check), decode it as an application would (decode), or count it by its status without \
+      reading the payload (status: the frame driver only). contended and mixed always decode.
       """)
   var responses: ResponseHandling = .check
 
@@ -111,7 +112,7 @@ struct LoadBenchmark: AsyncParsableCommand {
       How calls are made: through AppointmentsClient, a task and Swift values per call, as an \
       application makes them (library); from channel handlers that send each call from the last \
       answer, cheaper for the harness, which shares the cores with the server (frames: closed-loop \
-      book, find and login with --responses check); auto picks frames where it can.
+      book, find and login with --responses check or status); auto picks frames where it can.
       """)
   var driver: Driver = .auto
 
@@ -145,7 +146,10 @@ struct LoadBenchmark: AsyncParsableCommand {
     guard horizonDays >= 3 else { throw ValidationError("--horizon-days must be ≥ 3") }
     guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
     guard driver != .frames || usesFrameDriver else {
-      throw ValidationError("--driver frames drives closed-loop book, find and login with --responses check only")
+      throw ValidationError("--driver frames drives closed-loop book, find and login with --responses check or status only")
+    }
+    guard responses != .status || usesFrameDriver else {
+      throw ValidationError("--responses status needs the frame driver: closed-loop book, find or login, --driver auto or frames")
     }
   }
 

@@ -145,7 +145,8 @@ struct LoadWorker {
     _ method: RPCMethod<Request, Response>, _ request: Request, metadata: Metadata = Metadata()
   ) async throws {
     switch plan.responses {
-    case .check: _ = try await client.callChecked(method, request, metadata: metadata, timeout: plan.timeout)
+    // `status` runs are driven by frames (LoadBenchmark.validate); a worker would check.
+    case .check, .status: _ = try await client.callChecked(method, request, metadata: metadata, timeout: plan.timeout)
     case .decode: _ = try await client.call(method, request, metadata: metadata, timeout: plan.timeout)
     }
   }

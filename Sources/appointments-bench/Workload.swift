@@ -23,6 +23,11 @@ enum ResponseHandling: String, ExpressibleByArgument, CaseIterable, Sendable {
   /// Decode it into Swift values, as an application would. `contended` and `mixed` always do,
   /// to read the appointment ids they check and cancel.
   case decode
+  /// Count it by the status in its header alone; the payload is not read. The lightest client
+  /// (the frame driver only): for the server's throughput where checking its answers costs the
+  /// harness, which shares the cores with it, more than answering costs the server, as `find`'s
+  /// ~11 KB answers do.
+  case status
 }
 
 /// How a run's calls are made (`--driver`).
