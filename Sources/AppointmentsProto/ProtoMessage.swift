@@ -21,10 +21,12 @@ public protocol ProtoMessage: ProtoDecodable, Hashable {
   /// that are not UTF-8 or hold a NUL, and when decoding would take more than the arena's budget.
   init(decoding bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError)
 
-  /// Checks that `bytes` are this message's wire format by unpacking them with protobuf-c into
-  /// `arena`, and copies nothing out: no Swift values are built, so text fields are not checked
-  /// for UTF-8 or NUL. Throws like ``init(decoding:arena:)`` otherwise; resets the arena.
-  static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError)
+  /// Checks that `bytes` are this message's wire format, by the rules protobuf-c's unpack
+  /// applies, without unpacking them: nothing is allocated or built, so text fields are not
+  /// checked for UTF-8 or NUL and no memory budget applies. Throws
+  /// ``ProtoDecodingError/Code/malformed`` where protobuf-c would refuse the bytes
+  /// (`appointments_wire_check.h`).
+  static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError)
 
   /// Builds the message's protobuf-c form in `arena` and calls `body` with a packer that knows
   /// the encoded size and writes the bytes; the packer is valid only during `body`.
@@ -112,12 +114,12 @@ public struct ProtoEncoded<Message: ProtoMessage>: ProtoMessage {
   }
 
   public init(decoding bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try Message.check(bytes, arena: arena)
+    try Message.check(bytes)
     self.bytes = Array(bytes)
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try Message.check(bytes, arena: arena)
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try Message.check(bytes)
   }
 
   public func encode<Result>(
@@ -132,17 +134,18 @@ public struct ProtoEncoded<Message: ProtoMessage>: ProtoMessage {
 }
 
 /// The word that some bytes are a `Message`'s wire format, without the message
-/// (``ProtoMessage/check(_:arena:)``).
+/// (``ProtoMessage/check(_:)``).
 ///
 /// For a client that must know an answer is well formed but has no use for its contents, such as
-/// a load generator: checking skips the copy into Swift values, which costs more than the
-/// unpacking itself for an answer of many small fields.
+/// a load generator: checking builds nothing, where unpacking allocates every nested message,
+/// string and array and decoding then copies them into Swift values.
 public struct ProtoChecked<Message: ProtoMessage>: ProtoDecodable, Hashable {
   /// The size of the encoding in bytes.
   public let byteCount: Int
 
+  /// Checks `bytes`; `arena` is not used (decoding's signature).
   public init(decoding bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try Message.check(bytes, arena: arena)
+    try Message.check(bytes)
     self.byteCount = bytes.count
   }
 }

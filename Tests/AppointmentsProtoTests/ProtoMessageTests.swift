@@ -18,20 +18,22 @@ struct ProtoMessageTests {
     #expect(checked.byteCount == bytes.count)
   }
 
-  @Test("the check refuses what decoding refuses as malformed or over budget, but not text it never reads")
+  @Test("the check refuses what decoding refuses as malformed, but not text it never reads nor memory it never takes")
   func checkRefusals() throws {
     let bytes = try V1.BookingResponse(appointment: Samples.appointment).serializedBytes()
     let truncated = Array(bytes.dropLast(3))
     let error = #expect(throws: ProtoDecodingError.self) {
-      try truncated.withUnsafeBytes { try V1.BookingResponse.check($0, arena: ProtoArena()) }
+      try truncated.withUnsafeBytes { try V1.BookingResponse.check($0) }
     }
     #expect(error?.code == .malformed)
 
+    // 50,000 empty entries: decoding them needs more memory than the budget; checking needs none.
     let manyEntries: [UInt8] = (0..<100_000).map { $0 % 2 == 0 ? 0x0A : 0x00 }
     let overBudget = #expect(throws: ProtoDecodingError.self) {
-      try manyEntries.withUnsafeBytes { try V1.FindDoctorsResponse.check($0, arena: ProtoArena(budget: 256 << 10)) }
+      try manyEntries.withUnsafeBytes { try V1.FindDoctorsResponse(decoding: $0, arena: ProtoArena(budget: 256 << 10)) }
     }
     #expect(overBudget?.code == .budgetExceeded)
+    #expect(throws: Never.self) { try manyEntries.withUnsafeBytes { try V1.FindDoctorsResponse.check($0) } }
 
     // BookAnyRequest.specialization = "ab\0cd": well formed on the wire; only decoding reads the text.
     let nul: [UInt8] = [0x0A, 0x05, 0x61, 0x62, 0x00, 0x63, 0x64]
@@ -175,6 +177,93 @@ struct ProtoMessageTests {
     // The arena is reset and usable afterwards.
     let small = try V1.Date(year: 1, month: 2, day: 3).serializedBytes()
     #expect(try small.withUnsafeBytes { try V1.Date(decoding: $0, arena: arena) } == V1.Date(year: 1, month: 2, day: 3))
+  }
+
+  /// Whether protobuf-c's unpack accepts `bytes` as `M`: decoding succeeds, or fails only when
+  /// copying text out (which the check does not read). The budget is large enough for any input here.
+  private static func unpacks<M: ProtoMessage>(_ type: M.Type, _ bytes: [UInt8], arena: ProtoArena) -> Bool {
+    let decoded = bytes.withUnsafeBytes { raw in Result { () throws(ProtoDecodingError) in try M(decoding: raw, arena: arena) } }
+    switch decoded {
+    case .success:
+      return true
+    case .failure(let error):
+      precondition(error.code != .budgetExceeded, "the test's arena is too small")
+      return error.code == .invalidText
+    }
+  }
+
+  private static func checks<M: ProtoMessage>(_ type: M.Type, _ bytes: [UInt8]) -> Bool {
+    (try? bytes.withUnsafeBytes { try M.check($0) }) != nil
+  }
+
+  /// Every truncation of `message`'s encoding, and every byte of it replaced by a few values
+  /// and followed by an inserted byte: the wire check and protobuf-c agree on each.
+  private static func expectAgreement<M: ProtoMessage>(_ message: M) throws -> Int {
+    let arena = ProtoArena(budget: 64 << 20)
+    let bytes = try message.serializedBytes(arena: arena)
+    var variants: [[UInt8]] = (0...bytes.count).map { Array(bytes.prefix($0)) }
+    for index in bytes.indices {
+      for replacement in Set([0x00, 0x01, 0x02, 0x05, 0x07, 0x0A, 0x7F, 0x80, 0xFF, bytes[index] ^ 0x07, bytes[index] ^ 0x80]) {
+        var changed = bytes
+        changed[index] = replacement
+        variants.append(changed)
+      }
+      var inserted = bytes
+      inserted.insert(0x80, at: index)
+      variants.append(inserted)
+    }
+    var refused = 0
+    for variant in variants {
+      let unpacked = unpacks(M.self, variant, arena: arena)
+      #expect(checks(M.self, variant) == unpacked, "\(M.self): \(variant)")
+      if !unpacked { refused += 1 }
+    }
+    return refused
+  }
+
+  @Test("the wire check agrees with protobuf-c's unpack on changed and cut encodings of every message", arguments: Samples.all.indices)
+  func checkAgreesWithUnpack(index: Int) throws {
+    let refused = try Self.expectAgreement(Samples.all[index])
+    // Some variants are refused (a cut varint, a wrong wire type), unless the message is empty.
+    let isEmpty = try Samples.all[index].serializedBytes().isEmpty
+    #expect(refused > 0 || isEmpty)
+  }
+
+  @Test("the wire check agrees with protobuf-c's unpack on random bytes")
+  func checkAgreesOnRandomBytes() {
+    var generator = SplitMix64(seed: 0xC4EC)
+    let arena = ProtoArena(budget: 64 << 20)
+    var accepted = 0
+    for _ in 0..<20_000 {
+      let count = Int(generator.next() % 48)
+      let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+      for type in [V1.FindDoctorsResponse.self, V1.RequestHeader.self, V1.LogEntry.self, V1.Schedule.self] as [any ProtoMessage.Type] {
+        let unpacked = Self.unpacks(type, bytes, arena: arena)
+        #expect(Self.checks(type, bytes) == unpacked, "\(type): \(bytes)")
+        if unpacked { accepted += 1 }
+      }
+    }
+    // Both verdicts occur: short inputs of skipped unknown fields pass, most others do not.
+    #expect(accepted > 100)
+  }
+
+  @Test(
+    "the wire check follows protobuf-c where the rules are odd: field number 0, unknown fields, wire types",
+    arguments: [
+      ([0x00, 0x01], false),  // a one-byte header of field 0
+      ([0x80, 0x00, 0x01], true),  // a two-byte header of field 0: an unknown field
+      ([0x70, 0x01], true),  // unknown field 14, a varint
+      ([0x0D, 1, 2, 3, 4], false),  // protocol_version (uint32) as 32 bits
+      ([0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01], true),  // a 10-byte varint
+      ([0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01], false),  // an 11-byte varint
+      ([0x2A, 0x02, 0x61], false),  // agent's length past the end
+      ([0x0B], false),  // a group
+    ] as [([UInt8], Bool)]
+  )
+  func checkOddRules(bytes: [UInt8], accepted: Bool) {
+    let arena = ProtoArena(budget: 1 << 20)
+    #expect(Self.unpacks(V1.Hello.self, bytes, arena: arena) == accepted)
+    #expect(Self.checks(V1.Hello.self, bytes) == accepted)
   }
 
   @Test("random bytes never crash a decoder")

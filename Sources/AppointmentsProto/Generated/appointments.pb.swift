@@ -624,8 +624,8 @@ extension V1.Date: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__date__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__date__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__date__descriptor)
   }
 
   public func encode<Result>(
@@ -659,8 +659,8 @@ extension V1.Schedule: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__schedule__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__schedule__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__schedule__descriptor)
   }
 
   public func encode<Result>(
@@ -697,8 +697,8 @@ extension V1.Doctor: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__doctor__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__doctor__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__doctor__descriptor)
   }
 
   public func encode<Result>(
@@ -744,8 +744,8 @@ extension V1.Patient: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__patient__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__patient__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__patient__descriptor)
   }
 
   public func encode<Result>(
@@ -781,8 +781,8 @@ extension V1.Appointment: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__appointment__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__appointment__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__appointment__descriptor)
   }
 
   public func encode<Result>(
@@ -841,8 +841,8 @@ extension V1.RegisterDoctorRequest: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__register_doctor_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__register_doctor_request__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__register_doctor_request__descriptor)
   }
 
   public func encode<Result>(
@@ -888,8 +888,8 @@ extension V1.RegisterPatientRequest: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__register_patient_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__register_patient_request__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__register_patient_request__descriptor)
   }
 
   public func encode<Result>(
@@ -925,8 +925,8 @@ extension V1.RegisterResponse: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__register_response__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__register_response__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__register_response__descriptor)
   }
 
   public func encode<Result>(
@@ -956,8 +956,8 @@ extension V1.LoginRequest: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__login_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__login_request__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__login_request__descriptor)
   }
 
   public func encode<Result>(
@@ -991,8 +991,8 @@ extension V1.LoginResponse: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__login_response__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__login_response__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__login_response__descriptor)
   }
 
   public func encode<Result>(
@@ -1026,8 +1026,8 @@ extension V1.LogoutRequest: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__logout_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__logout_request__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__logout_request__descriptor)
   }
 
   public func encode<Result>(
@@ -1056,8 +1056,8 @@ extension V1.LogoutResponse: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__logout_response__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__logout_response__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__logout_response__descriptor)
   }
 
   public func encode<Result>(
@@ -1086,8 +1086,8 @@ extension V1.FindDoctorsRequest: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__find_doctors_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__find_doctors_request__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__find_doctors_request__descriptor)
   }
 
   public func encode<Result>(
@@ -1127,8 +1127,8 @@ extension V1.DoctorAvailability: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__doctor_availability__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__doctor_availability__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__doctor_availability__descriptor)
   }
 
   public func encode<Result>(
@@ -1166,8 +1166,8 @@ extension V1.FindDoctorsResponse: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__find_doctors_response__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__find_doctors_response__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__find_doctors_response__descriptor)
   }
 
   public func encode<Result>(
@@ -1203,8 +1203,8 @@ extension V1.BookSlotRequest: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__book_slot_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__book_slot_request__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__book_slot_request__descriptor)
   }
 
   public func encode<Result>(
@@ -1250,8 +1250,8 @@ extension V1.BookAnyRequest: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__book_any_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__book_any_request__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__book_any_request__descriptor)
   }
 
   public func encode<Result>(
@@ -1287,8 +1287,8 @@ extension V1.BookingResponse: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__booking_response__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__booking_response__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__booking_response__descriptor)
   }
 
   public func encode<Result>(
@@ -1322,8 +1322,8 @@ extension V1.CancelAppointmentRequest: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__cancel_appointment_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__cancel_appointment_request__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__cancel_appointment_request__descriptor)
   }
 
   public func encode<Result>(
@@ -1353,8 +1353,8 @@ extension V1.ListFilledSlotsRequest: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__list_filled_slots_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__list_filled_slots_request__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__list_filled_slots_request__descriptor)
   }
 
   public func encode<Result>(
@@ -1398,8 +1398,8 @@ extension V1.ListMyAppointmentsRequest: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__list_my_appointments_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__list_my_appointments_request__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__list_my_appointments_request__descriptor)
   }
 
   public func encode<Result>(
@@ -1443,8 +1443,8 @@ extension V1.AppointmentList: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__appointment_list__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__appointment_list__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__appointment_list__descriptor)
   }
 
   public func encode<Result>(
@@ -1480,8 +1480,8 @@ extension V1.HealthRequest: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__health_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__health_request__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__health_request__descriptor)
   }
 
   public func encode<Result>(
@@ -1510,8 +1510,8 @@ extension V1.HealthResponse: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__health_response__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__health_response__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__health_response__descriptor)
   }
 
   public func encode<Result>(
@@ -1541,8 +1541,8 @@ extension V1.ServerInfoRequest: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__server_info_request__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__server_info_request__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__server_info_request__descriptor)
   }
 
   public func encode<Result>(
@@ -1571,8 +1571,8 @@ extension V1.ServerInfoResponse: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__server_info_response__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__server_info_response__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__server_info_response__descriptor)
   }
 
   public func encode<Result>(

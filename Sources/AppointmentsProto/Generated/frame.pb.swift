@@ -150,8 +150,8 @@ extension V1.MetadataEntry: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__metadata_entry__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__metadata_entry__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__metadata_entry__descriptor)
   }
 
   public func encode<Result>(
@@ -183,8 +183,8 @@ extension V1.Hello: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__hello__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__hello__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__hello__descriptor)
   }
 
   public func encode<Result>(
@@ -222,8 +222,8 @@ extension V1.RequestHeader: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__request_header__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__request_header__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__request_header__descriptor)
   }
 
   public func encode<Result>(
@@ -261,8 +261,8 @@ extension V1.Status: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__status__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__status__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__status__descriptor)
   }
 
   public func encode<Result>(
@@ -296,8 +296,8 @@ extension V1.ResponseHeader: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__response_header__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__response_header__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__response_header__descriptor)
   }
 
   public func encode<Result>(
@@ -337,8 +337,8 @@ extension V1.GoAway: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__go_away__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__go_away__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__go_away__descriptor)
   }
 
   public func encode<Result>(
@@ -372,8 +372,8 @@ extension V1.Cancel: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__cancel__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__cancel__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__cancel__descriptor)
   }
 
   public func encode<Result>(
@@ -402,8 +402,8 @@ extension V1.Ping: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__ping__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__ping__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__ping__descriptor)
   }
 
   public func encode<Result>(

@@ -207,8 +207,8 @@ extension V1.StoredAccount: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__stored_account__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__stored_account__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__stored_account__descriptor)
   }
 
   public func encode<Result>(
@@ -260,8 +260,8 @@ extension V1.StoredAppointment: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__stored_appointment__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__stored_appointment__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__stored_appointment__descriptor)
   }
 
   public func encode<Result>(
@@ -311,8 +311,8 @@ extension V1.RevokedToken: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__revoked_token__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__revoked_token__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__revoked_token__descriptor)
   }
 
   public func encode<Result>(
@@ -344,8 +344,8 @@ extension V1.IdempotencyEntry: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__idempotency_entry__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__idempotency_entry__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__idempotency_entry__descriptor)
   }
 
   public func encode<Result>(
@@ -391,8 +391,8 @@ extension V1.LogEntry: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__log_entry__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__log_entry__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__log_entry__descriptor)
   }
 
   public func encode<Result>(
@@ -462,8 +462,8 @@ extension V1.SnapshotHeader: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__snapshot_header__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__snapshot_header__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__snapshot_header__descriptor)
   }
 
   public func encode<Result>(
@@ -501,8 +501,8 @@ extension V1.SnapshotChunk: ProtoMessage {
     self = try arena.decode(bytes, unpack: appointments__v1__snapshot_chunk__unpack) { (c) throws(ProtoDecodingError) in try Self(c) }
   }
 
-  public static func check(_ bytes: UnsafeRawBufferPointer, arena: ProtoArena) throws(ProtoDecodingError) {
-    try arena.decode(bytes, unpack: appointments__v1__snapshot_chunk__unpack) { _ in }
+  public static func check(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+    try checkWireFormat(bytes, of: appointments__v1__snapshot_chunk__descriptor)
   }
 
   public func encode<Result>(

@@ -6,7 +6,9 @@ import AppointmentsProto
 /// Invariants (a violation traps):
 /// - a bounded decode that succeeds gives the same message as the unbounded one;
 /// - a bounded decode fails only with `budgetExceeded` or with the unbounded decode's own error;
-/// - a decoded message encodes without error (decoding refused any NUL) and decodes back equal.
+/// - a decoded message encodes without error (decoding refused any NUL) and decodes back equal;
+/// - the wire check (`Message.check`, which unpacks nothing) accepts exactly what protobuf-c's
+///   unpack accepts: what decodes, or fails only on its text, passes; what is malformed fails.
 enum MessageDecodingCheck {
   // The arenas live across inputs, as a connection's arena lives across its frames: a reset that
   // left state behind would show up as one input changing the outcome of the next. The fuzzer
@@ -32,6 +34,17 @@ enum MessageDecodingCheck {
           "\(Message.self): bounded decode failed with \(error), unbounded with \(expected)"
         )
       }
+    }
+    let checked = (try? Message.check(bytes)) != nil
+    switch reference {
+    case .success:
+      require(checked, "\(Message.self): decodes, but the wire check refused it")
+    case .failure(let error) where error.code == .invalidText:
+      require(checked, "\(Message.self): unpacks (its text is refused), but the wire check refused it")
+    case .failure(let error) where error.code == .malformed:
+      require(!checked, "\(Message.self): malformed, but the wire check accepted it")
+    case .failure:
+      break  // over the default budget: the check has none
     }
     trace("\(Message.self): \(reference.map { _ in "decoded" })")
     guard case .success(let message) = reference else { return }
