@@ -192,6 +192,15 @@ struct ProtoMessageTests {
     }
   }
 
+  /// `count` byte strings of 0 to `maxLength` random bytes, the same for the same seed.
+  private static func randomInputs(seed: UInt64, count: Int, maxLength: UInt64) -> [[UInt8]] {
+    var generator = SplitMix64(seed: seed)
+    return (0..<count).map { _ in
+      let length = Int(generator.next() % (maxLength + 1))
+      return (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+    }
+  }
+
   private static func checks<M: ProtoMessage>(_ type: M.Type, _ bytes: [UInt8]) -> Bool {
     (try? bytes.withUnsafeBytes { try M.check($0) }) != nil
   }
@@ -231,12 +240,9 @@ struct ProtoMessageTests {
 
   @Test("the wire check agrees with protobuf-c's unpack on random bytes")
   func checkAgreesOnRandomBytes() {
-    var generator = SplitMix64(seed: 0xC4EC)
     let arena = ProtoArena(budget: 64 << 20)
     var accepted = 0
-    for _ in 0..<20_000 {
-      let count = Int(generator.next() % 48)
-      let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+    for bytes in Self.randomInputs(seed: 0xC4EC, count: 20_000, maxLength: 47) {
       for type in [V1.FindDoctorsResponse.self, V1.RequestHeader.self, V1.LogEntry.self, V1.Schedule.self] as [any ProtoMessage.Type] {
         let unpacked = Self.unpacks(type, bytes, arena: arena)
         #expect(Self.checks(type, bytes) == unpacked, "\(type): \(bytes)")
@@ -268,12 +274,9 @@ struct ProtoMessageTests {
 
   @Test("random bytes never crash a decoder")
   func randomBytes() {
-    var generator = SplitMix64(seed: 0xA11CE)
     let arena = ProtoArena(budget: 64 << 10)
     var failures = 0
-    for _ in 0..<5_000 {
-      let count = Int(generator.next() % 64)
-      let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+    for bytes in Self.randomInputs(seed: 0xA11CE, count: 5_000, maxLength: 63) {
       bytes.withUnsafeBytes { raw in
         if (try? V1.RequestHeader(decoding: raw, arena: arena)) == nil { failures += 1 }
         if (try? V1.AppointmentList(decoding: raw, arena: arena)) == nil { failures += 1 }
