@@ -101,7 +101,7 @@ public struct ProtoPacker {
 /// an answer that many calls share, such as a search's.
 ///
 /// It encodes to the same bytes as the message it was made from; decoding one checks that the
-/// bytes are a `Message`'s wire format (``ProtoMessage/check(_:arena:)``) and keeps them.
+/// bytes are a `Message`'s wire format (``ProtoMessage/check(_:)``) and keeps them.
 public struct ProtoEncoded<Message: ProtoMessage>: ProtoMessage {
   /// The encoding.
   public let bytes: [UInt8]

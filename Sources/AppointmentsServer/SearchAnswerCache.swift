@@ -78,7 +78,7 @@ final class SearchAnswerCache: Sendable {
     }
   }
 
-  /// How many answers and bytes are kept (for tests and metrics).
+  /// How many answers and bytes are kept (for tests).
   var usage: (answers: Int, bytes: Int) {
     storage.withLock { ($0.answers.count, $0.bytes) }
   }
