@@ -121,30 +121,39 @@ struct AppointmentsService: Sendable {
   func findDoctors(_ request: V1.FindDoctorsRequest) async throws -> ProtoEncoded<V1.FindDoctorsResponse> {
     let specialization = try Specialization(request.specialization)
     let date = try CivilDate(required: request.date, field: "date")
-    let pageSize = try Self.pageSize(request.pageSize)
-    let after = try PageToken.doctorID(from: request.pageToken)
+    let question = SearchAnswerCache.Question(
+      specialization: specialization, dayNumber: date.dayNumber,
+      limit: try Self.pageSize(request.pageSize), afterDoctorID: try PageToken.doctorID(from: request.pageToken)
+    )
     let now = Instant.current
-
-    let question = SearchAnswerCache.Question(specialization: specialization, dayNumber: date.dayNumber, afterDoctorID: after, limit: pageSize)
-    let keepable = searchAnswers != nil && policy.admitsInEveryZone(date, now: now)
+    guard let searchAnswers, policy.admitsInEveryZone(date, now: now) else {
+      return try await freeDoctors(question, date: date, now: now)
+    }
     // Read before the shards are asked: a change made while they answer moves it.
     let stamp = searchVersions.stamp(for: date)
-    if keepable, let kept = searchAnswers?.answer(to: question, stamp: stamp) {
+    if let kept = searchAnswers.answer(to: question, stamp: stamp) {
       return kept
     }
-    let page = try await mergedPage(limit: pageSize, orderedBy: { $0.doctor.id }) { shard in
-      try await shard.findFreeDoctors(specialization: specialization, date: date, afterDoctorID: after, limit: pageSize, now: now)
+    let answer = try await freeDoctors(question, date: date, now: now)
+    searchAnswers.keep(answer, to: question, stamp: stamp)
+    return answer
+  }
+
+  /// The shards' answer to a search, merged and encoded.
+  private func freeDoctors(
+    _ question: SearchAnswerCache.Question, date: CivilDate, now: Instant
+  ) async throws -> ProtoEncoded<V1.FindDoctorsResponse> {
+    let page = try await mergedPage(limit: question.limit, orderedBy: { $0.doctor.id }) { shard in
+      try await shard.findFreeDoctors(
+        specialization: question.specialization, date: date, afterDoctorID: question.afterDoctorID, limit: question.limit, now: now
+      )
     }
-    let answer = try ProtoEncoded(
+    return try ProtoEncoded(
       V1.FindDoctorsResponse(
         doctors: page.items.map(V1.DoctorAvailability.init),
         nextPageToken: page.hasMore ? PageToken.encode(afterDoctorID: page.items.last!.doctor.id) : []
       )
     )
-    if keepable {
-      searchAnswers?.keep(answer, to: question, stamp: stamp)
-    }
-    return answer
   }
 
   func bookSlot(_ request: V1.BookSlotRequest, context: CallContext) async throws -> V1.BookingResponse {

@@ -16,8 +16,8 @@ final class SearchAnswerCache: Sendable {
   struct Question: Hashable, Sendable {
     var specialization: Specialization
     var dayNumber: Int
-    var afterDoctorID: AccountID?
     var limit: Int
+    var afterDoctorID: AccountID?
   }
 
   typealias Answer = ProtoEncoded<V1.FindDoctorsResponse>

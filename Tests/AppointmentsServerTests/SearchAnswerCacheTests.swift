@@ -11,7 +11,7 @@ struct SearchAnswerCacheTests {
   static let cardiology = try! Specialization("cardiology")
 
   static func question(day: Int, after: AccountID? = nil) -> SearchAnswerCache.Question {
-    SearchAnswerCache.Question(specialization: cardiology, dayNumber: day, afterDoctorID: after, limit: 50)
+    SearchAnswerCache.Question(specialization: cardiology, dayNumber: day, limit: 50, afterDoctorID: after)
   }
 
   /// An encoded answer of about `bytes` bytes.
