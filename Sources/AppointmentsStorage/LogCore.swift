@@ -10,9 +10,10 @@ import Darwin
 /// The state shared by appenders, waiters and the writer thread (or, in `none` mode, the
 /// callers that write inline: the first waiter of a burst, or the append that fills a batch).
 final class LogCore: Sendable {
+  /// Waits for `sequence`: a suspended task or a callback (``whenDurable(through:_:)``).
   struct Waiter {
     var sequence: UInt64
-    var continuation: CheckedContinuation<Void, any Error>
+    var completion: @Sendable (Result<Void, StorageError>) -> Void
   }
 
   struct State {
@@ -50,7 +51,7 @@ final class LogCore: Sendable {
     func run(_ core: LogCore) {
       if self.wakesWriter { core.wakeWriter.signal() }
       for waiter in self.ready {
-        waiter.continuation.resume()
+        waiter.completion(.success(()))
       }
       if let failure = self.failure { core.fail(failure) }
       for waiter in self.closeWaiters {
@@ -193,7 +194,22 @@ final class LogCore: Sendable {
     // `none` mode) allocates no frame for the waiting below: a frame past the first slab of a
     // call's task costs a malloc.
     if try self.isDurable(through: sequence) { return }
-    try await self.waitForWriter(through: sequence)
+    let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, StorageError>, Never>) in
+      self.waitForWriter(through: sequence) { continuation.resume(returning: $0) }
+    }
+    try result.get()
+  }
+
+  /// Calls `completion` once every record up to `sequence` is durable, or with the log's failure:
+  /// at once when that is known without waiting (in `none` mode after writing them, when they
+  /// are writable), otherwise on the thread that completes them.
+  func whenDurable(through sequence: UInt64, _ completion: @escaping @Sendable (Result<Void, StorageError>) -> Void) {
+    do {
+      if try self.isDurable(through: sequence) { return completion(.success(())) }
+    } catch {
+      return completion(.failure(error))
+    }
+    self.waitForWriter(through: sequence, completion)
   }
 
   /// Whether every record up to `sequence` is durable; in `none` mode, writes them first when they
@@ -215,31 +231,16 @@ final class LogCore: Sendable {
     return false
   }
 
-  private func waitForWriter(through sequence: UInt64) async throws(StorageError) {
-    enum Check {
-      case durable
-      case failed(StorageError)
-      case waiting
+  /// Queues `completion` for the writer, unless the record became durable or the log failed
+  /// since the last look: then calls it at once.
+  private func waitForWriter(through sequence: UInt64, _ completion: @escaping @Sendable (Result<Void, StorageError>) -> Void) {
+    let known = self.state.withLock { state -> Result<Void, StorageError>? in
+      if state.durableSequence >= sequence { return .success(()) }
+      if let failure = state.failure { return .failure(failure) }
+      state.waiters.append(Waiter(sequence: sequence, completion: completion))
+      return nil
     }
-    do {
-      try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-        let check = self.state.withLock { state -> Check in
-          if state.durableSequence >= sequence { return .durable }
-          if let failure = state.failure { return .failed(failure) }
-          state.waiters.append(Waiter(sequence: sequence, continuation: continuation))
-          return .waiting
-        }
-        switch check {
-        case .durable: continuation.resume()
-        case .failed(let failure): continuation.resume(throwing: failure)
-        case .waiting: break
-        }
-      }
-    } catch let error as StorageError {
-      throw error
-    } catch {
-      throw StorageError(code: .logFailed, message: "waiting for durability failed: \(error)", cause: error)
-    }
+    if let known { completion(known) }
   }
 
   /// Puts the state in the failed state, unless it already is: from then on nothing is
@@ -274,7 +275,7 @@ final class LogCore: Sendable {
       return (state.failure!, waiters, followup)
     }
     for waiter in waiters {
-      waiter.continuation.resume(throwing: failure)
+      waiter.completion(.failure(failure))
     }
     followup.run(self)
     return failure
@@ -406,7 +407,7 @@ final class LogCore: Sendable {
       return ready
     }
     for waiter in ready {
-      waiter.continuation.resume()
+      waiter.completion(.success(()))
     }
   }
 }

@@ -15,8 +15,8 @@ public struct StorageJournal: ChangeJournal {
     self.log = log
   }
 
-  /// Appends `change` to the log; the receipt returns once it is durable and throws the log's
-  /// failure otherwise (see ``WriteAheadLog/Ticket/durable()``).
+  /// Appends `change` to the log; the receipt is durable once the record is and fails with the
+  /// log's failure otherwise (see ``WriteAheadLog/Ticket/durable()``).
   ///
   /// Inside an ``IdempotentCall``, the record is held until the call's answer is written with
   /// it, and the call's own receipts leave the waiting to ``IdempotentCall/finish(answer:)``.
@@ -28,11 +28,28 @@ public struct StorageJournal: ChangeJournal {
     if call == nil && ticket.isDurable {
       return .immediate
     }
-    return JournalReceipt {
-      if let call = IdempotentCall.current, call.log === self.log, call.defersWaiting(for: ticket) {
-        return
-      }
+    return JournalReceipt(Record(ticket: ticket, log: self.log))
+  }
+
+  /// A record of this journal on its way to the disk.
+  private struct Record: PendingDurability {
+    let ticket: WriteAheadLog.Ticket
+    let log: WriteAheadLog
+
+    func wait() async throws {
+      if isLeftToCall { return }
       try await ticket.durable()
+    }
+
+    func whenDurable(_ completion: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+      if isLeftToCall { return completion(.success(())) }
+      ticket.whenDurable { completion($0.mapError { $0 }) }
+    }
+
+    /// Whether the idempotent call running here waits for the record instead, when it finishes.
+    private var isLeftToCall: Bool {
+      guard let call = IdempotentCall.current, call.log === self.log else { return false }
+      return call.defersWaiting(for: ticket)
     }
   }
 }

@@ -111,6 +111,18 @@ public final class WriteAheadLog: Sendable {
         throw refusal
       }
     }
+
+    /// Calls `completion` once this record, and every record numbered before it, is durable, or
+    /// with the error ``durable()`` throws: at once, on the calling thread, when that is known
+    /// without waiting; otherwise on the thread that learns it (the writer's, in `fsync` mode).
+    public func whenDurable(_ completion: @escaping @Sendable (Result<Void, StorageError>) -> Void) {
+      switch self.source {
+      case .log(let core):
+        core.whenDurable(through: self.sequence, completion)
+      case .refused(let refusal):
+        completion(.failure(refusal))
+      }
+    }
   }
 
   private let core: LogCore

@@ -1,4 +1,5 @@
 import AppointmentsCore
+import Synchronization
 import Testing
 
 @Suite("JournalReceipt")
@@ -22,4 +23,29 @@ struct JournalReceiptTests {
       try await FailingJournal().append(.tokenRevoked(tokenID: [1], expiresAt: Fixture.now)).waitUntilDurable()
     }
   }
+
+  @Test("whenDurable calls back at once, on the calling thread, when that is known, and passes on a failure")
+  func callbacks() {
+    let outcomes = Outcomes()
+    let note: @Sendable (Result<Void, any Error>) -> Void = { result in
+      switch result {
+      case .success: outcomes.append("durable")
+      case .failure(let error): outcomes.append(error is FailingJournal.SyncFailed ? "sync failed" : "\(error)")
+      }
+    }
+    let change = StateChange.tokenRevoked(tokenID: [1], expiresAt: Fixture.now)
+    let recording = RecordingJournal()
+    JournalReceipt.immediate.whenDurable(note)
+    recording.append(change).whenDurable(note)
+    FailingJournal().append(change).whenDurable(note)
+    #expect(outcomes.list == ["durable", "durable", "sync failed"])
+    #expect(recording.awaitedSequenceNumbers == [1])
+  }
+}
+
+/// What callbacks reported, in order.
+private final class Outcomes: Sendable {
+  private let outcomes = Mutex<[String]>([])
+  var list: [String] { outcomes.withLock { $0 } }
+  func append(_ outcome: String) { outcomes.withLock { $0.append(outcome) } }
 }

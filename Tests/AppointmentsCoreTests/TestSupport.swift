@@ -109,13 +109,26 @@ final class RecordingJournal: ChangeJournal {
       $0.append(change)
       return $0.count
     }
-    return JournalReceipt { [awaited = self] in
-      awaited.recordAwaited(sequenceNumber)
-    }
+    return JournalReceipt(Awaited(journal: self, sequenceNumber: sequenceNumber))
   }
 
   private func recordAwaited(_ sequenceNumber: Int) {
     self.awaited.withLock { $0.append(sequenceNumber) }
+  }
+
+  /// A receipt that notes each wait for it, and is durable at once.
+  private struct Awaited: PendingDurability {
+    let journal: RecordingJournal
+    let sequenceNumber: Int
+
+    func wait() async throws {
+      journal.recordAwaited(sequenceNumber)
+    }
+
+    func whenDurable(_ completion: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+      journal.recordAwaited(sequenceNumber)
+      completion(.success(()))
+    }
   }
 }
 
@@ -124,7 +137,17 @@ struct FailingJournal: ChangeJournal {
   struct SyncFailed: Error {}
 
   func append(_ change: StateChange) -> JournalReceipt {
-    JournalReceipt { throw SyncFailed() }
+    JournalReceipt(Failed())
+  }
+
+  private struct Failed: PendingDurability {
+    func wait() async throws {
+      throw SyncFailed()
+    }
+
+    func whenDurable(_ completion: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+      completion(.failure(SyncFailed()))
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import AppointmentsCore
 import AppointmentsProto
 import AppointmentsStorage
+import Synchronization
 import Testing
 
 @Suite("WriteAheadLog")
@@ -337,6 +338,59 @@ struct WriteAheadLogTests {
     }
   }
 
+  @Test("whenDurable in fsync mode calls back from the writer once the record is synced, not before")
+  func whenDurableAfterSync() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem)
+    var heldSyncs = fileSystem.heldSyncs.makeAsyncIterator()
+    fileSystem.holdSyncs()
+    let (outcomes, continuation) = AsyncStream.makeStream(of: Result<Void, StorageError>.self)
+    let called = Atomic<Bool>(false)
+    let ticket = log.append(Fixture.entry(1))
+    ticket.whenDurable { result in
+      called.store(true, ordering: .relaxed)
+      continuation.yield(result)
+    }
+    _ = await heldSyncs.next()
+    let calledBeforeTheSync = called.load(ordering: .relaxed)
+    #expect(!calledBeforeTheSync, "written, but its sync is parked")
+    fileSystem.releaseSyncs()
+    var iterator = outcomes.makeAsyncIterator()
+    #expect(try #require(await iterator.next()).failure == nil)
+    #expect(log.durableSequence == 1)
+    try await log.close()
+  }
+
+  @Test("whenDurable in none mode writes the writable records and calls back at once, on the calling thread")
+  func whenDurableWritesInline() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem, durability: .none)
+    let first = log.append(Fixture.entry(1))
+    let second = log.append(Fixture.entry(2))
+    let outcomes = Mutex<[StorageError?]>([])
+    first.whenDurable { result in outcomes.withLock { $0.append(result.failure) } }
+    #expect(outcomes.withLock { $0.count == 1 && $0[0] == nil }, "succeeded before whenDurable returned")
+    #expect(log.durableSequence == 2 && log.statistics.writtenBatches == 1, "both records in one write")
+    second.whenDurable { result in outcomes.withLock { $0.append(result.failure) } }
+    #expect(outcomes.withLock { $0.count } == 2 && log.statistics.writtenBatches == 1)
+    try await log.close()
+  }
+
+  @Test("whenDurable passes on the log's failure, and a refused append's")
+  func whenDurableFailures() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem)
+    fileSystem.injectFault(.ioError, on: .sync)
+    let failed = await withCheckedContinuation { continuation in
+      log.append(Fixture.entry(1)).whenDurable { continuation.resume(returning: $0) }
+    }
+    #expect(failed.failure?.code == .logFailed)
+    await expectStorageError(.logFailed) { () async throws(StorageError) in try await log.close() }
+    let refused = Mutex<StorageError?>(nil)
+    log.append(Fixture.entry(2)).whenDurable { result in refused.withLock { $0 = result.failure } }
+    #expect(refused.withLock { $0 }?.code == .logFailed, "refused at once")
+  }
+
   @Test("refuses to open over a segment that already holds records")
   func refusesUnrecoveredSegment() async throws {
     let fileSystem = try await Fixture.fileSystemWithLog(records: 3)
@@ -384,5 +438,12 @@ struct WriteAheadLogTests {
       offset = end
     }
     return sequences
+  }
+}
+
+extension Result {
+  /// The error of a failure, nil for a success.
+  fileprivate var failure: Failure? {
+    if case .failure(let error) = self { error } else { nil }
   }
 }
