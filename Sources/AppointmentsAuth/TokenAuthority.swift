@@ -91,8 +91,7 @@ public final class TokenAuthority: Sendable {
     guard !token.isEmpty else {
       throw AuthError(code: .missingToken, message: "no access token was presented")
     }
-    if let cached = self.cache.lookup(token, now: now) {
-      try self.checkTimes(of: cached, now: now)
+    if let cached = try self.verifiedBefore(token, now: now) {
       return cached
     }
 
@@ -114,6 +113,16 @@ public final class TokenAuthority: Sendable {
     try self.checkTimes(of: verified, now: now)
     self.cache.insert(verified, for: token)
     return verified
+  }
+
+  /// The token, if it was verified before and is still in the cache, checked against `now`;
+  /// nil when only ``verify(_:now:)`` can tell.
+  ///
+  /// - Throws: ``AuthError/Code/expired`` or ``AuthError/Code/notYetValid``.
+  public func verifiedBefore(_ token: String, now: Date) throws(AuthError) -> VerifiedToken? {
+    guard let cached = self.cache.lookup(token, now: now) else { return nil }
+    try self.checkTimes(of: cached, now: now)
+    return cached
   }
 
   /// Checks everything that does not depend on the time.

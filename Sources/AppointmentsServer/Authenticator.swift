@@ -14,16 +14,41 @@ struct Authenticator: Sendable {
 
   func authenticate(_ metadata: Metadata, access: Access) async throws(RPCError) -> Caller? {
     if case .anyone = access { return nil }
-    guard let token = metadata.bearerToken else {
-      let reason = metadata[Metadata.authorizationKey] == nil ? "MISSING_TOKEN" : "INVALID_TOKEN"
-      throw RPCError(code: .unauthenticated, reason: reason, message: "this method needs `authorization: Bearer <token>`")
-    }
+    let token = try Self.bearerToken(in: metadata)
     let verified: VerifiedToken
     do {
       verified = try await tokens.verify(token, now: Date())
     } catch {
       throw Self.refusal(error)
     }
+    return try caller(verified, access: access)
+  }
+
+  /// The caller when it can be told without waiting: no token needed, or a token verified
+  /// before. Returns `.none` when only ``authenticate(_:access:)`` can tell.
+  func authenticateWithoutWaiting(_ metadata: Metadata, access: Access) throws(RPCError) -> Caller?? {
+    if case .anyone = access { return .some(nil) }
+    let token = try Self.bearerToken(in: metadata)
+    let verified: VerifiedToken
+    do {
+      guard let known = try tokens.verifiedBefore(token, now: Date()) else { return .none }
+      verified = known
+    } catch {
+      throw Self.refusal(error)
+    }
+    return .some(try caller(verified, access: access))
+  }
+
+  private static func bearerToken(in metadata: Metadata) throws(RPCError) -> String {
+    guard let token = metadata.bearerToken else {
+      let reason = metadata[Metadata.authorizationKey] == nil ? "MISSING_TOKEN" : "INVALID_TOKEN"
+      throw RPCError(code: .unauthenticated, reason: reason, message: "this method needs `authorization: Bearer <token>`")
+    }
+    return token
+  }
+
+  /// The caller a verified token names, unless it was revoked or its role may not call.
+  private func caller(_ verified: VerifiedToken, access: Access) throws(RPCError) -> Caller {
     if revocations.contains(verified.tokenID) {
       throw RPCError(code: .unauthenticated, reason: "TOKEN_REVOKED", message: "this token was logged out")
     }

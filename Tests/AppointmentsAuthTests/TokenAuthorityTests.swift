@@ -186,6 +186,20 @@ struct TokenAuthorityTests {
     #expect(authority.cache.count == 0)
   }
 
+  @Test("verifiedBefore knows only cached tokens, and checks their times as verify does (an expired one is dropped)")
+  func verifiedBefore() async throws {
+    let authority = await self.authority()
+    let issued = try await authority.issue(accountID: 5, role: .doctor, now: Self.now)
+    #expect(try authority.verifiedBefore(issued.token, now: Self.now) == nil, "never verified: only verify can tell")
+    let verified = try await authority.verify(issued.token, now: Self.now)
+    #expect(try authority.verifiedBefore(issued.token, now: Self.now.addingTimeInterval(3599)) == verified)
+    #expect(throws: AuthError.self) { try authority.verifiedBefore(issued.token, now: Self.now.addingTimeInterval(-600)) }
+    // An expired token leaves the cache; verify then tells why it is refused.
+    #expect(try authority.verifiedBefore(issued.token, now: Self.now.addingTimeInterval(3600)) == nil)
+    #expect(await self.refusal(of: issued.token, by: authority, at: Self.now.addingTimeInterval(3600)) == .expired)
+    #expect(try authority.verifiedBefore(issued.token + "x", now: Self.now) == nil)
+  }
+
   // MARK: Tampering
 
   @Test("refuses a token whose payload was changed")
