@@ -8,11 +8,25 @@
 ///
 /// Reads see changes as soon as they are applied, before they are durable; a change that is
 /// then lost in a crash was never acknowledged to the caller who made it.
+///
+/// In the server each shard lives on an event loop (a ``ShardExecutor``), so that a call can
+/// book with it without a task: ``run(_:)``.
 public actor CalendarShard {
   private var state: CalendarState
   private let journal: any ChangeJournal
   private var latestReceipt = JournalReceipt.immediate
   private let versions: SearchVersions?
+  /// Where the shard runs, and the executor of ``run(_:)``; nil for a plain actor.
+  private let executor: (any ShardExecutor)?
+  /// Lends its executor to a shard without one of its own: an actor that names its executor
+  /// must name one in every case, and actors may share an executor (and so their isolation).
+  private let plainActor: PlainActor?
+
+  private actor PlainActor {}
+
+  public nonisolated var unownedExecutor: UnownedSerialExecutor {
+    self.executor?.asUnownedSerialExecutor() ?? self.plainActor!.unownedExecutor
+  }
 
   /// The shard that holds a doctor's calendar: `doctorID % shardCount`.
   ///
@@ -24,15 +38,43 @@ public actor CalendarShard {
 
   /// Creates an empty shard with `policy` that records its changes in `journal` and moves
   /// `versions` (shared by the shards a search asks) with every change a search can see.
-  public init(policy: BookingPolicy = .defaults, journal: any ChangeJournal, versions: SearchVersions? = nil) {
-    self.init(state: CalendarState(policy: policy), journal: journal, versions: versions)
+  public init(
+    policy: BookingPolicy = .defaults, journal: any ChangeJournal, versions: SearchVersions? = nil, executor: (any ShardExecutor)? = nil
+  ) {
+    self.init(state: CalendarState(policy: policy), journal: journal, versions: versions, executor: executor)
   }
 
   /// Creates a shard from a recovered state that records further changes in `journal`.
-  public init(state: CalendarState, journal: any ChangeJournal, versions: SearchVersions? = nil) {
+  public init(
+    state: CalendarState, journal: any ChangeJournal, versions: SearchVersions? = nil, executor: (any ShardExecutor)? = nil
+  ) {
     self.state = state
     self.journal = journal
     self.versions = versions
+    self.executor = executor
+    self.plainActor = executor == nil ? PlainActor() : nil
+  }
+
+  /// Runs `work` isolated to this shard without a task: at once when called on the shard's
+  /// executor, otherwise queued to it. Returns false, running nothing, when the shard has no
+  /// ``ShardExecutor``; then call its methods with `await`.
+  public nonisolated func run(_ work: @escaping @Sendable (isolated CalendarShard) -> Void) -> Bool {
+    guard let executor = self.executor else { return false }
+    if executor.isCurrent {
+      self.assumeIsolated(work)
+    } else {
+      executor.execute { self.assumeIsolated(work) }
+    }
+    return true
+  }
+
+  /// Runs `work` on the shard's executor after the work queued there so far, e.g. a booking's
+  /// wait for its receipt: the bookings queued behind it then append their records first, and
+  /// the first wait writes them all at once (see ``JournalReceipt/whenDurable(_:)``). Runs it at
+  /// once when the shard has no executor.
+  public nonisolated func runLater(_ work: @escaping @Sendable () -> Void) {
+    guard let executor = self.executor else { return work() }
+    executor.execute(work)
   }
 
   /// Adds a doctor; see ``CalendarState/addDoctor(_:)``. Not journaled: it follows from his

@@ -72,7 +72,13 @@ public final class AppointmentsServer: Service, Sendable {
     let journal = StorageJournal(log: log)
     let accounts = AccountDirectory(state: recovered.accounts, journal: journal)
     let searchVersions = SearchVersions()
-    let shards = recovered.calendars.map { CalendarShard(state: $0, journal: journal, versions: searchVersions) }
+    // Each shard lives on one of the event loops, in turn.
+    let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
+    let shards = recovered.calendars.enumerated().map { index, calendar in
+      CalendarShard(
+        state: calendar, journal: journal, versions: searchVersions, executor: EventLoopShardExecutor(loops[index % loops.count])
+      )
+    }
     let revocations = RevocationList(recovered.accounts.revokedTokens)
     self.log = log
     let limits = configuration.limits.protocolLimits

@@ -1,4 +1,5 @@
 import AppointmentsCore
+import Synchronization
 import Testing
 
 @Suite("CalendarShard")
@@ -47,6 +48,19 @@ struct CalendarShardTests {
     #expect(journal.changes.count == 1)
     let list = try await shard.doctorAppointments(doctorID: 1, from: tuesday, to: tuesday, limit: 10)
     #expect(list.items.count == 1)
+  }
+
+  @Test("without an executor of its own, a shard takes no work in place, and runs later work at once")
+  func noExecutor() async throws {
+    let shard = CalendarShard(journal: DiscardingJournal())
+    let ran = Atomic<Int>(0)
+    #expect(!shard.run { _ in ran.add(1, ordering: .relaxed) })
+    #expect(ran.load(ordering: .relaxed) == 0)
+    shard.runLater { ran.add(10, ordering: .relaxed) }
+    #expect(ran.load(ordering: .relaxed) == 10)
+    // Awaited, it is an ordinary actor.
+    try await shard.addDoctor(Fixture.doctor(1))
+    #expect(await shard.doctor(id: 1) != nil)
   }
 
   @Test("journals one change per booking and cancellation, none for refusals or repeats")
