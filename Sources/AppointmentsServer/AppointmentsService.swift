@@ -38,8 +38,14 @@ struct AppointmentsService: Sendable {
       .unary(API.registerPatient, access: .anyone, acceptsIdempotencyKey: true) { request, _ in try await registerPatient(request) },
       .unary(API.login, access: .anyone) { request, context in try await login(request, context: &context) },
       .unary(API.logout, access: .authenticated) { try await logout($0, context: $1) },
-      .unary(API.findDoctors, access: .role(.patient)) { request, _ in try await findDoctors(request) },
-      .unary(API.bookSlot, access: .role(.patient), acceptsIdempotencyKey: true) { try await bookSlot($0, context: $1) },
+      .unary(
+        API.findDoctors, access: .role(.patient), { request, _ in try await findDoctors(request) },
+        inPlace: { request, _, answer in findDoctors(request, answer: answer) }
+      ),
+      .unary(
+        API.bookSlot, access: .role(.patient), acceptsIdempotencyKey: true, { try await bookSlot($0, context: $1) },
+        inPlace: { bookSlot($0, context: $1, answer: $2) }
+      ),
       .unary(API.bookAny, access: .role(.patient), acceptsIdempotencyKey: true) { try await bookAny($0, context: $1) },
       .unary(API.cancelAppointment, access: .authenticated, acceptsIdempotencyKey: true) {
         try await cancelAppointment($0, context: $1)
@@ -119,24 +125,53 @@ struct AppointmentsService: Sendable {
   /// Answers from ``SearchAnswerCache`` when it holds the answer for the calendars as they are;
   /// otherwise asks the shards, and keeps the answer if it cannot depend on the time.
   func findDoctors(_ request: V1.FindDoctorsRequest) async throws -> ProtoEncoded<V1.FindDoctorsResponse> {
+    let (question, date) = try Self.question(request)
+    let now = Instant.current
+    let kept = keptAnswer(to: question, date: date, now: now)
+    if let answer = kept.answer {
+      return answer
+    }
+    let answer = try await freeDoctors(question, date: date, now: now)
+    if let stamp = kept.stamp {
+      searchAnswers?.keep(answer, to: question, stamp: stamp)
+    }
+    return answer
+  }
+
+  /// ``findDoctors(_:)`` without a task (``Route/InPlaceHandler``) when its answer is kept, or
+  /// the request is refused; returns false, having done nothing, when the shards must be asked.
+  func findDoctors(_ request: V1.FindDoctorsRequest, answer: (CallOutcome) -> Void) -> Bool {
+    do {
+      let (question, date) = try Self.question(request)
+      guard let kept = keptAnswer(to: question, date: date, now: .current).answer else { return false }
+      answer(.success(Reply(message: kept, metadata: Metadata())))
+    } catch {
+      answer(.failure(RPCError(mapping: error)))
+    }
+    return true
+  }
+
+  /// A search's question, checked in the order its refusals are documented.
+  private static func question(_ request: V1.FindDoctorsRequest) throws -> (SearchAnswerCache.Question, CivilDate) {
     let specialization = try Specialization(request.specialization)
     let date = try CivilDate(required: request.date, field: "date")
     let question = SearchAnswerCache.Question(
       specialization: specialization, dayNumber: date.dayNumber,
       limit: try Self.pageSize(request.pageSize), afterDoctorID: try PageToken.doctorID(from: request.pageToken)
     )
-    let now = Instant.current
-    guard let searchAnswers, policy.admitsInEveryZone(date, now: now) else {
-      return try await freeDoctors(question, date: date, now: now)
-    }
+    return (question, date)
+  }
+
+  /// The kept answer to `question`, if the calendars are as they were when it was kept; and the
+  /// stamp to keep a new answer with, nil when none may be kept (no cache, or a date not
+  /// bookable in every time zone, whose answer depends on the time).
+  private func keptAnswer(
+    to question: SearchAnswerCache.Question, date: CivilDate, now: Instant
+  ) -> (answer: ProtoEncoded<V1.FindDoctorsResponse>?, stamp: SearchVersions.Stamp?) {
+    guard let searchAnswers, policy.admitsInEveryZone(date, now: now) else { return (nil, nil) }
     // Read before the shards are asked: a change made while they answer moves it.
     let stamp = searchVersions.stamp(for: date)
-    if let kept = searchAnswers.answer(to: question, stamp: stamp) {
-      return kept
-    }
-    let answer = try await freeDoctors(question, date: date, now: now)
-    searchAnswers.keep(answer, to: question, stamp: stamp)
-    return answer
+    return (searchAnswers.answer(to: question, stamp: stamp), stamp)
   }
 
   /// The shards' answer to a search, merged and encoded.
@@ -165,6 +200,37 @@ struct AppointmentsService: Sendable {
       patient: patient, appointmentID: appointmentIDs.next(), now: .current
     )
     return V1.BookingResponse(try await committed.waitUntilDurable())
+  }
+
+  /// ``bookSlot(_:context:)`` without a task (``Route/InPlaceHandler``), when the patient's
+  /// profile is known and the doctor's shard lives on an executor of its own: the booking runs
+  /// there, at once or queued, and is answered once its receipt is durable. Returns false, having
+  /// done nothing, otherwise.
+  func bookSlot(_ request: V1.BookSlotRequest, context: CallContext, answer: @escaping @Sendable (CallOutcome) -> Void) -> Bool {
+    guard let caller = context.caller, let patient = patients[caller.accountID] else { return false }
+    let date: CivilDate
+    do {
+      date = try CivilDate(required: request.date, field: "date")
+    } catch {
+      answer(.failure(RPCError(mapping: error)))
+      return true
+    }
+    let (doctorID, startMinute, appointmentIDs) = (request.doctorID, request.startMinute.map(Int.init), self.appointmentIDs)
+    return shard(for: doctorID).run { shard in
+      do {
+        let booked = try shard.bookSlot(
+          doctorID: doctorID, date: date, startMinute: startMinute, patient: patient, appointmentID: appointmentIDs.next(), now: .current
+        )
+        // After the bookings queued behind this one: their records then share its write.
+        shard.runLater {
+          booked.receipt.whenDurable { durable in
+            answer(durable.map { Reply(message: V1.BookingResponse(booked.value), metadata: Metadata()) }.mapError(RPCError.init(mapping:)))
+          }
+        }
+      } catch {
+        answer(.failure(RPCError(mapping: error)))
+      }
+    }
   }
 
   /// Tries the shards in order; each books its lowest-id free doctor atomically.

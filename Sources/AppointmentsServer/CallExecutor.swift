@@ -11,6 +11,36 @@ struct CallExecutor: Sendable {
   let idempotency: IdempotencyCache
   let logger: Logger
 
+  /// Starts a call in place (``Route/InPlaceHandler``) when nothing needs waiting for: its token
+  /// was verified before and it carries no idempotency key. Returns false when the call must be
+  /// run by ``execute(_:_:context:control:requestBytes:)``; otherwise `respond` gets its
+  /// RESPONSE header and payload once.
+  ///
+  /// A call started here is new: no CANCEL can have reached it, and its deadline lies ahead.
+  func startInPlace(
+    _ route: Route,
+    _ inPlace: Route.InPlaceHandler,
+    context: CallContext,
+    respond: @escaping @Sendable (V1.ResponseHeader, (any ProtoMessage)?) -> Void
+  ) -> Bool {
+    if route.isIdempotent(context.metadata) { return false }
+    var context = context
+    do {
+      guard let caller = try authenticator.authenticateWithoutWaiting(context.metadata, access: route.access) else { return false }
+      context.caller = caller
+    } catch {
+      respond(V1.ResponseHeader(status: error.status), nil)
+      return true
+    }
+    return inPlace(context) { [logger, method = context.method] outcome in
+      if case .failure(let error) = outcome, error.code == .internal {
+        logger.error("call failed", metadata: ["method": "\(method)", "error": "\(error)"])
+      }
+      let (header, payload) = Self.response(outcome)
+      respond(header, payload)
+    }
+  }
+
   /// Runs one call and returns the RESPONSE header and payload to send.
   func execute(
     _ route: Route,
@@ -19,7 +49,10 @@ struct CallExecutor: Sendable {
     control: InFlightCalls.Control,
     requestBytes: [UInt8]
   ) async -> (V1.ResponseHeader, (any ProtoMessage)?) {
-    let outcome = await run(route, handler, context: context, control: control, requestBytes: requestBytes)
+    Self.response(await run(route, handler, context: context, control: control, requestBytes: requestBytes))
+  }
+
+  private static func response(_ outcome: CallOutcome) -> (V1.ResponseHeader, (any ProtoMessage)?) {
     switch outcome {
     case .success(let reply):
       return (V1.ResponseHeader(status: V1.Status(code: 0), metadata: reply.metadata.entries), reply.message)

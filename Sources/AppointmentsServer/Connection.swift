@@ -7,9 +7,11 @@ import ServiceLifecycle
 /// Serves one client connection from its HELLO to its close.
 ///
 /// Its tasks prefer the connection's event loop (``EventLoopTaskExecutor``). One task reads
-/// frames, decodes headers and payloads in the connection's arena, and starts a child task per
-/// call (an immediate one: it runs at once, until it first suspends); calls answer in any order
-/// through an ``OutboundQueue`` that a writer task turns into batched writes. A broken rule ends
+/// frames and decodes headers and payloads in the connection's arena. A call that needs nothing
+/// waited for runs in place, without a task (``CallExecutor/startInPlace(_:_:context:respond:)``:
+/// a booking on its shard's loop, a kept search answer); any other gets a child task (an
+/// immediate one: it runs at once, until it first suspends). Calls answer in any order through
+/// an ``OutboundQueue`` that a writer task turns into batched writes. A broken rule ends
 /// the connection with a GOAWAY naming the last call that will be answered. On graceful shutdown
 /// the connection stops reading, sends a GOAWAY, finishes the calls it accepted, and closes.
 struct Connection {
@@ -31,11 +33,12 @@ struct Connection {
     do {
       try await channel.executeThenClose { inbound, outbound in
         let queue = OutboundQueue()
+        let inFlight = InFlightCalls()
         await withDiscardingTaskGroup { group in
           group.addTask { await Self.write(queue, to: outbound) }
           await withDiscardingTaskGroup { calls in
             let ending = await withGracefulShutdownHandler {
-              await readFrames(inbound, queue: queue, calls: &calls)
+              await readFrames(inbound, queue: queue, inFlight: inFlight, calls: &calls)
             } onGracefulShutdown: {
               // Ends the inbound sequence; frames not yet read are not processed and the
               // GOAWAY tells the client they are safe to retry.
@@ -43,6 +46,8 @@ struct Connection {
             }
             queue.enqueue(.goAway(ending))
           }
+          // Calls run in place answer without a task of the group.
+          await inFlight.waitUntilNone()
           // Every accepted call has answered; flush and stop the writer.
           queue.finish()
         }
@@ -56,10 +61,10 @@ struct Connection {
   private func readFrames(
     _ inbound: NIOAsyncChannelInboundStream<Frame>,
     queue: OutboundQueue,
+    inFlight: InFlightCalls,
     calls: inout DiscardingTaskGroup
   ) async -> V1.GoAway {
     let arena = ProtoArena(budget: limits.maxFrameBytes * 4)
-    let inFlight = InFlightCalls()
     let loginBudget = LoginBudget(perMinute: loginAttemptsPerMinute)
     var greeted = false
     var lastCallID: UInt32 = 0
@@ -142,9 +147,9 @@ struct Connection {
     guard let route = router[header.method] else {
       return refuse(RPCError(code: .unimplemented, reason: "UNKNOWN_METHOD", message: "no method \(header.method)"))
     }
-    let handler: Route.Handler
+    let prepared: Route.Prepared
     do {
-      handler = try route.prepare(frame.payload, arena)
+      prepared = try route.prepare(frame.payload, arena)
     } catch {
       return refuse(RPCError(code: .invalidArgument, reason: "MALFORMED_PAYLOAD", message: "request does not decode: \(error.message)"))
     }
@@ -157,14 +162,20 @@ struct Connection {
     let context = CallContext(
       callID: callID, method: header.method, metadata: Metadata(header.metadata), deadline: deadline, loginBudget: loginBudget
     )
-    // The request is kept only where a retry will be compared with it.
-    let requestBytes = route.acceptsIdempotencyKey && context.metadata[Metadata.idempotencyKey] != nil ? Array(buffer: frame.payload) : []
-    // Started right here, on the reader's loop, until its first suspension (usually the shard
-    // actor): no job is queued to the loop to start it.
-    calls.addImmediateTask { [executor] in
-      let (header, payload) = await executor.execute(route, handler, context: context, control: control, requestBytes: requestBytes)
+    let respond: @Sendable (V1.ResponseHeader, (any ProtoMessage)?) -> Void = { header, payload in
       inFlight.finish(callID)
       queue.enqueue(.response(callID: callID, header: header, payload: payload))
+    }
+    if let inPlace = prepared.inPlace, executor.startInPlace(route, inPlace, context: context, respond: respond) {
+      return
+    }
+    // The request is kept only where a retry will be compared with it.
+    let requestBytes = route.isIdempotent(context.metadata) ? Array(buffer: frame.payload) : []
+    // Started right here, on the reader's loop, until its first suspension: no job is queued to
+    // the loop to start it.
+    calls.addImmediateTask { [executor] in
+      let (header, payload) = await executor.execute(route, prepared.handler, context: context, control: control, requestBytes: requestBytes)
+      respond(header, payload)
     }
   }
 

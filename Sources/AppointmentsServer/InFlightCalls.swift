@@ -9,23 +9,54 @@ final class InFlightCalls: Sendable {
     func cancel() { cancelled.store(true, ordering: .relaxed) }
   }
 
-  private let calls = Mutex<[UInt32: Control]>([:])
+  private struct State {
+    var calls: [UInt32: Control] = [:]
+    /// Waits in ``waitUntilNone()`` for the last call to finish.
+    var idleWaiter: CheckedContinuation<Void, Never>?
+  }
+
+  private let state = Mutex(State())
 
   /// Registers a call unless `limit` calls are already running.
   func start(_ callID: UInt32, limit: Int) -> Control? {
-    calls.withLock { calls in
-      guard calls.count < limit else { return nil }
+    state.withLock { state in
+      guard state.calls.count < limit else { return nil }
       let control = Control()
-      calls[callID] = control
+      state.calls[callID] = control
       return control
     }
   }
 
   func finish(_ callID: UInt32) {
-    _ = calls.withLock { $0.removeValue(forKey: callID) }
+    let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+      state.calls.removeValue(forKey: callID)
+      guard state.calls.isEmpty else { return nil }
+      defer { state.idleWaiter = nil }
+      return state.idleWaiter
+    }
+    waiter?.resume()
   }
 
   func cancel(_ callID: UInt32) {
-    calls.withLock { $0[callID] }?.cancel()
+    state.withLock { $0.calls[callID] }?.cancel()
+  }
+
+  /// Whether ``waitUntilNone()`` waits (for tests).
+  var isWaitedOn: Bool {
+    state.withLock { $0.idleWaiter != nil }
+  }
+
+  /// Returns once no call is running (at once if none is). One waiter at a time: the
+  /// connection, before it stops its writer.
+  func waitUntilNone() async {
+    if state.withLock({ $0.calls.isEmpty }) { return }
+    await withCheckedContinuation { continuation in
+      let idle = state.withLock { state -> Bool in
+        if state.calls.isEmpty { return true }
+        state.idleWaiter = continuation
+        return false
+      }
+      if idle { continuation.resume() }
+    }
   }
 }

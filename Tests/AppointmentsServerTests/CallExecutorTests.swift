@@ -1,6 +1,8 @@
 import AppointmentsAuth
+import AppointmentsCore
 import AppointmentsProto
 import AppointmentsWire
+import Foundation
 import Logging
 import NIOCore
 import Synchronization
@@ -17,9 +19,10 @@ struct CallExecutorTests {
     let count = Atomic<Int>(0)
   }
 
-  static func executor() async -> CallExecutor {
-    CallExecutor(
-      authenticator: Authenticator(tokens: await TokenAuthority(secret: .random()), revocations: RevocationList([])),
+  static func executor(tokens: TokenAuthority? = nil) async -> CallExecutor {
+    let tokens = if let tokens { tokens } else { await TokenAuthority(secret: .random()) }
+    return CallExecutor(
+      authenticator: Authenticator(tokens: tokens, revocations: RevocationList([])),
       idempotency: IdempotencyCache(),
       logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
     )
@@ -34,7 +37,7 @@ struct CallExecutorTests {
 
   static func run(deadline: ContinuousClock.Instant?, cancelled: Bool, applied: Applied) async throws -> V1.ResponseHeader {
     let route = Self.route(applied)
-    let handler = try route.prepare(ByteBuffer(), ProtoArena())
+    let handler = try route.prepare(ByteBuffer(), ProtoArena()).handler
     let calls = InFlightCalls()
     let control = try #require(calls.start(1, limit: 1))
     if cancelled { calls.cancel(1) }
@@ -66,5 +69,91 @@ struct CallExecutorTests {
     let header = try await Self.run(deadline: .now + .seconds(60), cancelled: false, applied: applied)
     #expect(header.status?.code == 0)
     #expect(applied.count.load(ordering: .relaxed) == 1)
+  }
+
+  /// What a call started in place did: whether its general handler or its in-place handler ran,
+  /// the caller the in-place handler saw, and the headers it answered with.
+  final class InPlaceCall: Sendable {
+    private struct State {
+      var generalRuns = 0
+      var inPlaceCallers: [Caller?] = []
+      var answers: [V1.ResponseHeader] = []
+    }
+
+    private let state = Mutex(State())
+    var generalRuns: Int { state.withLock { $0.generalRuns } }
+    var inPlaceCallers: [Caller?] { state.withLock { $0.inPlaceCallers } }
+    var answers: [V1.ResponseHeader] { state.withLock { $0.answers } }
+
+    /// A route of `access` whose in-place handler runs when `runsInPlace` is true.
+    func route(access: Access, runsInPlace: Bool = true) -> Route {
+      .unary(
+        V1.Appointments.logout, access: access, acceptsIdempotencyKey: true,
+        { _, _ in
+          self.state.withLock { $0.generalRuns += 1 }
+          return V1.LogoutResponse()
+        },
+        inPlace: { _, context, answer in
+          guard runsInPlace else { return false }
+          self.state.withLock { $0.inPlaceCallers.append(context.caller) }
+          answer(.success(Reply(message: V1.LogoutResponse(), metadata: Metadata())))
+          return true
+        }
+      )
+    }
+
+    /// Starts the call; true when it was taken in place.
+    func start(_ route: Route, executor: CallExecutor, metadata: Metadata) throws -> Bool {
+      let prepared = try route.prepare(ByteBuffer(), ProtoArena())
+      let inPlace = try #require(prepared.inPlace)
+      let context = CallContext(callID: 1, method: route.path, metadata: metadata, deadline: nil, loginBudget: LoginBudget(perMinute: 1))
+      return executor.startInPlace(route, inPlace, context: context) { header, _ in
+        self.state.withLock { $0.answers.append(header) }
+      }
+    }
+  }
+
+  @Test("a call whose token was verified before runs in place, as its caller, and answers once")
+  func inPlaceWithKnownToken() async throws {
+    let tokens = await TokenAuthority(secret: .random())
+    let token = try await tokens.issue(accountID: 7, role: .patient, now: Date()).token
+    _ = try await tokens.verify(token, now: Date())
+    var metadata = Metadata()
+    metadata.bearerToken = token
+    let call = InPlaceCall()
+    #expect(try call.start(call.route(access: .role(.patient)), executor: await Self.executor(tokens: tokens), metadata: metadata))
+    #expect(call.inPlaceCallers.map { $0?.accountID } == [7])
+    #expect(call.answers.map { $0.status?.code } == [0])
+    #expect(call.generalRuns == 0)
+  }
+
+  @Test("a call that needs waiting is left to the general path, untouched: an unverified token, an idempotency key, a handler that declines")
+  func leftToTheGeneralPath() async throws {
+    let tokens = await TokenAuthority(secret: .random())
+    let executor = await Self.executor(tokens: tokens)
+    var unverified = Metadata()
+    unverified.bearerToken = try await tokens.issue(accountID: 7, role: .patient, now: Date()).token
+    let keyed: Metadata = [Metadata.idempotencyKey: "retry-1"]
+    let call = InPlaceCall()
+    #expect(try !call.start(call.route(access: .role(.patient)), executor: executor, metadata: unverified))
+    #expect(try !call.start(call.route(access: .anyone), executor: executor, metadata: keyed))
+    #expect(try !call.start(call.route(access: .anyone, runsInPlace: false), executor: executor, metadata: Metadata()))
+    #expect(call.inPlaceCallers.isEmpty && call.answers.isEmpty && call.generalRuns == 0)
+  }
+
+  @Test("a call refused by authentication is answered in place with the same refusal, and its handler never runs")
+  func inPlaceRefusal() async throws {
+    let tokens = await TokenAuthority(secret: .random())
+    let executor = await Self.executor(tokens: tokens)
+    let doctorToken = try await tokens.issue(accountID: 8, role: .doctor, now: Date()).token
+    _ = try await tokens.verify(doctorToken, now: Date())
+    var doctor = Metadata()
+    doctor.bearerToken = doctorToken
+    let call = InPlaceCall()
+    #expect(try call.start(call.route(access: .role(.patient)), executor: executor, metadata: Metadata()))
+    #expect(try call.start(call.route(access: .role(.patient)), executor: executor, metadata: doctor))
+    #expect(call.answers.map { $0.status?.code } == [StatusCode.unauthenticated.rawValue, StatusCode.permissionDenied.rawValue])
+    #expect(call.answers.map { $0.status?.reason } == ["MISSING_TOKEN", "WRONG_ROLE"])
+    #expect(call.inPlaceCallers.isEmpty && call.generalRuns == 0)
   }
 }

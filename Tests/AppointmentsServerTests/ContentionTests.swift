@@ -1,6 +1,7 @@
 import AppointmentsClient
 import AppointmentsProto
 import AppointmentsServer
+import AppointmentsStorage
 import AppointmentsWire
 import Testing
 
@@ -38,6 +39,65 @@ struct ContentionTests {
         return outcomes
       }
       #expect(outcomes == ["OK": 1, "ALREADY_EXISTS/SLOT_TAKEN": 199])
+    }
+  }
+
+  @Test(
+    "bookings run in place (patients known) race awaited ones (patients new) for one slot: exactly one wins, the rest hear why",
+    arguments: [WriteAheadLog.Durability.fsync, .none]
+  )
+  func inPlaceAndAwaitedBookingsRace(durability: WriteAheadLog.Durability) async throws {
+    try await TestServer.with(configure: { $0.storage.durability = durability }) { server in
+      // Four connections over the server's event loops: the doctors' shards live on one loop
+      // each, so bookings reach them both from their own loop and from the other.
+      let client = try await server.client(connections: 4)
+      defer { Task { await client.close() } }
+      // One slot a day, every day.
+      let schedule = V1.Schedule(weekdays: [1, 2, 3, 4, 5, 6, 7], startMinute: 540, endMinute: 570, slotMinutes: 30)
+      let warmUpDoctor = try await Fixture.registerDoctor(client, schedule: schedule)
+      let doctor = try await Fixture.registerDoctor(client, schedule: schedule)
+      let date = Fixture.date(inDays: 2)
+      var known: [String] = []
+      var new: [String] = []
+      for index in 0..<80 {
+        let token = try await Fixture.patientToken(client).token
+        if index.isMultiple(of: 2) {
+          // A first booking makes the server know the patient: his next one runs in place.
+          _ = try await client.call(
+            V1.Appointments.bookSlot, V1.BookSlotRequest(doctorID: warmUpDoctor.id, date: Fixture.date(inDays: 1 + index / 2)),
+            metadata: Fixture.bearer(token)
+          )
+          known.append(token)
+        } else {
+          new.append(token)
+        }
+      }
+
+      let outcomes = await withTaskGroup(of: String.self) { group in
+        for token in zip(known, new).flatMap({ [$0, $1] }) {
+          group.addTask {
+            do {
+              _ = try await client.call(
+                V1.Appointments.bookSlot, V1.BookSlotRequest(doctorID: doctor.id, date: date), metadata: Fixture.bearer(token)
+              )
+              return "OK"
+            } catch let error as RPCError {
+              return error.summary
+            } catch {
+              return "\(error)"
+            }
+          }
+        }
+        var outcomes: [String: Int] = [:]
+        for await outcome in group { outcomes[outcome, default: 0] += 1 }
+        return outcomes
+      }
+      #expect(outcomes == ["OK": 1, "ALREADY_EXISTS/SLOT_TAKEN": 79])
+      // The slot is held by one patient, and a search no longer lists the doctor free that day.
+      let found = try await client.call(
+        V1.Appointments.findDoctors, V1.FindDoctorsRequest(specialization: "cardiology", date: date), metadata: Fixture.bearer(known[0])
+      )
+      #expect(!found.doctors.contains { $0.doctor?.id == doctor.id })
     }
   }
 
