@@ -11,6 +11,9 @@ public struct Schedule: Sendable, Hashable {
   public let endMinute: Int
   /// Length of one appointment in minutes, at least 5 and at most the working day.
   public let slotMinutes: Int
+  /// `weekdays` as bits (bit `d` for weekday `d`): a booking asks on every call, and a set
+  /// lookup hashes.
+  private let weekdayBits: UInt8
 
   /// The shortest slot a schedule may have.
   public static let minimumSlotMinutes = 5
@@ -35,6 +38,7 @@ public struct Schedule: Sendable, Hashable {
       )
     }
     self.weekdays = weekdays
+    self.weekdayBits = weekdays.reduce(0) { $0 | 1 << $1 }
     self.startMinute = startMinute
     self.endMinute = endMinute
     self.slotMinutes = slotMinutes
@@ -66,6 +70,6 @@ public struct Schedule: Sendable, Hashable {
 
   /// Whether the doctor works on the ISO weekday `weekday`.
   public func worksOn(weekday: Int) -> Bool {
-    self.weekdays.contains(weekday)
+    (1...7).contains(weekday) && self.weekdayBits & 1 << weekday != 0
   }
 }

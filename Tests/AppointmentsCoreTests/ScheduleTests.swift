@@ -56,5 +56,8 @@ struct ScheduleTests {
     #expect((1...5).allSatisfy(schedule.worksOn(weekday:)))
     #expect(!schedule.worksOn(weekday: 6))
     #expect(!schedule.worksOn(weekday: 7))
+    #expect(![-1, 0, 8, 9, 64].contains(where: schedule.worksOn(weekday:)), "not a weekday")
+    let weekends = Fixture.schedule(weekdays: 6...7, start: 600, end: 660, slot: 60)
+    #expect((1...7).filter(weekends.worksOn(weekday:)) == [6, 7])
   }
 }
