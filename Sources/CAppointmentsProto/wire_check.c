@@ -9,6 +9,9 @@
  */
 #include "appointments_wire_check.h"
 
+#include <stdint.h>
+#include <string.h>
+
 /* The field header: a varint of at most 5 bytes, tag = value >> 3, wire type = value & 7.
  * Returns the header's size, or 0 when it does not end within 5 bytes or the data, or when its
  * first byte is a one-byte header of field number 0 (protobuf-c's only check of the number: a
@@ -151,15 +154,31 @@ static int check_value(const ProtobufCFieldDescriptor *field, unsigned wire_type
   }
 }
 
-static int check_message(const ProtobufCMessageDescriptor *descriptor, const uint8_t *data, size_t length,
-                         unsigned depth) {
-  if (depth > APPOINTMENTS_WIRE_CHECK_MAX_DEPTH) return 0;
-  unsigned char required_seen[APPOINTMENTS_WIRE_CHECK_MAX_FIELDS / 8] = {0};
+/* Whether the message has a required field: proto3 messages never do. Remembered per thread
+ * for the last few descriptors, since a list of messages asks once per element. */
+static int has_required_field(const ProtobufCMessageDescriptor *descriptor) {
+  static __thread struct {
+    const ProtobufCMessageDescriptor *descriptor;
+    int has_required;
+  } known[16];
+  unsigned slot = (unsigned)(((uintptr_t)descriptor >> 4) & 15);
+  if (known[slot].descriptor == descriptor) return known[slot].has_required;
   int has_required = 0;
   for (unsigned i = 0; i < descriptor->n_fields; i++) {
     if (descriptor->fields[i].label == PROTOBUF_C_LABEL_REQUIRED) has_required = 1;
   }
+  known[slot].descriptor = descriptor;
+  known[slot].has_required = has_required;
+  return has_required;
+}
+
+static int check_message(const ProtobufCMessageDescriptor *descriptor, const uint8_t *data, size_t length,
+                         unsigned depth) {
+  if (depth > APPOINTMENTS_WIRE_CHECK_MAX_DEPTH) return 0;
+  int has_required = has_required_field(descriptor);
   if (has_required && descriptor->n_fields > APPOINTMENTS_WIRE_CHECK_MAX_FIELDS) return 0;
+  unsigned char required_seen[APPOINTMENTS_WIRE_CHECK_MAX_FIELDS / 8];
+  if (has_required) memset(required_seen, 0, (descriptor->n_fields + 7) / 8);
 
   const uint8_t *at = data;
   size_t remaining = length;
