@@ -9,8 +9,8 @@
 /// Reads see changes as soon as they are applied, before they are durable; a change that is
 /// then lost in a crash was never acknowledged to the caller who made it.
 ///
-/// In the server each shard lives on an event loop (a ``ShardExecutor``), so that a call can
-/// book with it without a task: ``run(_:)``.
+/// In the server each shard's executor is a lock (a ``ShardExecutor``), so that a call can book
+/// with it without a task, on the thread it arrived on: ``run(_:)``.
 public actor CalendarShard {
   private var state: CalendarState
   private let journal: any ChangeJournal
@@ -55,26 +55,22 @@ public actor CalendarShard {
     self.plainActor = executor == nil ? PlainActor() : nil
   }
 
-  /// Runs `work` isolated to this shard without a task: at once when called on the shard's
-  /// executor, otherwise queued to it. Returns false, running nothing, when the shard has no
-  /// ``ShardExecutor``; then call its methods with `await`.
+  /// Runs `work` isolated to this shard without a task (see ``ShardExecutor/run(_:)``). Returns
+  /// false, running nothing, when the shard has no ``ShardExecutor``; then call its methods with
+  /// `await`.
   public nonisolated func run(_ work: @escaping @Sendable (isolated CalendarShard) -> Void) -> Bool {
     guard let executor = self.executor else { return false }
-    if executor.isCurrent {
-      self.assumeIsolated(work)
-    } else {
-      executor.execute { self.assumeIsolated(work) }
-    }
+    executor.run { self.assumeIsolated(work) }
     return true
   }
 
-  /// Runs `work` on the shard's executor after the work queued there so far, e.g. a booking's
-  /// wait for its receipt: the bookings queued behind it then append their records first, and
-  /// the first wait writes them all at once (see ``JournalReceipt/whenDurable(_:)``). Runs it at
-  /// once when the shard has no executor.
+  /// Runs `work` on the calling thread after the work queued there so far, e.g. a booking's wait
+  /// for its receipt: the bookings of the same burst then append their records first, and the
+  /// first wait writes them all at once (see ``JournalReceipt/whenDurable(_:)``). Runs it at once
+  /// when the shard has no executor.
   public nonisolated func runLater(_ work: @escaping @Sendable () -> Void) {
     guard let executor = self.executor else { return work() }
-    executor.execute(work)
+    executor.runLater(work)
   }
 
   /// Adds a doctor; see ``CalendarState/addDoctor(_:)``. Not journaled: it follows from his

@@ -1,12 +1,13 @@
-/// A serial executor a ``CalendarShard`` can live on that also runs plain work: the server
-/// gives each shard one of its event loops.
+/// An executor a ``CalendarShard`` can run on that also runs plain work with the shard to itself,
+/// so that a call needing one shard makes its whole step without a task (``CalendarShard/run(_:)``).
 ///
-/// A call that needs one shard can then run its whole step without a task: at once when it
-/// already runs on the shard's executor, otherwise as one piece of work queued to it
-/// (``CalendarShard/run(_:)``).
+/// The server's is a lock, not a thread: whichever event loop holds it runs the shard's code.
 public protocol ShardExecutor: SerialExecutor {
-  /// Whether the calling thread is the one this executor runs on.
-  var isCurrent: Bool { get }
-  /// Runs `work` on this executor after what is already queued.
-  func execute(_ work: @escaping @Sendable () -> Void)
+  /// Runs `work` with the shard to itself: at once, on the calling thread, when it can have the
+  /// shard now; otherwise once it can, possibly on another thread.
+  func run(_ work: @escaping @Sendable () -> Void)
+
+  /// Runs `work` on the calling thread's executor after what is queued there now (for a
+  /// booking's wait for its receipt, see ``CalendarShard/runLater(_:)``).
+  func runLater(_ work: @escaping @Sendable () -> Void)
 }

@@ -72,11 +72,12 @@ public final class AppointmentsServer: Service, Sendable {
     let journal = StorageJournal(log: log)
     let accounts = AccountDirectory(state: recovered.accounts, journal: journal)
     let searchVersions = SearchVersions()
-    // Each shard lives on one of the event loops, in turn.
+    // Each shard runs where it is called, under its lock; jobs enqueued off the event loops
+    // go to one of them, in turn.
     let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
     let shards = recovered.calendars.enumerated().map { index, calendar in
       CalendarShard(
-        state: calendar, journal: journal, versions: searchVersions, executor: EventLoopShardExecutor(loops[index % loops.count])
+        state: calendar, journal: journal, versions: searchVersions, executor: LockShardExecutor(defaultLoop: loops[index % loops.count])
       )
     }
     let revocations = RevocationList(recovered.accounts.revokedTokens)

@@ -203,9 +203,9 @@ struct AppointmentsService: Sendable {
   }
 
   /// ``bookSlot(_:context:)`` without a task (``Route/InPlaceHandler``), when the patient's
-  /// profile is known and the doctor's shard lives on an executor of its own: the booking runs
-  /// there, at once or queued, and is answered once its receipt is durable. Returns false, having
-  /// done nothing, otherwise.
+  /// profile is known and the doctor's shard has a ``ShardExecutor``: the booking runs with the
+  /// shard to itself, on the calling thread, and is answered once its receipt is durable. Returns
+  /// false, having done nothing, otherwise.
   func bookSlot(_ request: V1.BookSlotRequest, context: CallContext, answer: @escaping @Sendable (CallOutcome) -> Void) -> Bool {
     guard let caller = context.caller, let patient = patients[caller.accountID] else { return false }
     let date: CivilDate

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// Its tasks prefer the connection's event loop (``EventLoopTaskExecutor``). One task reads
 /// frames and decodes headers and payloads in the connection's arena. A call that needs nothing
 /// waited for runs in place, without a task (``CallExecutor/startInPlace(_:_:context:respond:)``:
-/// a booking on its shard's loop, a kept search answer); any other gets a child task (an
+/// a booking with its shard's lock held, a kept search answer); any other gets a child task (an
 /// immediate one: it runs at once, until it first suspends). Calls answer in any order through
 /// an ``OutboundQueue`` that a writer task turns into batched writes. A broken rule ends
 /// the connection with a GOAWAY naming the last call that will be answered. On graceful shutdown

@@ -1,0 +1,80 @@
+import AppointmentsCore
+import NIOCore
+import NIOPosix
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A shard's executor that is a lock, not a thread: whichever thread holds it runs the shard's
+/// code, on itself.
+///
+/// An event loop books with a shard in place, whichever loop used the shard a moment ago, and
+/// answers from its own thread — as a default actor runs on its caller's thread while it is free.
+/// The lock is held for one synchronous step of the shard (a booking takes microseconds), so a
+/// loop that finds it taken waits that long rather than handing the work to another thread and
+/// being woken for the answer. Jobs of tasks that `await` the shard also run under the lock: on
+/// the event loop they were enqueued from, or on `defaultLoop` when enqueued elsewhere — never
+/// inside ``enqueue(_:)``.
+final class LockShardExecutor: ShardExecutor {
+  private let lock = Mutex(())
+  /// The thread that holds the lock; 0 when none does.
+  private let holder = Atomic<UInt>(0)
+  private let defaultLoop: any EventLoop
+
+  init(defaultLoop: any EventLoop) {
+    self.defaultLoop = defaultLoop
+  }
+
+  /// Runs `work` at once, holding the lock: waits while another thread holds it; runs it inside
+  /// the current step when this thread already does (so a step never waits for itself).
+  func run(_ work: @escaping @Sendable () -> Void) {
+    if isHeldHere { return work() }
+    lock.withLock { _ in
+      holder.store(Self.currentThread, ordering: .relaxed)
+      defer { holder.store(0, ordering: .relaxed) }
+      work()
+    }
+  }
+
+  func runLater(_ work: @escaping @Sendable () -> Void) {
+    loopHere.execute(work)
+  }
+
+  func enqueue(_ job: consuming ExecutorJob) {
+    let job = UnownedJob(job)
+    loopHere.execute {
+      self.run { job.runSynchronously(on: self.asUnownedSerialExecutor()) }
+    }
+  }
+
+  func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+    UnownedSerialExecutor(ordinary: self)
+  }
+
+  /// Whether the calling thread holds the lock: the shard's isolation, for `assumeIsolated`.
+  func isIsolatingCurrentContext() -> Bool? {
+    isHeldHere
+  }
+
+  func checkIsolated() {
+    precondition(isHeldHere, "the shard's code runs only with its lock held")
+  }
+
+  private var isHeldHere: Bool {
+    // Only this thread stores its own id, so a relaxed load that sees it is exact.
+    holder.load(ordering: .relaxed) == Self.currentThread
+  }
+
+  private static var currentThread: UInt {
+    UInt(bitPattern: Int(bitPattern: UInt(pthread_self())))
+  }
+
+  /// The event loop of the calling thread, or `defaultLoop`.
+  private var loopHere: any EventLoop {
+    MultiThreadedEventLoopGroup.currentEventLoop ?? defaultLoop
+  }
+}
