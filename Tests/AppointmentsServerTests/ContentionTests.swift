@@ -7,6 +7,30 @@ import Testing
 
 @Suite("Bookings under contention")
 struct ContentionTests {
+  /// Each token's patient books the doctor's first free slot that day, all at once; how many
+  /// calls ended how ("OK", or the refusal's code and reason).
+  static func race(_ client: AppointmentsClient, doctorID: UInt64, date: V1.Date, tokens: [String]) async -> [String: Int] {
+    await withTaskGroup(of: String.self) { group in
+      for token in tokens {
+        group.addTask {
+          do {
+            _ = try await client.call(
+              V1.Appointments.bookSlot, V1.BookSlotRequest(doctorID: doctorID, date: date), metadata: Fixture.bearer(token)
+            )
+            return "OK"
+          } catch let error as RPCError {
+            return error.summary
+          } catch {
+            return "\(error)"
+          }
+        }
+      }
+      var outcomes: [String: Int] = [:]
+      for await outcome in group { outcomes[outcome, default: 0] += 1 }
+      return outcomes
+    }
+  }
+
   @Test("200 concurrent bookings of one free slot: exactly one wins, 199 hear SLOT_TAKEN")
   func oneSlotManyPatients() async throws {
     try await TestServer.with { server in
@@ -19,25 +43,7 @@ struct ContentionTests {
         tokens.append(try await Fixture.patientToken(client).token)
       }
 
-      let outcomes = await withTaskGroup(of: String.self) { group in
-        for token in tokens {
-          group.addTask {
-            do {
-              _ = try await client.call(
-                V1.Appointments.bookSlot, V1.BookSlotRequest(doctorID: doctor.id, date: date), metadata: Fixture.bearer(token)
-              )
-              return "OK"
-            } catch let error as RPCError {
-              return error.summary
-            } catch {
-              return "\(error)"
-            }
-          }
-        }
-        var outcomes: [String: Int] = [:]
-        for await outcome in group { outcomes[outcome, default: 0] += 1 }
-        return outcomes
-      }
+      let outcomes = await Self.race(client, doctorID: doctor.id, date: date, tokens: tokens)
       #expect(outcomes == ["OK": 1, "ALREADY_EXISTS/SLOT_TAKEN": 199])
     }
   }
@@ -73,25 +79,7 @@ struct ContentionTests {
         }
       }
 
-      let outcomes = await withTaskGroup(of: String.self) { group in
-        for token in zip(known, new).flatMap({ [$0, $1] }) {
-          group.addTask {
-            do {
-              _ = try await client.call(
-                V1.Appointments.bookSlot, V1.BookSlotRequest(doctorID: doctor.id, date: date), metadata: Fixture.bearer(token)
-              )
-              return "OK"
-            } catch let error as RPCError {
-              return error.summary
-            } catch {
-              return "\(error)"
-            }
-          }
-        }
-        var outcomes: [String: Int] = [:]
-        for await outcome in group { outcomes[outcome, default: 0] += 1 }
-        return outcomes
-      }
+      let outcomes = await Self.race(client, doctorID: doctor.id, date: date, tokens: zip(known, new).flatMap { [$0, $1] })
       #expect(outcomes == ["OK": 1, "ALREADY_EXISTS/SLOT_TAKEN": 79])
       // The slot is held by one patient, and a search no longer lists the doctor free that day.
       let found = try await client.call(
