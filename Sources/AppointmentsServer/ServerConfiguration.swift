@@ -140,9 +140,10 @@ public struct ServerConfiguration: Sendable {
     /// calendars they describe do not change; 0 keeps none.
     public var searchCacheBytes: Int
 
-    /// 365 days ahead; one shard per core (at least 2); 64 MiB of search answers.
+    /// 365 days ahead; four shards per core, so that the event loops seldom want the same
+    /// shard's lock at once (docs/DECISIONS.md); 64 MiB of search answers.
     public static var defaults: Booking {
-      Booking(horizonDays: 365, shardCount: max(2, System.coreCount))
+      Booking(horizonDays: 365, shardCount: 4 * max(1, System.coreCount))
     }
 
     public init(horizonDays: Int, shardCount: Int, searchCacheBytes: Int = 64 << 20) {

@@ -71,7 +71,7 @@ struct Appointmentd: AsyncParsableCommand {
   @Option(help: "Password hashing cost: 'owasp' (default) or 'test' (fast and weak: tests and benchmarks only).")
   var passwordCost: PasswordCost = .owasp
 
-  @Option(help: "Calendar actors (default: one per core, at least 2).")
+  @Option(help: "Calendar actors (default: four per core).")
   var shards = ServerConfiguration.Booking.defaults.shardCount
 
   @Option(help: "How many days ahead a booking may be made.")
