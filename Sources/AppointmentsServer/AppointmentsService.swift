@@ -138,7 +138,7 @@ struct AppointmentsService: Sendable {
     return answer
   }
 
-  /// ``findDoctors(_:)`` without a task (``Route/InPlaceHandler``) when its answer is kept, or
+  /// ``findDoctors(_:)`` without a task (``DecodedCall/startInPlace(_:answer:)``) when its answer is kept, or
   /// the request is refused; returns false, having done nothing, when the shards must be asked.
   func findDoctors(_ request: V1.FindDoctorsRequest, answer: (CallOutcome) -> Void) -> Bool {
     do {
@@ -202,7 +202,7 @@ struct AppointmentsService: Sendable {
     return V1.BookingResponse(try await committed.waitUntilDurable())
   }
 
-  /// ``bookSlot(_:context:)`` without a task (``Route/InPlaceHandler``), when the patient's
+  /// ``bookSlot(_:context:)`` without a task (``DecodedCall/startInPlace(_:answer:)``), when the patient's
   /// profile is known and the doctor's shard has a ``ShardExecutor``: the booking runs with the
   /// shard to itself, on the calling thread, and is answered once its receipt is durable. Returns
   /// false, having done nothing, otherwise.

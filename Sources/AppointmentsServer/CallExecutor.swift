@@ -11,7 +11,7 @@ struct CallExecutor: Sendable {
   let idempotency: IdempotencyCache
   let logger: Logger
 
-  /// Starts a call in place (``Route/InPlaceHandler``) when nothing needs waiting for: its token
+  /// Starts a call in place (``DecodedCall/startInPlace(_:answer:)``) when nothing needs waiting for: its token
   /// was verified before and it carries no idempotency key. Returns false when the call must be
   /// run by ``execute(_:_:context:control:requestBytes:)``; otherwise `respond` gets its
   /// RESPONSE header and payload once.
@@ -19,7 +19,7 @@ struct CallExecutor: Sendable {
   /// A call started here is new: no CANCEL can have reached it, and its deadline lies ahead.
   func startInPlace(
     _ route: Route,
-    _ inPlace: Route.InPlaceHandler,
+    _ call: any DecodedCall,
     context: CallContext,
     respond: @escaping @Sendable (V1.ResponseHeader, (any ProtoMessage)?) -> Void
   ) -> Bool {
@@ -32,9 +32,9 @@ struct CallExecutor: Sendable {
       respond(V1.ResponseHeader(status: error.status), nil)
       return true
     }
-    return inPlace(context) { [logger, method = context.method] outcome in
-      if case .failure(let error) = outcome, error.code == .internal {
-        logger.error("call failed", metadata: ["method": "\(method)", "error": "\(error)"])
+    return call.startInPlace(context) { [logger, method = context.method] outcome in
+      if case .failure(let error) = outcome {
+        Self.logIfInternal(error, method: method, logger: logger)
       }
       let (header, payload) = Self.response(outcome)
       respond(header, payload)
@@ -44,12 +44,12 @@ struct CallExecutor: Sendable {
   /// Runs one call and returns the RESPONSE header and payload to send.
   func execute(
     _ route: Route,
-    _ handler: @escaping Route.Handler,
+    _ call: any DecodedCall,
     context: CallContext,
     control: InFlightCalls.Control,
     requestBytes: [UInt8]
   ) async -> (V1.ResponseHeader, (any ProtoMessage)?) {
-    Self.response(await run(route, handler, context: context, control: control, requestBytes: requestBytes))
+    Self.response(await run(route, call, context: context, control: control, requestBytes: requestBytes))
   }
 
   private static func response(_ outcome: CallOutcome) -> (V1.ResponseHeader, (any ProtoMessage)?) {
@@ -63,7 +63,7 @@ struct CallExecutor: Sendable {
 
   private func run(
     _ route: Route,
-    _ handler: @escaping Route.Handler,
+    _ call: any DecodedCall,
     context: CallContext,
     control: InFlightCalls.Control,
     requestBytes: [UInt8]
@@ -83,7 +83,7 @@ struct CallExecutor: Sendable {
 
     guard route.acceptsIdempotencyKey, let key = context.metadata[Metadata.idempotencyKey] else {
       // Called directly: no closure to allocate for the common call.
-      return await Self.perform(handler, context: context, logger: logger)
+      return await Self.perform(call, context: context, logger: logger)
     }
     guard !key.isEmpty, key.count <= IdempotencyCache.maxKeyLength else {
       return .failure(
@@ -95,22 +95,27 @@ struct CallExecutor: Sendable {
     }
     let scope = IdempotencyCache.Key(accountID: context.caller?.accountID ?? 0, method: route.path, key: key)
     return await idempotency.run(scope, request: requestBytes) { [context, logger] in
-      await Self.perform(handler, context: context, logger: logger)
+      await Self.perform(call, context: context, logger: logger)
     }
   }
 
   /// Runs the handler and maps what it throws to a status.
-  private static func perform(_ handler: Route.Handler, context: CallContext, logger: Logger) async -> CallOutcome {
+  private static func perform(_ call: any DecodedCall, context: CallContext, logger: Logger) async -> CallOutcome {
     var context = context
     do {
-      let message = try await handler(&context)
+      let message = try await call.run(&context)
       return .success(Reply(message: message, metadata: context.responseMetadata))
     } catch {
       let rpcError = RPCError(mapping: error)
-      if rpcError.code == .internal {
-        logger.error("call failed", metadata: ["method": "\(context.method)", "error": "\(error)"])
-      }
+      logIfInternal(rpcError, method: context.method, logger: logger)
       return .failure(rpcError)
+    }
+  }
+
+  /// A failure the server caused (not a refusal) is logged.
+  private static func logIfInternal(_ error: RPCError, method: String, logger: Logger) {
+    if error.code == .internal {
+      logger.error("call failed", metadata: ["method": "\(method)", "error": "\(error)"])
     }
   }
 }

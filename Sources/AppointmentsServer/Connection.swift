@@ -147,9 +147,9 @@ struct Connection {
     guard let route = router[header.method] else {
       return refuse(RPCError(code: .unimplemented, reason: "UNKNOWN_METHOD", message: "no method \(header.method)"))
     }
-    let prepared: Route.Prepared
+    let call: any DecodedCall
     do {
-      prepared = try route.prepare(frame.payload, arena)
+      call = try route.prepare(frame.payload, arena)
     } catch {
       return refuse(RPCError(code: .invalidArgument, reason: "MALFORMED_PAYLOAD", message: "request does not decode: \(error.message)"))
     }
@@ -166,7 +166,7 @@ struct Connection {
       inFlight.finish(callID)
       queue.enqueue(.response(callID: callID, header: header, payload: payload))
     }
-    if let inPlace = prepared.inPlace, executor.startInPlace(route, inPlace, context: context, respond: respond) {
+    if call.mayRunInPlace, executor.startInPlace(route, call, context: context, respond: respond) {
       return
     }
     // The request is kept only where a retry will be compared with it.
@@ -174,7 +174,7 @@ struct Connection {
     // Started right here, on the reader's loop, until its first suspension: no job is queued to
     // the loop to start it.
     calls.addImmediateTask { [executor] in
-      let (header, payload) = await executor.execute(route, prepared.handler, context: context, control: control, requestBytes: requestBytes)
+      let (header, payload) = await executor.execute(route, call, context: context, control: control, requestBytes: requestBytes)
       respond(header, payload)
     }
   }

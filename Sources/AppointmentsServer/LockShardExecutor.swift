@@ -70,7 +70,11 @@ final class LockShardExecutor: ShardExecutor {
   }
 
   private static var currentThread: UInt {
-    UInt(bitPattern: Int(bitPattern: UInt(pthread_self())))
+    #if canImport(Glibc)
+    UInt(pthread_self())
+    #else
+    UInt(bitPattern: pthread_self())
+    #endif
   }
 
   /// The event loop of the calling thread, or `defaultLoop`.

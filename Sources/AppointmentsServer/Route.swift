@@ -2,29 +2,30 @@ import AppointmentsProto
 import AppointmentsWire
 import NIOCore
 
+/// A call decoded into its typed request, bound to its method's handlers: one object per call,
+/// whichever way it then runs.
+protocol DecodedCall: Sendable {
+  /// Whether the method can run a call without a task (``startInPlace(_:answer:)``).
+  var mayRunInPlace: Bool { get }
+
+  /// Runs the call in a task; throws `RPCError` or a domain error (mapped in one place).
+  func run(_ context: inout CallContext) async throws -> any ProtoMessage
+
+  /// Starts the call without a task, when it can (``CallExecutor/startInPlace(_:_:context:respond:)``):
+  /// returns false, having done nothing, when it must run in a task; otherwise calls `answer`
+  /// once, on whichever thread the call ends.
+  func startInPlace(_ context: CallContext, answer: @escaping @Sendable (CallOutcome) -> Void) -> Bool
+}
+
 /// One method the server answers: how to decode its request and what to run.
 struct Route: Sendable {
-  /// Runs a decoded call; throws `RPCError` or a domain error (mapped in one place).
-  typealias Handler = @Sendable (inout CallContext) async throws -> any ProtoMessage
-
   let path: String
   let access: Access
   /// Mutating methods accept an `idempotency-key`; a retry returns the first answer.
   let acceptsIdempotencyKey: Bool
-  /// Starts a decoded call without a task, when it can (``CallExecutor/startInPlace(_:_:context:respond:)``):
-  /// returns false, having done nothing, when the call must run in a task; otherwise calls
-  /// `answer` once, on whichever thread the call ends.
-  typealias InPlaceHandler = @Sendable (CallContext, _ answer: @escaping @Sendable (CallOutcome) -> Void) -> Bool
-
-  /// A decoded call: its handler, and its in-place handler if the method has one.
-  struct Prepared {
-    var handler: Handler
-    var inPlace: InPlaceHandler? = nil
-  }
-
-  /// Decodes the payload (in the connection's arena, before any task is spawned) into handlers
+  /// Decodes the payload (in the connection's arena, before any task is spawned) into a call
   /// bound to the typed request.
-  let prepare: @Sendable (ByteBuffer, ProtoArena) throws(ProtoDecodingError) -> Prepared
+  let prepare: @Sendable (ByteBuffer, ProtoArena) throws(ProtoDecodingError) -> any DecodedCall
   /// Decodes an encoded response of this method (a remembered answer restored at start).
   let decodeResponse: @Sendable ([UInt8]) throws(ProtoDecodingError) -> any ProtoMessage
 
@@ -37,7 +38,7 @@ struct Route: Sendable {
   typealias InPlace<Request> = @Sendable (Request, CallContext, _ answer: @escaping @Sendable (CallOutcome) -> Void) -> Bool
 
   /// A unary method whose handler takes the typed request; with `inPlace`, its calls may also
-  /// run without a task (``InPlaceHandler``).
+  /// run without a task (``DecodedCall/startInPlace(_:answer:)``).
   static func unary<Request, Response>(
     _ method: RPCMethod<Request, Response>,
     access: Access,
@@ -72,15 +73,33 @@ struct Route: Sendable {
       access: access,
       acceptsIdempotencyKey: acceptsIdempotencyKey,
       prepare: { payload, arena throws(ProtoDecodingError) in
-        let request = try Request(decoding: payload, arena: arena)
-        var prepared = Prepared(handler: { context in try await handler(request, &context) })
-        if let inPlace {
-          prepared.inPlace = { context, answer in inPlace(request, context, answer) }
-        }
-        return prepared
+        TypedCall(request: try Request(decoding: payload, arena: arena), handler: handler, inPlace: inPlace)
       },
       decodeResponse: { bytes throws(ProtoDecodingError) in try Response(serializedBytes: bytes) }
     )
+  }
+
+  /// A decoded call of a method whose requests are `Request`.
+  private final class TypedCall<Request: ProtoMessage, Answer: ProtoMessage>: DecodedCall {
+    let request: Request
+    let handler: @Sendable (Request, inout CallContext) async throws -> Answer
+    let inPlace: InPlace<Request>?
+
+    init(request: Request, handler: @escaping @Sendable (Request, inout CallContext) async throws -> Answer, inPlace: InPlace<Request>?) {
+      self.request = request
+      self.handler = handler
+      self.inPlace = inPlace
+    }
+
+    var mayRunInPlace: Bool { inPlace != nil }
+
+    func run(_ context: inout CallContext) async throws -> any ProtoMessage {
+      try await handler(request, &context)
+    }
+
+    func startInPlace(_ context: CallContext, answer: @escaping @Sendable (CallOutcome) -> Void) -> Bool {
+      inPlace?(request, context, answer) ?? false
+    }
   }
 }
 

@@ -37,14 +37,15 @@ struct CallExecutorTests {
 
   static func run(deadline: ContinuousClock.Instant?, cancelled: Bool, applied: Applied) async throws -> V1.ResponseHeader {
     let route = Self.route(applied)
-    let handler = try route.prepare(ByteBuffer(), ProtoArena()).handler
+    let call = try route.prepare(ByteBuffer(), ProtoArena())
+    #expect(!call.mayRunInPlace, "health has no in-place handler")
     let calls = InFlightCalls()
     let control = try #require(calls.start(1, limit: 1))
     if cancelled { calls.cancel(1) }
     let context = CallContext(
       callID: 1, method: route.path, metadata: Metadata(), deadline: deadline, loginBudget: LoginBudget(perMinute: 1)
     )
-    return await executor().execute(route, handler, context: context, control: control, requestBytes: []).0
+    return await executor().execute(route, call, context: context, control: control, requestBytes: []).0
   }
 
   @Test("a call whose deadline passed before it ran gets DEADLINE_EXCEEDED and is not applied")
@@ -104,10 +105,10 @@ struct CallExecutorTests {
 
     /// Starts the call; true when it was taken in place.
     func start(_ route: Route, executor: CallExecutor, metadata: Metadata) throws -> Bool {
-      let prepared = try route.prepare(ByteBuffer(), ProtoArena())
-      let inPlace = try #require(prepared.inPlace)
+      let call = try route.prepare(ByteBuffer(), ProtoArena())
+      #expect(call.mayRunInPlace)
       let context = CallContext(callID: 1, method: route.path, metadata: metadata, deadline: nil, loginBudget: LoginBudget(perMinute: 1))
-      return executor.startInPlace(route, inPlace, context: context) { header, _ in
+      return executor.startInPlace(route, call, context: context) { header, _ in
         self.state.withLock { $0.answers.append(header) }
       }
     }
