@@ -4,20 +4,24 @@
 /// short next to the cost of a tree; lookups are binary searches.
 struct SortedArray<Element: Comparable & Sendable>: Sendable, Equatable {
   private(set) var elements: [Element] = []
+  /// The last element, kept beside the array: most inserts land after it, and reading it from
+  /// the far end of a long list was a cache miss on every booking (two lists per booking).
+  private var greatest: Element?
 
   var isEmpty: Bool {
-    self.elements.isEmpty
+    self.greatest == nil
   }
 
   /// Inserts `element` unless it is present.
   mutating func insert(_ element: Element) {
     // Lists grow mostly at their end (later dates, higher ids): no search then.
-    if let last = self.elements.last, last < element {
+    guard let greatest = self.greatest, element <= greatest else {
       self.elements.append(element)
+      self.greatest = element
       return
     }
     let index = self.firstIndex(notBelow: element)
-    if index == self.elements.endIndex || self.elements[index] != element {
+    if self.elements[index] != element {
       self.elements.insert(element, at: index)
     }
   }
@@ -27,6 +31,9 @@ struct SortedArray<Element: Comparable & Sendable>: Sendable, Equatable {
     let index = self.firstIndex(notBelow: element)
     if index < self.elements.endIndex, self.elements[index] == element {
       self.elements.remove(at: index)
+      if index == self.elements.endIndex {
+        self.greatest = self.elements.last
+      }
     }
   }
 

@@ -19,6 +19,7 @@ struct SortedArrayTests {
         reference.remove(value)
       }
       #expect(array.elements == reference.sorted())
+      #expect(array.isEmpty == reference.isEmpty)
     }
   }
 
