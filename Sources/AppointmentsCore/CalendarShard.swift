@@ -180,10 +180,15 @@ public actor CalendarShard {
     try self.state.patientAppointments(patientID: patientID, from: from, to: to, after: after, limit: limit)
   }
 
-  /// A copy of the state, e.g. for a snapshot; copying is cheap (copy-on-write) and booking
-  /// goes on meanwhile.
+  /// A copy of the whole state (copy-on-write), e.g. to compare states; a snapshot takes only
+  /// ``appointmentRecords()``.
   public func snapshot() -> CalendarState {
     self.state
+  }
+
+  /// The appointments as a snapshot writes them, shared with the state until it changes them.
+  public func appointmentRecords() -> AppointmentRecords {
+    self.state.appointmentRecords
   }
 
   /// Commits a booking or cancellation and pairs it with its doctor, who is in this shard, so

@@ -16,10 +16,9 @@ extension CalendarState {
     self.doctors.values.map(\.profile).sorted { $0.id < $1.id }
   }
 
-  /// Every appointment of this shard, booked and cancelled, by ascending id: what a snapshot
-  /// writes (``restore(_:)`` reads them back).
+  /// Every appointment of this shard, booked and cancelled, by ascending id.
   public var allAppointments: [Appointment] {
-    self.appointments.values(sortedBy: \.id)
+    self.appointmentRecords.all
   }
 
   /// The doctors of a specialization with at least one free slot on `date`, with those slots,

@@ -1,8 +1,8 @@
 public import AppointmentsCore
 public import AppointmentsProto
 
-/// What a snapshot holds: copies of the account directory's and every shard's state, and the
-/// last log record they are known to include.
+/// What a snapshot holds: copies of the account directory's state and of every shard's
+/// appointments, and the last log record they are known to include.
 ///
 /// Copies are values (copy-on-write), so taking them costs little and booking goes on while the
 /// snapshot is written.
@@ -12,8 +12,9 @@ public struct SnapshotContent: Sendable {
   public var lastSequence: UInt64
   /// The account directory's state.
   public var accounts: AccountsState
-  /// Every shard's state. Only their appointments are written: doctors come from ``accounts``.
-  public var calendars: [CalendarState]
+  /// Every shard's appointments. Doctors come from ``accounts``; the shards' indexes are
+  /// rebuilt by recovery.
+  public var appointments: [AppointmentRecords]
   /// The remembered answers of calls with an idempotency key.
   public var idempotency: [V1.IdempotencyEntry]
 
@@ -24,24 +25,25 @@ public struct SnapshotContent: Sendable {
   public init(
     lastSequence: UInt64,
     accounts: AccountsState,
-    calendars: [CalendarState],
+    appointments: [AppointmentRecords],
     idempotency: [V1.IdempotencyEntry] = []
   ) {
     self.lastSequence = lastSequence
     self.accounts = accounts
-    self.calendars = calendars
+    self.appointments = appointments
     self.idempotency = idempotency
   }
 
   /// Takes a consistent snapshot of the running state.
   ///
-  /// Reads the log's last sequence number S, then copies every shard, then the accounts, then
-  /// waits until every record appended so far is durable, then copies the remembered answers
-  /// of idempotent calls. Each copy holds every change up to S (a change is appended in the
-  /// same actor step that makes it), and the accounts, copied after the calendars, hold every
-  /// doctor and patient the calendars mention. Waiting for durability means a snapshot never
-  /// holds a change that the log could still lose; it also means every record up to S has been
-  /// released with its answer (``IdempotentCall``), which `idempotency` must then return.
+  /// Reads the log's last sequence number S, then copies every shard's appointments, then the
+  /// accounts, then waits until every record appended so far is durable, then copies the
+  /// remembered answers of idempotent calls. Each copy holds every change up to S (a change is
+  /// appended in the same actor step that makes it), and the accounts, copied after the
+  /// appointments, hold every doctor and patient they mention. Waiting for durability means a
+  /// snapshot never holds a change that the log could still lose; it also means every record
+  /// up to S has been released with its answer (``IdempotentCall``), which `idempotency` must
+  /// then return.
   ///
   /// - Throws: the log's failure while waiting for durability.
   public static func capture(
@@ -51,23 +53,23 @@ public struct SnapshotContent: Sendable {
     idempotency: @Sendable () async -> [V1.IdempotencyEntry] = { [] }
   ) async throws(StorageError) -> SnapshotContent {
     let lastSequence = log.lastAssignedSequence
-    var calendars: [CalendarState] = []
-    calendars.reserveCapacity(shards.count)
+    var appointments: [AppointmentRecords] = []
+    appointments.reserveCapacity(shards.count)
     for shard in shards {
-      calendars.append(await shard.snapshot())
+      appointments.append(await shard.appointmentRecords())
     }
     let accountsCopy = await accounts.snapshot()
     try await log.waitUntilDurable(through: log.lastAssignedSequence)
     return SnapshotContent(
       lastSequence: lastSequence,
       accounts: accountsCopy,
-      calendars: calendars,
+      appointments: appointments,
       idempotency: await idempotency()
     )
   }
 
   /// The id the next appointment would get if ids were dense: the highest in any calendar + 1.
   public var nextAppointmentID: UInt64 {
-    (self.calendars.map(\.highestAppointmentID).max() ?? 0) + 1
+    (self.appointments.map(\.highestAppointmentID).max() ?? 0) + 1
   }
 }

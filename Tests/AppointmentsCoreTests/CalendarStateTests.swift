@@ -137,7 +137,7 @@ struct CalendarStateTests {
     for doctor in state.doctorProfiles {
       try restored.addDoctor(doctor)
     }
-    for appointment in state.allAppointments.reversed() {
+    for appointment in state.appointmentRecords.all.reversed() {
       try restored.restore(appointment)
     }
     #expect(restored == state)
@@ -146,5 +146,20 @@ struct CalendarStateTests {
     expectRefusal("INCONSISTENT_CHANGE", .internal) { () throws(AppointmentsError) in
       try restored.restore(cancelled)
     }
+  }
+
+  @Test("a snapshot's appointment records keep the appointments as they were when taken")
+  func appointmentRecordsAreACopy() throws {
+    var state = try self.bookedState()
+    let records = state.appointmentRecords
+    let before = state.allAppointments
+    _ = try state.cancel(appointmentID: 1, by: (.patient, 100), now: now)
+    _ = try state.bookSlot(doctorID: 1, date: tuesday, startMinute: 600, patient: Fixture.patient(102), appointmentID: 3, now: now)
+    #expect(records.all == before)
+    #expect(records.all.map(\.id) == [1, 2])
+    #expect(records.all.map(\.status) == [.booked, .cancelled])
+    #expect(records.highestAppointmentID == 2)
+    #expect(state.appointmentRecords.all.map(\.status) == [.cancelled, .cancelled, .booked])
+    #expect(state.appointmentRecords.highestAppointmentID == 3)
   }
 }

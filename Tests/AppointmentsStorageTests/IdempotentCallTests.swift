@@ -123,7 +123,7 @@ struct IdempotentCallTests {
     let store = SnapshotStore(directory: Fixture.directory, fileSystem: fileSystem)
     let summary = try store.write(
       SnapshotContent(
-        lastSequence: recovered.lastSequence, accounts: recovered.accounts, calendars: recovered.calendars,
+        lastSequence: recovered.lastSequence, accounts: recovered.accounts, appointments: recovered.calendars.map(\.appointmentRecords),
         idempotency: recovered.idempotency
       )
     )

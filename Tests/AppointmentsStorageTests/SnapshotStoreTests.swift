@@ -50,7 +50,7 @@ struct SnapshotStoreTests {
     #expect(workload.log.lastAssignedSequence > sequenceBeforeCopies)
     // Copies taken well after the sequence they claim: every record since is in them.
     try store.write(
-      SnapshotContent(lastSequence: sequenceBeforeCopies, accounts: accounts, calendars: calendars),
+      SnapshotContent(lastSequence: sequenceBeforeCopies, accounts: accounts, appointments: calendars.map(\.appointmentRecords)),
       writtenAt: Fixture.now
     )
     try await workload.run(100, seed: 24)

@@ -1,0 +1,30 @@
+/// A shard's appointments, booked and cancelled, as a snapshot writes them: the one map a
+/// snapshot needs, shared with the shard (copy-on-write), and none of the indexes, which
+/// recovery rebuilds.
+///
+/// Holding the shard's whole state instead made the first booking after a snapshot in each
+/// doctor's agenda, each patient's history and each part of the booked days copy it while the
+/// snapshot was written — the whole state once per snapshot, on the event loops. Now a change
+/// copies only the part of this map it touches, and only until the snapshot is written.
+public struct AppointmentRecords: Sendable {
+  private let records: PartitionedDictionary<UInt64, Appointment>
+  /// The highest appointment id of the shard (0 when none).
+  public let highestAppointmentID: UInt64
+
+  init(_ records: PartitionedDictionary<UInt64, Appointment>, highestAppointmentID: UInt64) {
+    self.records = records
+    self.highestAppointmentID = highestAppointmentID
+  }
+
+  /// Every appointment by ascending id (``CalendarState/restore(_:)`` reads them back).
+  public var all: [Appointment] {
+    self.records.values(sortedBy: \.id)
+  }
+}
+
+extension CalendarState {
+  /// The appointments, shared with this state until either changes.
+  public var appointmentRecords: AppointmentRecords {
+    AppointmentRecords(self.appointments, highestAppointmentID: self.highestAppointmentID)
+  }
+}
