@@ -2,11 +2,14 @@
 /// snapshot needs, shared with the shard (copy-on-write), and none of the indexes, which
 /// recovery rebuilds.
 ///
+/// Iterating lists them by ascending id (``CalendarState/restore(_:)`` reads them back), each
+/// read from the map in turn.
+///
 /// Holding the shard's whole state instead made the first booking after a snapshot in each
 /// doctor's agenda, each patient's history and each part of the booked days copy it while the
 /// snapshot was written — the whole state once per snapshot, on the event loops. Now a change
 /// copies only the part of this map it touches, and only until the snapshot is written.
-public struct AppointmentRecords: Sendable {
+public struct AppointmentRecords: Sendable, Sequence {
   private let records: PartitionedDictionary<UInt64, Appointment>
   /// The highest appointment id of the shard (0 when none).
   public let highestAppointmentID: UInt64
@@ -16,9 +19,17 @@ public struct AppointmentRecords: Sendable {
     self.highestAppointmentID = highestAppointmentID
   }
 
-  /// Every appointment by ascending id (``CalendarState/restore(_:)`` reads them back).
-  public var all: [Appointment] {
-    self.records.values(sortedBy: \.id)
+  public func makeIterator() -> Iterator {
+    Iterator(values: self.records.values(sortedBy: \.id))
+  }
+
+  /// Reads the appointments by ascending id.
+  public struct Iterator: IteratorProtocol {
+    var values: PartitionedDictionary<UInt64, Appointment>.SortedValues
+
+    public mutating func next() -> Appointment? {
+      self.values.next()
+    }
   }
 }
 

@@ -18,7 +18,7 @@ extension CalendarState {
 
   /// Every appointment of this shard, booked and cancelled, by ascending id.
   public var allAppointments: [Appointment] {
-    self.appointmentRecords.all
+    Array(self.appointmentRecords)
   }
 
   /// The doctors of a specialization with at least one free slot on `date`, with those slots,

@@ -65,7 +65,7 @@ enum SnapshotFile {
 
     var counts = SnapshotSummary.Counts()
     counts.accounts = try writeChunks(content.accounts.allAccounts) { $0.accounts.append(V1.StoredAccount($1)) }
-    counts.appointments = try writeChunks(content.appointments.lazy.flatMap(\.all)) {
+    counts.appointments = try writeChunks(content.appointments.lazy.joined()) {
       $0.appointments.append(V1.StoredAppointment($1))
     }
     counts.revokedTokens = try writeChunks(content.accounts.revokedTokens) { $0.revokedTokens.append(V1.RevokedToken($1)) }
