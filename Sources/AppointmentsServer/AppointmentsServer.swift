@@ -89,7 +89,7 @@ public final class AppointmentsServer: Service, Sendable {
       shards: shards,
       hasher: PasswordHasher(parameters: configuration.auth.passwordParameters),
       tokens: tokens,
-      loginThrottle: LoginThrottle(),
+      loginThrottle: LoginThrottle(firstBlock: configuration.limits.firstLoginBlock),
       revocations: revocations,
       appointmentIDs: IDGenerator(after: recovered.highestAppointmentID),
       policy: policy,

@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// Per account (role and email, whether or not the account exists, so the answer reveals
 /// nothing): the first 5 failures in a row are free, then each failure blocks further attempts
-/// for 1 s, 2 s, 4 s … up to 15 minutes; a success clears the record. A blocked attempt is
+/// for 1 s, 2 s, 4 s … (by default) up to 15 minutes; a success clears the record. A blocked attempt is
 /// refused with RESOURCE_EXHAUSTED `TOO_MANY_LOGIN_ATTEMPTS` before any password is hashed.
 final class LoginThrottle: Sendable {
   private struct Record {
@@ -14,11 +14,20 @@ final class LoginThrottle: Sendable {
   }
 
   static let freeFailures = 5
+  /// The block after the first failure beyond the free ones, by default.
+  static let firstBlock = Duration.seconds(1)
   static let longestBlock = Duration.seconds(15 * 60)
   /// Records kept at most; beyond it, the ones no longer blocking are forgotten.
   static let capacity = 100_000
 
   private let records = Mutex<[String: Record]>([:])
+  private let firstBlock: Duration
+
+  /// - Parameter firstBlock: The block after the first failure beyond the free ones; each
+  ///   further failure doubles it, up to ``longestBlock``.
+  init(firstBlock: Duration = LoginThrottle.firstBlock) {
+    self.firstBlock = firstBlock
+  }
 
   /// Throws when `account` is blocked.
   func check(_ account: String, now: ContinuousClock.Instant = .now) throws(RPCError) {
@@ -36,7 +45,7 @@ final class LoginThrottle: Sendable {
       record.failures += 1
       if record.failures >= Self.freeFailures {
         let exponent = min(record.failures - Self.freeFailures, 20)
-        record.blockedUntil = now + min(.seconds(1 << exponent), Self.longestBlock)
+        record.blockedUntil = now + min(self.firstBlock * (1 << exponent), Self.longestBlock)
       }
       records[account] = record
       if records.count > Self.capacity {

@@ -59,10 +59,13 @@ public struct ServerConfiguration: Sendable {
     public var frameTimeout: Duration
     /// Login attempts one connection may make per minute.
     public var loginAttemptsPerMinute: Int
+    /// How long an account is blocked after its first failed login beyond the free ones; each
+    /// further failure doubles it (``LoginThrottle``).
+    public var firstLoginBlock: Duration = LoginThrottle.firstBlock
 
     /// ``ProtocolLimits/defaults`` (1 MiB frames, 16 KiB headers, 256 calls in flight),
     /// 10,000 connections, 5 minutes idle, 10 s for the first frame, 30 s to finish a frame,
-    /// 60 logins a minute per connection.
+    /// 60 logins a minute per connection, a first login block of 1 s.
     public static var defaults: Limits {
       Limits(
         protocolLimits: .defaults, maxConnections: 10_000, idleTimeout: .seconds(300),

@@ -126,7 +126,9 @@ struct HardeningTests {
 
   @Test("after 5 failed logins an account is blocked, even for the right password")
   func accountThrottle() async throws {
-    try await TestServer.with { server in
+    // A block long enough that a loaded machine cannot let it lapse before the next attempt
+    // (the default 1 s, doubling, is tested on a given clock in LoginThrottleTests).
+    try await TestServer.with(configure: { $0.limits.firstLoginBlock = .seconds(600) }) { server in
       let client = try await server.client()
       defer { Task { await client.close() } }
       let patient = try await Fixture.registerPatient(client)
