@@ -5,8 +5,9 @@ import Synchronization
 ///
 /// Per account (role and email, whether or not the account exists, so the answer reveals
 /// nothing): the first 5 failures in a row are free, then each failure blocks further attempts
-/// for 1 s, 2 s, 4 s … (by default) up to 15 minutes; a success clears the record. A blocked attempt is
-/// refused with RESOURCE_EXHAUSTED `TOO_MANY_LOGIN_ATTEMPTS` before any password is hashed.
+/// for 1 s, 2 s, 4 s … (by default) up to 15 minutes; a success clears the record. A blocked
+/// attempt is refused with RESOURCE_EXHAUSTED `TOO_MANY_LOGIN_ATTEMPTS` before any password is
+/// hashed.
 final class LoginThrottle: Sendable {
   private struct Record {
     var failures = 0

@@ -90,7 +90,8 @@ struct SeedSnapshot: ParsableCommand {
     try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
     let store = SnapshotStore(directory: dataDir, fileSystem: PosixFileSystem())
     let writing = clock.now
-    let summary = try store.write(SnapshotContent(lastSequence: 0, accounts: accounts, appointments: [calendar.appointmentRecords]))
+    let content = SnapshotContent(lastSequence: 0, accounts: accounts, appointments: [calendar.appointmentRecords])
+    let summary = try store.write(content)
     let seconds = (clock.now - started).seconds
     print(
       "wrote \(summary.path): \(summary.counts.accounts) accounts, \(summary.counts.appointments) appointments, "
