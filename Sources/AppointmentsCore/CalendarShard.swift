@@ -58,7 +58,7 @@ public actor CalendarShard {
   /// Runs `work` isolated to this shard without a task (see ``ShardExecutor/run(_:)``). Returns
   /// false, running nothing, when the shard has no ``ShardExecutor``; then call its methods with
   /// `await`.
-  public nonisolated func run(_ work: @escaping @Sendable (isolated CalendarShard) -> Void) -> Bool {
+  public nonisolated func run(_ work: (isolated CalendarShard) -> Void) -> Bool {
     guard let executor = self.executor else { return false }
     executor.run { self.assumeIsolated(work) }
     return true

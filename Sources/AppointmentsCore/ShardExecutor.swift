@@ -3,9 +3,9 @@
 ///
 /// The server's is a lock, not a thread: whichever event loop holds it runs the shard's code.
 public protocol ShardExecutor: SerialExecutor {
-  /// Runs `work` with the shard to itself: at once, on the calling thread, when it can have the
-  /// shard now; otherwise once it can, possibly on another thread.
-  func run(_ work: @escaping @Sendable () -> Void)
+  /// Runs `work` with the shard to itself, on the calling thread, before returning: waits while
+  /// another thread has the shard. `work` does not escape, so its context needs no allocation.
+  func run(_ work: () -> Void)
 
   /// Runs `work` on the calling thread's executor after what is queued there now (for a
   /// booking's wait for its receipt, see ``CalendarShard/runLater(_:)``).

@@ -31,7 +31,7 @@ final class LockShardExecutor: ShardExecutor {
 
   /// Runs `work` at once, holding the lock: waits while another thread holds it; runs it inside
   /// the current step when this thread already does (so a step never waits for itself).
-  func run(_ work: @escaping @Sendable () -> Void) {
+  func run(_ work: () -> Void) {
     if isHeldHere { return work() }
     lock.withLock { _ in
       holder.store(Self.currentThread, ordering: .relaxed)
