@@ -21,8 +21,9 @@ public struct CalendarState: Sendable, Equatable {
   public internal(set) var highestAppointmentID: UInt64 = 0
 
   var doctors: [AccountID: DoctorEntry] = [:]
-  // The maps that grow with every booking are partitioned, so that neither their growth nor the
-  // copy that a snapshot's sharing forces holds the shard for long (``PartitionedDictionary``).
+  // The maps that grow with every booking are partitioned, so that neither their growth nor (for
+  // the appointments, which a snapshot shares) a copy holds the shard for long
+  // (``PartitionedDictionary``).
   /// Every appointment, booked and cancelled: cancelled ones stay as history. Ids grow, so runs
   /// of 1,024 share a part and new bookings touch one part at a time.
   var appointments = PartitionedDictionary<UInt64, Appointment>(runLength: 1_024)

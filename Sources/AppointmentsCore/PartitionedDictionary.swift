@@ -1,11 +1,12 @@
 /// A dictionary kept as a fixed number of smaller dictionaries, each key in the part that a few
 /// of its bits pick, so that growing or copying it costs one part at a time.
 ///
-/// A shard's big maps grow by an entry per booking and are shared with the snapshot being
-/// written (copy-on-write). As one `Dictionary`, the first change after a snapshot copied every
-/// entry, and the first growth past a power of two rehashed every entry, while holding the shard:
-/// 66 ms at 700,000 booked days, seen as the p99.9 of the `book` benchmark. In parts, a change
-/// copies or rehashes only the part it touches, 1/``partCount`` of the entries.
+/// A shard's big maps grow by an entry per booking, and its appointments map is shared with the
+/// snapshot being written (copy-on-write, ``AppointmentRecords``). As one `Dictionary`, the first
+/// growth past a power of two rehashed every entry, and the first change after a snapshot copied
+/// every appointment, while holding the shard: 66 ms at 700,000 booked days, seen as the p99.9 of
+/// the `book` benchmark. In parts, a change copies or rehashes only the part it touches,
+/// 1/``partCount`` of the entries.
 ///
 /// Two values with the same run length compare equal when they hold the same entries: a key's
 /// part depends on the key and the run length alone, so equal contents sit in equal parts.
