@@ -16,11 +16,6 @@ extension CalendarState {
     self.doctors.values.map(\.profile).sorted { $0.id < $1.id }
   }
 
-  /// Every appointment of this shard, booked and cancelled, by ascending id.
-  public var allAppointments: [Appointment] {
-    Array(self.appointmentRecords)
-  }
-
   /// The doctors of a specialization with at least one free slot on `date`, with those slots,
   /// by ascending id.
   ///

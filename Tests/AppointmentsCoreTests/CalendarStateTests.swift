@@ -152,7 +152,7 @@ struct CalendarStateTests {
   func appointmentRecordsAreACopy() throws {
     var state = try self.bookedState()
     let records = state.appointmentRecords
-    let before = state.allAppointments
+    let before = Array(state.appointmentRecords)
     _ = try state.cancel(appointmentID: 1, by: (.patient, 100), now: now)
     _ = try state.bookSlot(doctorID: 1, date: tuesday, startMinute: 600, patient: Fixture.patient(102), appointmentID: 3, now: now)
     #expect(Array(records) == before)

@@ -18,7 +18,7 @@ struct ReplayDeterminismTests {
     #expect(recovered.lastSequence == workload.log.lastAssignedSequence)
     #expect(recovered.snapshotSequence == nil)
     // The run exercised every kind of change.
-    let appointments = recovered.calendars.flatMap(\.allAppointments)
+    let appointments = recovered.calendars.flatMap(\.appointmentRecords)
     #expect(appointments.count(where: { $0.status == .booked }) > 10)
     #expect(appointments.count(where: { $0.status == .cancelled }) > 5)
     #expect(recovered.accounts.revokedTokens.count > 5)
@@ -74,8 +74,8 @@ struct ReplayDeterminismTests {
     let recovered = try Fixture.recover(fileSystem, shardCount: 5)
     let (accounts, calendars) = await workload.states()
     #expect(recovered.accounts == accounts)
-    let expected = calendars.flatMap(\.allAppointments).sorted { $0.id < $1.id }
-    #expect(recovered.calendars.flatMap(\.allAppointments).sorted { $0.id < $1.id } == expected)
+    let expected = calendars.flatMap(\.appointmentRecords).sorted { $0.id < $1.id }
+    #expect(recovered.calendars.flatMap(\.appointmentRecords).sorted { $0.id < $1.id } == expected)
     for (index, calendar) in recovered.calendars.enumerated() {
       #expect(calendar.doctorProfiles.allSatisfy { CalendarShard.shardIndex(for: $0.id, shardCount: 5) == index })
     }
