@@ -18,8 +18,9 @@ import Darwin
 ///
 /// Faults are armed with ``injectFault(_:on:pathContaining:skipping:)`` and fire once, on the
 /// first matching operation; ``halt(afterOperations:)`` makes the process "die" after a number
-/// of operations. ``holdSyncs()`` parks file syncs until ``releaseSyncs()``, so a test can
-/// see what happens while a sync is in progress.
+/// of operations. ``holdSyncs()`` parks file syncs until ``releaseSyncs()``, and
+/// ``holdWrites()`` file writes until ``releaseWrites()``, so a test can see what happens while
+/// one is in progress.
 public final class FaultInjectingFileSystem: FileSystem {
   /// A kind of operation that changes the file system.
   public enum Operation: String, Sendable, Hashable, CustomStringConvertible {
@@ -101,29 +102,71 @@ public final class FaultInjectingFileSystem: FileSystem {
     var operations: [OperationRecord] = []
   }
 
-  private struct SyncGate {
-    var isHolding = false
-    var parked = 0
+  /// Parks the operations of one kind while it holds, announcing each on ``held``.
+  private final class Gate: Sendable {
+    private struct State {
+      var isHolding = false
+      var parked = 0
+    }
+
+    let held: AsyncStream<String>
+    private let announce: AsyncStream<String>.Continuation
+    private let state = Mutex(State())
+    private let parked = DispatchSemaphore(value: 0)
+
+    init() {
+      (self.held, self.announce) = AsyncStream<String>.makeStream()
+    }
+
+    deinit {
+      self.announce.finish()
+    }
+
+    func hold() {
+      self.state.withLock { $0.isHolding = true }
+    }
+
+    func release() {
+      let parked = self.state.withLock { state in
+        state.isHolding = false
+        defer { state.parked = 0 }
+        return state.parked
+      }
+      for _ in 0..<parked {
+        self.parked.signal()
+      }
+    }
+
+    /// Returns at once, or once released when the gate holds.
+    func pass(_ path: String) {
+      let parks = self.state.withLock { state in
+        if state.isHolding { state.parked += 1 }
+        return state.isHolding
+      }
+      if parks {
+        self.announce.yield(path)
+        self.parked.wait()
+      }
+    }
   }
 
   private let state = Mutex(State())
-  private let gate = Mutex(SyncGate())
-  private let parkedSyncs = DispatchSemaphore(value: 0)
-  private let heldSyncsContinuation: AsyncStream<String>.Continuation
+  private let syncGate = Gate()
+  private let writeGate = Gate()
 
   /// The path of each file sync parked by ``holdSyncs()``, as it parks.
   ///
   /// One consumer only (an `AsyncStream`).
-  public let heldSyncs: AsyncStream<String>
+  public var heldSyncs: AsyncStream<String> { self.syncGate.held }
+
+  /// The path of each file write parked by ``holdWrites()``, as it parks.
+  ///
+  /// One consumer only (an `AsyncStream`).
+  public var heldWrites: AsyncStream<String> { self.writeGate.held }
 
   /// Creates an empty file system with one directory, `/`.
   public init() {
-    (self.heldSyncs, self.heldSyncsContinuation) = AsyncStream<String>.makeStream()
     self.state.withLock { $0.directories["/"] = Directory() }
-  }
-
-  deinit {
-    self.heldSyncsContinuation.finish()
   }
 
   // MARK: Test controls
@@ -174,19 +217,23 @@ public final class FaultInjectingFileSystem: FileSystem {
   /// Makes file syncs park, without syncing, until ``releaseSyncs()``; each parked sync is
   /// announced on ``heldSyncs``.
   public func holdSyncs() {
-    self.gate.withLock { $0.isHolding = true }
+    self.syncGate.hold()
   }
 
   /// Lets parked syncs and later ones proceed.
   public func releaseSyncs() {
-    let parked = self.gate.withLock { gate in
-      gate.isHolding = false
-      defer { gate.parked = 0 }
-      return gate.parked
-    }
-    for _ in 0..<parked {
-      self.parkedSyncs.signal()
-    }
+    self.syncGate.release()
+  }
+
+  /// Makes file writes park, before writing anything, until ``releaseWrites()``; each parked
+  /// write is announced on ``heldWrites``.
+  public func holdWrites() {
+    self.writeGate.hold()
+  }
+
+  /// Lets parked writes and later ones proceed.
+  public func releaseWrites() {
+    self.writeGate.release()
   }
 
   /// The operations that happened, in order (failed ones excluded).
@@ -384,6 +431,7 @@ public final class FaultInjectingFileSystem: FileSystem {
     path: String,
     generation: Int
   ) throws(StorageError) {
+    self.writeGate.pass(path)
     try self.state.withLock { (state) throws(StorageError) in
       try Self.checkGeneration(generation, state, path: path)
       if let fault = try Self.begin(.write, path: path, in: &state) {
@@ -437,14 +485,7 @@ public final class FaultInjectingFileSystem: FileSystem {
   }
 
   fileprivate func sync(inode id: Int, path: String, generation: Int?) throws(StorageError) {
-    let parks = self.gate.withLock { gate in
-      if gate.isHolding { gate.parked += 1 }
-      return gate.isHolding
-    }
-    if parks {
-      self.heldSyncsContinuation.yield(path)
-      self.parkedSyncs.wait()
-    }
+    self.syncGate.pass(path)
     try self.state.withLock { (state) throws(StorageError) in
       if let generation {
         try Self.checkGeneration(generation, state, path: path)

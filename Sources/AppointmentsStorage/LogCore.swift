@@ -28,6 +28,9 @@ final class LogCore: Sendable {
     var held: Set<UInt64> = []
     /// `none` mode: bytes appended since the last inline write.
     var unwrittenBytes = 0
+    /// `none` mode: a caller is writing a batch, outside the lock; it writes what becomes due
+    /// meanwhile before it stops, so no other caller writes.
+    var isWritingInline = false
     var failure: StorageError?
     var isClosing = false
     var hasStopped = false
@@ -42,6 +45,8 @@ final class LogCore: Sendable {
   private struct Followup {
     /// Fsync mode: the writer thread sleeps and must be woken.
     var wakesWriter = false
+    /// None mode: records this caller took to write itself, after the lock.
+    var batch: [(sequence: UInt64, payload: [UInt8])] = []
     /// None mode: the waiters the inline write completed, its failure, and the callers of
     /// ``close()`` when the write closed the segment.
     var ready: [Waiter] = []
@@ -50,6 +55,7 @@ final class LogCore: Sendable {
 
     func run(_ core: LogCore) {
       if self.wakesWriter { core.wakeWriter.signal() }
+      if !self.batch.isEmpty { core.writeInline(self.batch) }
       for waiter in self.ready {
         waiter.completion(.success(()))
       }
@@ -63,12 +69,14 @@ final class LogCore: Sendable {
   let state: Mutex<State>
   /// Wakes the writer thread when it sleeps.
   private let wakeWriter = DispatchSemaphore(value: 0)
-  /// In `none` mode, the segment that callers write to themselves, under the state lock: a
-  /// write to the operating system takes microseconds, less than handing the records to a thread
-  /// and being woken by it. The first caller to wait for a record writes everything writable
+  /// In `none` mode, the segment that callers write to themselves: a write to the operating
+  /// system takes microseconds, less than handing the records to a thread and being woken by it.
+  /// The first caller to wait for a record writes everything writable
   /// (``waitUntilDurable(through:)``), so the calls answered together share one write; records
   /// nobody waits for are written once they add up to ``WriteAheadLog/noneModeBatchBytes``, or
-  /// on close. Nil in `fsync` mode, where the writer thread writes and syncs.
+  /// on close. The write happens outside the lock, so appending never waits for it; one caller
+  /// writes at a time, and it writes what became due meanwhile before it stops. Nil in `fsync`
+  /// mode, where the writer thread writes and syncs.
   private let inlineWriter: SegmentWriter?
 
   /// - Parameter inlineWriter: the segment to write inline (`none` mode); nil when a writer
@@ -119,44 +127,80 @@ final class LogCore: Sendable {
       defer { state.writerIsIdle = false }
       return Followup(wakesWriter: state.writerIsIdle)
     }
-    guard !state.waiters.isEmpty || state.isClosing || state.unwrittenBytes >= WriteAheadLog.noneModeBatchBytes else {
-      return Followup()
-    }
-    return self.writeInline(&state)
+    guard Self.isInlineWriteDue(state) else { return Followup() }
+    return Followup(batch: Self.takeInlineBatch(&state))
   }
 
-  /// `none` mode, under the lock: writes the writable records and completes their waiters.
-  private func writeInline(_ state: inout State) -> Followup {
-    var followup = Followup()
-    guard let writer = self.inlineWriter, state.writableCount > 0 else { return followup }
-    let count = state.writableCount
-    let durable = state.queue[count - 1].sequence
-    let written = Result { () throws(StorageError) in try writer.write(state.queue[..<count]) }
-    state.queue.removeFirst(count)
-    state.writableCount = 0
-    state.unwrittenBytes = state.queue.reduce(0) { $0 + $1.payload.count }
-    do throws(StorageError) {
-      let bytes = try written.get()
-      state.durableSequence = durable
-      state.statistics.writtenBatches += 1
-      state.statistics.writtenBytes += UInt64(bytes)
-      if !state.waiters.isEmpty {
-        followup.ready = state.waiters.filter { $0.sequence <= durable }
-        state.waiters.removeAll { $0.sequence <= durable }
-      }
-    } catch {
-      // Failed at once, under the lock: no later append may be written after the lost batch.
-      Self.markFailed(&state, error)
-      followup.failure = error
+  /// `none` mode: whether the writable records should be written now.
+  private static func isInlineWriteDue(_ state: State) -> Bool {
+    !state.waiters.isEmpty || state.isClosing || state.unwrittenBytes >= WriteAheadLog.noneModeBatchBytes
+  }
+
+  /// `none` mode, under the lock: takes the writable records for the caller to write after the
+  /// lock (``writeInline(_:)``); none while another caller writes, which takes them next.
+  private static func takeInlineBatch(_ state: inout State) -> [(sequence: UInt64, payload: [UInt8])] {
+    guard !state.isWritingInline, state.failure == nil, state.writableCount > 0 else { return [] }
+    state.isWritingInline = true
+    let batch: [(sequence: UInt64, payload: [UInt8])]
+    if state.writableCount == state.queue.count {
+      batch = state.queue
+      state.queue = []
+      state.unwrittenBytes = 0
+    } else {
+      batch = Array(state.queue.prefix(state.writableCount))
+      state.queue.removeFirst(state.writableCount)
+      state.unwrittenBytes = state.queue.reduce(0) { $0 + $1.payload.count }
     }
-    self.stopInlineIfDrained(&state, into: &followup)
-    return followup
+    state.writableCount = 0
+    return batch
+  }
+
+  /// `none` mode, after the lock: writes `batch`, completes its waiters, and goes on with what
+  /// became due meanwhile. A failed write fails the log before any later record is written.
+  private func writeInline(_ batch: [(sequence: UInt64, payload: [UInt8])]) {
+    guard let writer = self.inlineWriter else { return }
+    var batch = batch
+    while !batch.isEmpty {
+      let written = Result { () throws(StorageError) in try writer.write(batch) }
+      let durable = batch[batch.count - 1].sequence
+      var followup = self.state.withLock { state -> Followup in
+        var followup = Followup()
+        switch written {
+        case .success(let bytes):
+          // A failure declared meanwhile (``fail(_:)``) already failed these records' waiters.
+          if state.failure == nil {
+            state.durableSequence = durable
+            state.statistics.writtenBatches += 1
+            state.statistics.writtenBytes += UInt64(bytes)
+            if !state.waiters.isEmpty {
+              followup.ready = state.waiters.filter { $0.sequence <= durable }
+              state.waiters.removeAll { $0.sequence <= durable }
+            }
+          }
+        case .failure(let error):
+          Self.markFailed(&state, error)
+          followup.failure = error
+        }
+        state.isWritingInline = false
+        if Self.isInlineWriteDue(state) {
+          followup.batch = Self.takeInlineBatch(&state)
+        }
+        if followup.batch.isEmpty {
+          self.stopInlineIfDrained(&state, into: &followup)
+        }
+        return followup
+      }
+      batch = followup.batch
+      followup.batch = []
+      followup.run(self)
+    }
   }
 
   /// `none` mode, closing: once nothing is left to write (or the log failed), closes the segment
   /// and hands the callers of ``close()`` to `followup`.
   private func stopInlineIfDrained(_ state: inout State, into followup: inout Followup) {
-    guard let writer = self.inlineWriter, state.isClosing, !state.hasStopped, state.queue.isEmpty || state.failure != nil
+    guard let writer = self.inlineWriter, state.isClosing, !state.hasStopped, !state.isWritingInline,
+      state.queue.isEmpty || state.failure != nil
     else { return }
     // Synced unless the log failed.
     do throws(StorageError) {
@@ -220,13 +264,18 @@ final class LogCore: Sendable {
       if self.inlineWriter != nil, state.durableSequence < sequence, state.writableCount > 0,
         state.queue[state.writableCount - 1].sequence >= sequence
       {
-        // `none` mode: the record is writable and waits for a waiter; write it now.
-        followup = self.writeInline(&state)
+        // `none` mode: the record is writable and waits for a waiter; write it now (unless
+        // another caller is writing: then ``waitForWriter(through:_:)`` waits for that one).
+        followup.batch = Self.takeInlineBatch(&state)
       }
       return (state.durableSequence >= sequence, state.failure, followup)
     }
     followup.run(self)
     if durable { return true }
+    if !followup.batch.isEmpty {
+      // Written just now, outside the lock.
+      return try self.isDurable(through: sequence)
+    }
     if let failure { throw failure }
     return false
   }
@@ -234,13 +283,16 @@ final class LogCore: Sendable {
   /// Queues `completion` for the writer, unless the record became durable or the log failed
   /// since the last look: then calls it at once.
   private func waitForWriter(through sequence: UInt64, _ completion: @escaping @Sendable (Result<Void, StorageError>) -> Void) {
-    let known = self.state.withLock { state -> Result<Void, StorageError>? in
-      if state.durableSequence >= sequence { return .success(()) }
-      if let failure = state.failure { return .failure(failure) }
+    let (known, followup) = self.state.withLock { state -> (Result<Void, StorageError>?, Followup) in
+      if state.durableSequence >= sequence { return (.success(()), Followup()) }
+      if let failure = state.failure { return (.failure(failure), Followup()) }
       state.waiters.append(Waiter(sequence: sequence, completion: completion))
-      return nil
+      // `none` mode: the caller that was writing may have stopped since the last look.
+      guard self.inlineWriter != nil else { return (nil, Followup()) }
+      return (nil, Followup(batch: Self.takeInlineBatch(&state)))
     }
     if let known { completion(known) }
+    followup.run(self)
   }
 
   /// Puts the state in the failed state, unless it already is: from then on nothing is
@@ -284,15 +336,14 @@ final class LogCore: Sendable {
   func requestClose() {
     let followup = self.state.withLock { state in
       state.isClosing = true
-      if self.inlineWriter != nil, state.writableCount > 0 {
-        // `none` mode: writes what is left, then closes the segment if nothing is held.
-        return self.writeInline(&state)
-      }
       var followup = Followup(wakesWriter: state.writerIsIdle)
       state.writerIsIdle = false
-      // `none` mode: with held records still queued, the write that empties the queue closes
-      // the segment instead.
-      self.stopInlineIfDrained(&state, into: &followup)
+      if self.inlineWriter != nil {
+        // `none` mode: writes what is left (or the caller writing now does), then closes the
+        // segment; with held records still queued, the write that empties the queue closes it.
+        followup.batch = Self.takeInlineBatch(&state)
+      }
+      if followup.batch.isEmpty { self.stopInlineIfDrained(&state, into: &followup) }
       return followup
     }
     followup.run(self)

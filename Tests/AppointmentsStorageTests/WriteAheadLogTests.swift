@@ -1,6 +1,7 @@
 import AppointmentsCore
 import AppointmentsProto
 import AppointmentsStorage
+import Dispatch
 import Synchronization
 import Testing
 
@@ -302,6 +303,56 @@ struct WriteAheadLogTests {
     #expect(Fixture.revokedIndexes(try Fixture.recover(fileSystem)) == [1])
   }
 
+  @Test(
+    "in none mode appending and waiting go on while a write is in progress; that writer then writes what became due, in order",
+    .timeLimit(.minutes(1))
+  )
+  func noneModeAppendsDuringAWrite() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem, durability: .none)
+    var heldWrites = fileSystem.heldWrites.makeAsyncIterator()
+    fileSystem.holdWrites()
+    defer { fileSystem.releaseWrites() }
+    let first = log.append(Fixture.entry(1))
+    // The first waiter writes record 1 itself, so it waits on a thread of its own.
+    let firstDurable = Task {
+      try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        Self.onAnotherThread {
+          first.whenDurable { continuation.resume(with: $0.mapError { $0 }) }
+        }
+      }
+    }
+    _ = await heldWrites.next()
+    // Neither appending nor waiting waits for the write in progress (both did before, on the
+    // log's lock: then this test ran out of time).
+    let (secondResults, secondResult) = AsyncStream<Result<Void, StorageError>>.makeStream()
+    let (appended, appending) = AsyncStream<WriteAheadLog.Ticket>.makeStream()
+    Self.onAnotherThread {
+      let second = log.append(Fixture.entry(2))
+      second.whenDurable {
+        secondResult.yield($0)
+        secondResult.finish()
+      }
+      appending.yield(second)
+      appending.finish()
+    }
+    // Nil once the time limit cancels the test.
+    var appendedTickets = appended.makeAsyncIterator()
+    let second = try #require(await appendedTickets.next())
+    #expect(!second.isDurable)
+    #expect(log.durableSequence == 0)
+
+    fileSystem.releaseWrites()
+    try await firstDurable.value
+    var results = secondResults.makeAsyncIterator()
+    try #require(await results.next()).get()
+    #expect(log.durableSequence == 2)
+    #expect(log.statistics.writtenBatches == 2, "the first writer wrote record 2 after record 1")
+    try await log.close()
+    let bytes = try #require(fileSystem.durableContents(of: Fixture.segment(1)))
+    #expect(Self.sequences(in: bytes) == [1, 2])
+  }
+
   @Test("in none mode ENOSPC on the inline write fails the log too")
   func noneModeNoSpaceIsFatal() async throws {
     let fileSystem = try Fixture.fileSystem()
@@ -430,6 +481,12 @@ struct WriteAheadLogTests {
   }
 
   /// The sequence numbers of the intact records at the start of `bytes`.
+  /// Runs `work` on a thread outside Swift's cooperative pool, where it may block (on a held
+  /// write).
+  private static func onAnotherThread(_ work: @escaping @Sendable () -> Void) {
+    DispatchQueue.global().async(execute: work)
+  }
+
   static func sequences(in bytes: [UInt8]) -> [UInt64] {
     var offset = 0
     var sequences: [UInt64] = []
