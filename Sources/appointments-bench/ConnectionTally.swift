@@ -11,6 +11,8 @@ final class ConnectionTally: Sendable {
   private struct Counts {
     /// Latencies in µs of the calls in the measured window (``WorkerResult/makeHistogram()``).
     var latencies = WorkerResult.makeHistogram()
+    /// Latencies in µs of the calls finished since the last progress line, warm-up included.
+    var recent = WorkerResult.makeHistogram()
     /// Calls finished so far, warm-up included, and of them those that failed.
     var completed = 0
     var failed = 0
@@ -18,12 +20,23 @@ final class ConnectionTally: Sendable {
 
   private let counts = Mutex(Counts())
 
-  /// Counts a finished call; `micros` is its latency when it falls in the measured window.
-  func record(latency micros: UInt64?, failed: Bool) {
+  /// Counts a finished call of `micros` µs, in the run's latencies when it falls in the measured
+  /// window.
+  func record(latency micros: UInt64, measured: Bool, failed: Bool) {
     counts.withLock { counts in
       counts.completed += 1
       if failed { counts.failed += 1 }
-      if let micros { _ = counts.latencies.record(micros) }
+      _ = counts.recent.record(micros)
+      if measured { _ = counts.latencies.record(micros) }
+    }
+  }
+
+  /// Adds the latencies of the calls finished since the last call to `histogram`, and starts
+  /// over.
+  func takeRecent(into histogram: inout Histogram<UInt32>) {
+    counts.withLock { counts in
+      histogram.add(counts.recent)
+      counts.recent.reset()
     }
   }
 
@@ -39,6 +52,13 @@ final class ConnectionTally: Sendable {
 }
 
 extension Sequence<ConnectionTally> {
+  /// The latencies of the calls finished since the last call, over every tally.
+  func takeRecent() -> Histogram<UInt32> {
+    var recent = WorkerResult.makeHistogram()
+    for tally in self { tally.takeRecent(into: &recent) }
+    return recent
+  }
+
   /// The sum of the tallies' progress.
   var progress: (completed: Int, failed: Int) {
     reduce(into: (0, 0)) { sum, tally in

@@ -23,8 +23,9 @@ struct LoadBenchmark: AsyncParsableCommand {
       Login, then keeps --connections × --in-flight calls outstanding over --connections TCP \
       connections for --warmup seconds (not recorded) and --duration seconds (recorded). With \
       --rate the calls follow a fixed timetable instead and each latency counts from the call's \
-      due time (no coordinated omission). Progress goes to stderr every second, a table to \
-      stderr at the end, and one JSON line to stdout.
+      due time (no coordinated omission). Progress goes to stderr every second (calls, rate, \
+      errors, and the p50 and p99 of the calls that second), a table to stderr at the end, and \
+      one JSON line to stdout.
       """
   )
 

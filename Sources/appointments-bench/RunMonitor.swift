@@ -1,3 +1,4 @@
+import Histogram
 import Synchronization
 
 /// Prints a progress line every second while a run goes on, and samples CPU time (server and
@@ -49,15 +50,26 @@ struct RunMonitor {
       if now >= nextTick {
         let (count, failed) = tallies.progress
         let rate = Double(count - previousCount) / (now - previousTime).seconds
+        let recent = tallies.takeRecent()
         let phase = now < measureFrom ? "warm-up  " : "measuring"
+        let latency =
+          recent.totalCount == 0
+          ? "" : "  p50 \(Self.milliseconds(recent.valueAtPercentile(50))) ms  p99 \(Self.milliseconds(recent.valueAtPercentile(99))) ms"
         Console.error(
-          "[\(Console.fixed((now - start).seconds, 1).leftPadded(5)) s] \(phase) calls \(Console.grouped(count))  rate \(Console.grouped(Int(rate.rounded())))/s  errors \(Console.grouped(failed))"
+          "[\(Console.fixed((now - start).seconds, 1).leftPadded(5)) s] \(phase) calls \(Console.grouped(count))  rate \(Console.grouped(Int(rate.rounded())))/s  errors \(Console.grouped(failed))\(latency)"
         )
         previousCount = count
         previousTime = now
         nextTick = nextTick + .seconds(1)
       }
     }
+  }
+}
+
+extension RunMonitor {
+  /// `micros` in milliseconds, three decimals.
+  fileprivate static func milliseconds(_ micros: UInt64) -> String {
+    Console.fixed(Double(micros) / 1000, 3)
   }
 }
 

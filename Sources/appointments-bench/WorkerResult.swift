@@ -33,7 +33,7 @@ struct WorkerResult: Sendable {
   ) -> UInt64? {
     let measured = due >= timeline.measureFrom
     let micros = max(1, (finished - due).microseconds)
-    tally.record(latency: measured ? micros : nil, failed: failure != nil)
+    tally.record(latency: micros, measured: measured, failed: failure != nil)
     guard measured else { return nil }
     calls += 1
     lastFinish = finished - timeline.measureFrom
