@@ -120,8 +120,8 @@ final class LogCore: Sendable {
   }
 
   /// Called under the lock once records became writable: wakes the writer thread, or in `none`
-  /// mode writes them right here when someone waits for them, the log closes, or a batch's worth
-  /// piled up; returns what is left to do after the lock.
+  /// mode takes them for this caller to write after the lock when someone waits for them, the
+  /// log closes, or a batch's worth piled up; returns what is left to do after the lock.
   private func recordsBecameWritable(_ state: inout State) -> Followup {
     guard self.inlineWriter != nil else {
       defer { state.writerIsIdle = false }
