@@ -50,13 +50,9 @@ struct RunMonitor {
       if now >= nextTick {
         let (count, failed) = tallies.progress
         let rate = Double(count - previousCount) / (now - previousTime).seconds
-        let recent = tallies.takeRecent()
         let phase = now < measureFrom ? "warm-up  " : "measuring"
-        let latency =
-          recent.totalCount == 0
-          ? "" : "  p50 \(Self.milliseconds(recent.valueAtPercentile(50))) ms  p99 \(Self.milliseconds(recent.valueAtPercentile(99))) ms"
         Console.error(
-          "[\(Console.fixed((now - start).seconds, 1).leftPadded(5)) s] \(phase) calls \(Console.grouped(count))  rate \(Console.grouped(Int(rate.rounded())))/s  errors \(Console.grouped(failed))\(latency)"
+          "[\(Console.fixed((now - start).seconds, 1).leftPadded(5)) s] \(phase) calls \(Console.grouped(count))  rate \(Console.grouped(Int(rate.rounded())))/s  errors \(Console.grouped(failed))\(Self.percentiles(tallies.takeRecent()))"
         )
         previousCount = count
         previousTime = now
@@ -67,9 +63,12 @@ struct RunMonitor {
 }
 
 extension RunMonitor {
-  /// `micros` in milliseconds, three decimals.
-  fileprivate static func milliseconds(_ micros: UInt64) -> String {
-    Console.fixed(Double(micros) / 1000, 3)
+  /// The p50 and p99 of `latencies` (µs) in milliseconds, or nothing when no call finished.
+  fileprivate static func percentiles(_ latencies: Histogram<UInt32>) -> String {
+    guard latencies.totalCount > 0 else { return "" }
+    let p50 = Console.fixed(Double(latencies.valueAtPercentile(50)) / 1000, 3)
+    let p99 = Console.fixed(Double(latencies.valueAtPercentile(99)) / 1000, 3)
+    return "  p50 \(p50) ms  p99 \(p99) ms"
   }
 }
 
