@@ -68,9 +68,12 @@ final class ConnectionGuard: ChannelInboundHandler {
   private func track(_ buffer: ByteBuffer) {
     var index = buffer.readerIndex
     let end = buffer.writerIndex
+    // Only a frame still unfinished at the end of the buffer needs its start time: the clock is
+    // read once then, not once per frame of a pipelined burst.
+    var unfinishedStartedHere = false
     while index < end {
       if remaining == 0 {
-        if lengthBytesSeen == 0 { frameStartedAt = .now() }
+        if lengthBytesSeen == 0 { unfinishedStartedHere = true }
         length = length << 8 | UInt32(buffer.getInteger(at: index, as: UInt8.self)!)
         lengthBytesSeen += 1
         index += 1
@@ -78,15 +81,18 @@ final class ConnectionGuard: ChannelInboundHandler {
           remaining = Int(length)
           lengthBytesSeen = 0
           length = 0
-          if remaining == 0 { finishFrame() }
         }
       } else {
         let take = min(remaining, end - index)
         remaining -= take
         index += take
-        if remaining == 0 { finishFrame() }
+      }
+      if remaining == 0, lengthBytesSeen == 0 {
+        finishFrame()
+        unfinishedStartedHere = false
       }
     }
+    if unfinishedStartedHere { frameStartedAt = .now() }
   }
 
   private func finishFrame() {
