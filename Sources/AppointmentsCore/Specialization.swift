@@ -24,6 +24,12 @@ public struct Specialization: Sendable, Hashable, Comparable {
   ///
   /// - Throws: `invalidArgument` / `UNKNOWN_SPECIALIZATION` for a name not in ``all``.
   public init(_ name: String) throws(AppointmentsError) {
+    // Most names come canonical (every one read back from storage): one lookup, no trimming
+    // or lower-casing (Foundation's trimming costs microseconds).
+    if let known = Self.byName[name] {
+      self = known
+      return
+    }
     guard let known = Self.byName[Validation.trimmed(name).lowercased()] else {
       throw .unknownSpecialization(name)
     }
