@@ -110,6 +110,12 @@ public struct AccountsState: Sendable, Equatable {
     return patient
   }
 
+  /// Makes room for `count` accounts in all, so that restoring that many grows no table.
+  public mutating func reserveCapacity(_ count: Int) {
+    self.accounts.reserveCapacity(count)
+    self.accountIDsByLogin.reserveCapacity(count)
+  }
+
   /// How many accounts there are.
   public var accountCount: Int {
     self.accounts.count

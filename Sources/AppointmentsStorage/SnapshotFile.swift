@@ -197,6 +197,10 @@ enum SnapshotFile {
       )
     }
 
+    // Account ids are handed out in order from 1, so the snapshot holds fewer accounts than its
+    // next id, and fewer than its bytes could encode (a record takes more than 16): room for
+    // them up front spares the tables their doublings and rehashing.
+    rebuilder.reserveAccounts(Int(min(header.nextAccountID, UInt64(bytes.count / 16))))
     while let (chunkBytes, chunkOffset) = try nextMessage() {
       let chunk: V1.SnapshotChunk
       do throws(ProtoDecodingError) {

@@ -109,6 +109,11 @@ struct StateRebuilder {
     try self.applyToAccounts(.tokenRevoked(tokenID: token.tokenID, expiresAt: token.expiresAt))
   }
 
+  /// Makes room for `count` accounts before they are restored.
+  mutating func reserveAccounts(_ count: Int) {
+    self.accounts.reserveCapacity(count)
+  }
+
   mutating func advanceNextAccountID(to id: AccountID) {
     self.accounts.advanceNextAccountID(to: id)
   }
