@@ -1,6 +1,7 @@
 import AppointmentsCore
-import AppointmentsStorage
 import Testing
+
+@testable import AppointmentsStorage
 
 @Suite("SnapshotStore")
 struct SnapshotStoreTests {
@@ -28,6 +29,22 @@ struct SnapshotStoreTests {
     #expect(recovered.snapshotSequence == summary.lastSequence)
     #expect(recovered.replayedRecords == 0)
     await workload.expectEqual(recovered)
+  }
+
+  @Test("a snapshot lists the appointments of all shards by ascending id, so that each chunk mixes shards")
+  func appointmentsByID() async throws {
+    let (_, workload, _) = try await Self.workload()
+    var shards: [AppointmentRecords] = []
+    for shard in workload.shards {
+      shards.append(await shard.appointmentRecords())
+    }
+    let merged = Array(AppointmentsByID(shards)).map(\.id)
+    #expect(merged.count == shards.reduce(0) { $0 + Array($1).count })
+    #expect(merged == merged.sorted())
+    #expect(Set(merged).count == merged.count)
+    // Both shards have appointments, and the first ten (one chunk of this store) come from both.
+    let shardOfID = Dictionary(uniqueKeysWithValues: shards.enumerated().flatMap { index, records in records.map { ($0.id, index) } })
+    #expect(Set(merged.prefix(10).map { shardOfID[$0]! }).count == 2)
   }
 
   @Test("the log after a snapshot is replayed on top of it")
