@@ -212,12 +212,7 @@ enum SnapshotFile {
         for account in chunk.accounts {
           try rebuilder.restoreAccount(try StoredAccount(account))
         }
-        var appointments: [Appointment] = []
-        appointments.reserveCapacity(chunk.appointments.count)
-        for appointment in chunk.appointments {
-          appointments.append(try Appointment(appointment, patient: rebuilder.patient(id:)))
-        }
-        try rebuilder.restoreAppointments(appointments)
+        try rebuilder.restoreAppointments(chunk.appointments)
         for token in chunk.revokedTokens {
           try rebuilder.restoreRevocation(RevokedToken(token))
         }

@@ -58,31 +58,33 @@ struct StateRebuilder {
     }
   }
 
-  mutating func restoreAppointment(_ appointment: Appointment) throws(StorageError) {
-    let shard = CalendarShard.shardIndex(for: appointment.doctorID, shardCount: self.shardCount)
-    do throws(AppointmentsError) {
-      try self.calendars[shard].restore(appointment)
-    } catch {
-      throw .inconsistent(error.message, cause: error)
-    }
-  }
-
-  /// Puts back a batch of appointments read from a snapshot, each shard's on its own thread.
+  /// Puts back a batch of appointments read from a snapshot, each shard's on its own thread,
+  /// which also turns them into ``Appointment``s (the accounts are only read meanwhile).
   ///
-  /// - Throws: the first inconsistency of the lowest-numbered shard that had one.
-  mutating func restoreAppointments(_ appointments: [Appointment]) throws(StorageError) {
-    guard self.shardCount > 1, appointments.count > 1 else {
-      for appointment in appointments {
-        try self.restoreAppointment(appointment)
+  /// - Throws: the first error of the lowest-numbered shard that had one.
+  mutating func restoreAppointments(_ stored: [V1.StoredAppointment]) throws(StorageError) {
+    let accounts = self.accounts
+    @Sendable func restore(_ stored: V1.StoredAppointment, in calendar: inout CalendarState) throws(StorageError) {
+      let appointment = try Appointment(stored, patient: accounts.patient(id:))
+      do throws(AppointmentsError) {
+        try calendar.restore(appointment)
+      } catch {
+        throw .inconsistent(error.message, cause: error)
+      }
+    }
+    guard self.shardCount > 1, stored.count > 1 else {
+      for appointment in stored {
+        let shard = CalendarShard.shardIndex(for: appointment.doctorID, shardCount: self.shardCount)
+        try restore(appointment, in: &self.calendars[shard])
       }
       return
     }
-    var batches = Array(repeating: [Appointment](), count: self.shardCount)
-    for appointment in appointments {
+    var batches = Array(repeating: [V1.StoredAppointment](), count: self.shardCount)
+    for appointment in stored {
       batches[CalendarShard.shardIndex(for: appointment.doctorID, shardCount: self.shardCount)].append(appointment)
     }
     let shardBatches = batches
-    var failures = [AppointmentsError?](repeating: nil, count: self.shardCount)
+    var failures = [StorageError?](repeating: nil, count: self.shardCount)
     self.calendars.withUnsafeMutableBufferPointer { calendars in
       failures.withUnsafeMutableBufferPointer { failures in
         // Each iteration touches only its own shard's calendar and failure slot.
@@ -90,8 +92,8 @@ struct StateRebuilder {
         nonisolated(unsafe) let failures = failures
         DispatchQueue.concurrentPerform(iterations: shardBatches.count) { shard in
           for appointment in shardBatches[shard] {
-            do throws(AppointmentsError) {
-              try calendars[shard].restore(appointment)
+            do throws(StorageError) {
+              try restore(appointment, in: &calendars[shard])
             } catch {
               failures[shard] = error
               return
@@ -101,7 +103,7 @@ struct StateRebuilder {
       }
     }
     if let failure = failures.lazy.compactMap({ $0 }).first {
-      throw .inconsistent(failure.message, cause: failure)
+      throw failure
     }
   }
 
