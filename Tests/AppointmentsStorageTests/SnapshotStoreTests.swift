@@ -47,6 +47,40 @@ struct SnapshotStoreTests {
     #expect(Set(merged.prefix(10).map { shardOfID[$0]! }).count == 2)
   }
 
+  @Test("an appointment of a patient the snapshot does not hold makes it unusable, named by file and offset")
+  func unknownPatientInSnapshot() throws {
+    let fileSystem = try Fixture.fileSystem()
+    let hash = Array("unused".utf8)
+    var accounts = AccountsState()
+    var calendar = CalendarState(policy: .defaults)
+    var other = AccountsState()
+    // Two doctors, so that the appointments fall in both shards of the restore.
+    for index in 1...2 {
+      let doctor = try accounts.registerDoctor(Fixture.doctorRegistration(index), passwordHash: hash, now: Fixture.now).value
+      try calendar.addDoctor(doctor)
+    }
+    // A patient registered elsewhere: his id is not in `accounts`.
+    _ = try other.registerPatient(Fixture.patientRegistration(0), passwordHash: hash, now: Fixture.now)
+    _ = try other.registerPatient(Fixture.patientRegistration(1), passwordHash: hash, now: Fixture.now)
+    let stranger = try other.registerPatient(Fixture.patientRegistration(2), passwordHash: hash, now: Fixture.now).value
+    for doctorID: AccountID in [1, 2] {
+      _ = try calendar.bookSlot(
+        doctorID: doctorID, date: CivilDate(year: 2026, month: 6, day: 17), startMinute: nil,
+        patient: stranger, appointmentID: doctorID, now: Fixture.now
+      )
+    }
+    let store = SnapshotStore(directory: Fixture.directory, fileSystem: fileSystem, chunkSize: 10)
+    let summary = try store.write(SnapshotContent(lastSequence: 0, accounts: accounts, appointments: [calendar.appointmentRecords]))
+    #expect(summary.counts.appointments == 2)
+
+    // The only snapshot is unusable and no log holds the history before it.
+    let error = expectStorageError(.missingHistory) { () throws(StorageError) in try Fixture.recover(fileSystem, shardCount: 2) }
+    #expect(error?.path == Fixture.snapshot(0))
+    #expect(error?.offset != nil)
+    #expect((error?.cause as? StorageError)?.code == .inconsistentData)
+    #expect(error?.message.contains("names patient \(stranger.id), who is not registered") == true)
+  }
+
   @Test("the log after a snapshot is replayed on top of it")
   func replaysAfterSnapshot() async throws {
     let (fileSystem, workload, store) = try await Self.workload()
