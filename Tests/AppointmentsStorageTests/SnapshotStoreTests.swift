@@ -53,17 +53,16 @@ struct SnapshotStoreTests {
     let hash = Array("unused".utf8)
     var accounts = AccountsState()
     var calendar = CalendarState(policy: .defaults)
-    var other = AccountsState()
     // Two doctors, so that the appointments fall in both shards of the restore.
+    var doctorIDs: [AccountID] = []
     for index in 1...2 {
       let doctor = try accounts.registerDoctor(Fixture.doctorRegistration(index), passwordHash: hash, now: Fixture.now).value
       try calendar.addDoctor(doctor)
+      doctorIDs.append(doctor.id)
     }
-    // A patient registered elsewhere: his id is not in `accounts`.
-    _ = try other.registerPatient(Fixture.patientRegistration(0), passwordHash: hash, now: Fixture.now)
-    _ = try other.registerPatient(Fixture.patientRegistration(1), passwordHash: hash, now: Fixture.now)
-    let stranger = try other.registerPatient(Fixture.patientRegistration(2), passwordHash: hash, now: Fixture.now).value
-    for doctorID: AccountID in [1, 2] {
+    // A patient `accounts` does not hold.
+    let stranger = PatientProfile(id: 99, name: "Stranger", email: "stranger@example.org", contact: "+1 555 0199")
+    for doctorID in doctorIDs {
       _ = try calendar.bookSlot(
         doctorID: doctorID, date: CivilDate(year: 2026, month: 6, day: 17), startMinute: nil,
         patient: stranger, appointmentID: doctorID, now: Fixture.now
