@@ -396,7 +396,7 @@ public final class FaultInjectingFileSystem: FileSystem {
       if size <= bytes.count {
         bytes.removeSubrange(size...)
       } else {
-        bytes.append(contentsOf: repeatElement(0, count: size - bytes.count))
+        bytes += [UInt8](repeating: 0, count: size - bytes.count)
       }
       state.inodes[id]!.current = bytes
       Self.record(.truncate, path: path, in: &state)
@@ -470,7 +470,9 @@ public final class FaultInjectingFileSystem: FileSystem {
           throw Self.failure(.ioFailed, errorNumber: EIO, "injected EIO reserving \(path)", path: path)
         }
       }
-      state.inodes[id]!.current.append(contentsOf: repeatElement(0, count: missing))
+      // One array of zeros, not a lazy sequence: a debug build would step through that a byte
+      // at a time, and a log segment reserves a mebibyte.
+      state.inodes[id]!.current += [UInt8](repeating: 0, count: missing)
       Self.record(.reserve, path: path, in: &state)
     }
   }
