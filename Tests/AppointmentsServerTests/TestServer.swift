@@ -40,7 +40,7 @@ struct TestServer {
     var configuration = ServerConfiguration()
     configuration.network = .init(host: "127.0.0.1", port: 0)
     configuration.storage = .init(dataDirectory: dataDirectory)
-    configuration.auth.passwordParameters = .fastForTests
+    configuration.auth.passwordParameters = .cheapestForTests
     configuration.auth.secretFile = secretFile
     // Tests log in hundreds of times over a few connections; the throttling tests lower this.
     configuration.limits.loginAttemptsPerMinute = 100_000
@@ -74,6 +74,13 @@ struct TestServer {
       configuration: ClientConfiguration(port: port, connections: connections, defaultTimeout: .seconds(30))
     )
   }
+}
+
+extension PasswordHasher.Parameters {
+  /// scrypt at N = 16, r = 1: a few microseconds, where ``fastForTests`` takes milliseconds in a
+  /// debug build (its C code unoptimised) and used to be a third of the suite's CPU. For servers
+  /// whose tests are not about the cost of hashing; the login-timing test asks for the dearer one.
+  static let cheapestForTests = try! PasswordHasher.Parameters(n: 16, r: 1, p: 1)
 }
 
 /// Test data: unique emails, tomorrow's date, registration helpers.
