@@ -4,16 +4,17 @@ import NIOCore
 /// connections that are slow to send their first frame or to finish a frame they started.
 ///
 /// It follows frame boundaries from the length fields as bytes pass (it copies nothing), and
-/// checks the clocks once a second with one repeated task per connection. A slow connection has
-/// its input closed: the connection then sends a GOAWAY for the calls it already accepted and
-/// closes.
+/// checks the clocks once a second with one repeated task per connection, so a slow connection
+/// is closed within a second after its deadline. A slow connection has its input closed: the
+/// connection then sends a GOAWAY for the calls it already accepted and closes. Time is the event
+/// loop's (``EventLoop/now``), so tests can move it.
 final class ConnectionGuard: ChannelInboundHandler {
   typealias InboundIn = ByteBuffer
   typealias InboundOut = ByteBuffer
 
   private let firstFrameTimeout: TimeAmount
   private let frameTimeout: TimeAmount
-  private var connectedAt = NIODeadline.now()
+  private var connectedAt = NIODeadline.uptimeNanoseconds(0)
   private var sawFirstByte = false
   private var completedFrames = 0
   /// The length field being read (it may arrive split across reads).
@@ -30,7 +31,7 @@ final class ConnectionGuard: ChannelInboundHandler {
   }
 
   func handlerAdded(context: ChannelHandlerContext) {
-    connectedAt = .now()
+    connectedAt = context.eventLoop.now
     let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
     check = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
       let (handler, context) = loopBound.value
@@ -60,12 +61,12 @@ final class ConnectionGuard: ChannelInboundHandler {
         return
       }
     }
-    track(buffer)
+    track(buffer, context: context)
     context.fireChannelRead(data)
   }
 
   /// Advances the frame-boundary tracking over `buffer`'s readable bytes.
-  private func track(_ buffer: ByteBuffer) {
+  private func track(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
     var index = buffer.readerIndex
     let end = buffer.writerIndex
     // Only a frame still unfinished at the end of the buffer needs its start time: the clock is
@@ -92,7 +93,7 @@ final class ConnectionGuard: ChannelInboundHandler {
         unfinishedStartedHere = false
       }
     }
-    if unfinishedStartedHere { frameStartedAt = .now() }
+    if unfinishedStartedHere { frameStartedAt = context.eventLoop.now }
   }
 
   private func finishFrame() {
@@ -101,7 +102,7 @@ final class ConnectionGuard: ChannelInboundHandler {
   }
 
   private func checkDeadlines(context: ChannelHandlerContext) {
-    let now = NIODeadline.now()
+    let now = context.eventLoop.now
     let slowStart = completedFrames == 0 && now - connectedAt > firstFrameTimeout
     let slowFrame = frameStartedAt.map { now - $0 > frameTimeout } ?? false
     guard slowStart || slowFrame else { return }

@@ -12,8 +12,11 @@ import Testing
 struct AbuseTests {
   static let firstFrameTimeout = Duration.seconds(2)
   static let frameTimeout = Duration.seconds(2)
-  /// How much later than its deadline an abuser may be closed (the guard checks once a second).
-  static let slack = Duration.seconds(3)
+  /// How much later than its deadline an abuser may be seen closed. The guard closes within a
+  /// second (`ConnectionGuardTests` checks that on a clock of its own); here the observers are
+  /// 1,100 tasks of a debug build sharing two cores with the rest of the suite, and were seen up
+  /// to 6 s late. Still well short of the 20 s after which an abuser counts as never closed.
+  static let slack = Duration.seconds(10)
 
   @Test("idle, trickling and garbage connections are closed in time while a normal client books without errors")
   func abuseWhileBooking() async throws {
