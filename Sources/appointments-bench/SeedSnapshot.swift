@@ -12,8 +12,9 @@ struct SeedSnapshot: ParsableCommand {
     abstract: "Write a data folder with one snapshot of many doctors, patients and appointments.",
     discussion: """
       Doctors get the default schedule (one appointment a day) over the specializations round \
-      robin; appointments go to the doctors in turn, on consecutive days from tomorrow, for the \
-      patients in turn. Passwords are not hashed (accounts in this folder cannot log in). Then \
+      robin; appointments go to the doctors in turn, on consecutive days from tomorrow, each for \
+      a patient taken at a fixed stride through the patients, so that a patient's appointments \
+      are with many doctors and over many days, as in real use. Passwords are not hashed (accounts in this folder cannot log in). Then \
       start appointmentd with --data-dir on the folder and measure, e.g. with \
       scripts/bench-memory.sh.
       """
@@ -77,12 +78,15 @@ struct SeedSnapshot: ParsableCommand {
       if index % 20_000 == 0 { Self.progress("patients", index, of: patients) }
     }
     let tomorrow = CivilDate.today(in: TimeZone(identifier: "UTC")!, now: now).adding(days: 1)
+    // A stride prime to the patient count visits every patient once per round.
+    var stride = 7919
+    while Self.greatestCommonDivisor(stride, patients) != 1 { stride += 2 }
     for index in 0..<appointments {
       let doctorID = doctorIDs[index % doctors]
       let day = index / doctors
       _ = try calendar.bookSlot(
         doctorID: doctorID, date: tomorrow.adding(days: day), startMinute: nil,
-        patient: patientProfiles[index % patients], appointmentID: UInt64(index + 1), now: now
+        patient: patientProfiles[index % patients * stride % patients], appointmentID: UInt64(index + 1), now: now
       )
       if index % 200_000 == 0 { Self.progress("appointments", index, of: appointments) }
     }
@@ -98,6 +102,10 @@ struct SeedSnapshot: ParsableCommand {
         + "\(summary.counts.bytes / 1_048_576) MiB, in \(String(format: "%.1f", seconds)) s "
         + "(the snapshot itself: \(String(format: "%.2f", (clock.now - writing).seconds)) s)"
     )
+  }
+
+  private static func greatestCommonDivisor(_ a: Int, _ b: Int) -> Int {
+    b == 0 ? a : greatestCommonDivisor(b, a % b)
   }
 
   private static func progress(_ what: String, _ done: Int, of total: Int) {
