@@ -65,7 +65,7 @@ enum SnapshotFile {
 
     var counts = SnapshotSummary.Counts()
     counts.accounts = try writeChunks(content.accounts.allAccounts) { $0.accounts.append(V1.StoredAccount($1)) }
-    counts.appointments = try writeChunks(AppointmentsByID(content.appointments)) {
+    counts.appointments = try writeChunks(InterleavedAppointments(content.appointments)) {
       $0.appointments.append(V1.StoredAppointment($1))
     }
     counts.revokedTokens = try writeChunks(content.accounts.revokedTokens) { $0.revokedTokens.append(V1.RevokedToken($1)) }
@@ -234,31 +234,31 @@ enum SnapshotFile {
   }
 }
 
-/// Every shard's appointments as one sequence, by ascending id.
+/// Every shard's appointments as one sequence: each shard's in ``RestoreOrder``, the shards
+/// taking turns.
 ///
 /// A start-up restores each chunk's appointments shard by shard in parallel
-/// (``StateRebuilder/restoreAppointments(_:)``): in id order every chunk holds appointments of
-/// every shard, where shard after shard each chunk held one shard's, restored on one thread.
-struct AppointmentsByID: Sequence, IteratorProtocol {
-  /// Each shard's next appointment and the rest of its appointments; shards run dry are dropped.
-  private var heads: [(next: Appointment, rest: AppointmentRecords.Iterator)] = []
+/// (``StateRebuilder/restoreAppointments(_:)``). Taking turns, every chunk holds appointments of
+/// every shard in equal parts, however many a doctor has, where shard after shard each chunk held
+/// one shard's, restored on one thread.
+struct InterleavedAppointments: Sequence, IteratorProtocol {
+  /// The shards still holding appointments, and whose turn it is.
+  private var shards: [AppointmentRecords.Iterator] = []
+  private var turn = 0
 
   init(_ shards: [AppointmentRecords]) {
-    for records in shards {
-      var rest = records.makeIterator()
-      if let next = rest.next() { self.heads.append((next, rest)) }
-    }
+    self.shards = shards.map { $0.makeIterator() }
   }
 
   mutating func next() -> Appointment? {
-    // A handful of shards: a scan for the lowest id beats a heap.
-    guard let lowest = self.heads.indices.min(by: { self.heads[$0].next.id < self.heads[$1].next.id }) else { return nil }
-    let appointment = self.heads[lowest].next
-    if let following = self.heads[lowest].rest.next() {
-      self.heads[lowest].next = following
-    } else {
-      self.heads.remove(at: lowest)
+    while !self.shards.isEmpty {
+      if self.turn >= self.shards.count { self.turn = 0 }
+      if let appointment = self.shards[self.turn].next() {
+        self.turn += 1
+        return appointment
+      }
+      self.shards.remove(at: self.turn)
     }
-    return appointment
+    return nil
   }
 }

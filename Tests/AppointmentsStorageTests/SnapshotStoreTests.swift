@@ -31,20 +31,26 @@ struct SnapshotStoreTests {
     await workload.expectEqual(recovered)
   }
 
-  @Test("a snapshot lists the appointments of all shards by ascending id, so that each chunk mixes shards")
-  func appointmentsByID() async throws {
+  @Test("a snapshot lists each shard's appointments by doctor, day and start, the shards taking turns so that each chunk mixes them")
+  func appointmentsInterleaved() async throws {
     let (_, workload, _) = try await Self.workload()
     var shards: [AppointmentRecords] = []
     for shard in workload.shards {
       shards.append(await shard.appointmentRecords())
     }
-    let merged = Array(AppointmentsByID(shards)).map(\.id)
-    #expect(merged.count == shards.reduce(0) { $0 + Array($1).count })
-    #expect(merged == merged.sorted())
-    #expect(Set(merged).count == merged.count)
-    // Both shards have appointments, and the first ten (one chunk of this store) come from both.
     let shardOfID = Dictionary(uniqueKeysWithValues: shards.enumerated().flatMap { index, records in records.map { ($0.id, index) } })
-    #expect(Set(merged.prefix(10).map { shardOfID[$0]! }).count == 2)
+    let interleaved = Array(InterleavedAppointments(shards))
+    #expect(interleaved.count == shardOfID.count)
+    #expect(Set(interleaved.map(\.id)).count == interleaved.count)
+    let sizes = shards.map { Array($0).count }
+    #expect(sizes.allSatisfy { $0 > 5 }, "both shards hold appointments: \(sizes)")
+    for shard in shards.indices {
+      let own = interleaved.filter { shardOfID[$0.id] == shard }.map(\.restoreOrder)
+      #expect(own == own.sorted(), "shard \(shard) in restore order")
+    }
+    // The shards take turns until the smaller one runs out.
+    let turns = interleaved.prefix(2 * sizes.min()!).map { shardOfID[$0.id]! }
+    #expect(turns == Array(repeatElement([0, 1], count: sizes.min()!).joined()))
   }
 
   @Test("an appointment of a patient the snapshot does not hold makes it unusable, named by file and offset")
