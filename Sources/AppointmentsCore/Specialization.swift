@@ -5,16 +5,20 @@
 public struct Specialization: Sendable, Hashable, Comparable {
   /// The canonical name, e.g. `cardiology`.
   public let name: String
+  /// The place in ``all``: what equality and hashing look at, where hashing the name cost a walk
+  /// over its bytes in every search-index key.
+  private let index: Int
 
-  private init(canonical name: String) {
+  private init(canonical name: String, index: Int) {
     self.name = name
+    self.index = index
   }
 
   /// Every specialization a doctor can register with, in catalogue order.
   public static let all: [Specialization] = [
     "cardiology", "dermatology", "neurology", "pediatrics", "oncology", "orthopedics",
     "psychiatry", "radiology", "urology", "ophthalmology", "general-practice",
-  ].map(Specialization.init(canonical:))
+  ].enumerated().map { Specialization(canonical: $1, index: $0) }
 
   private static let byName: [String: Specialization] = Dictionary(
     uniqueKeysWithValues: all.map { ($0.name, $0) }
@@ -34,6 +38,14 @@ public struct Specialization: Sendable, Hashable, Comparable {
       throw .unknownSpecialization(name)
     }
     self = known
+  }
+
+  public static func == (lhs: Specialization, rhs: Specialization) -> Bool {
+    lhs.index == rhs.index
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(self.index)
   }
 
   public static func < (lhs: Specialization, rhs: Specialization) -> Bool {
