@@ -209,10 +209,12 @@ enum SnapshotFile {
         throw corrupt("undecodable chunk: \(error)", at: chunkOffset)
       }
       do throws(StorageError) {
-        for account in chunk.accounts {
-          try rebuilder.restoreAccount(try StoredAccount(account))
+        if !chunk.accounts.isEmpty {
+          try rebuilder.restoreAccounts(try chunk.accounts.map { (account) throws(StorageError) in try StoredAccount(account) })
         }
-        try rebuilder.restoreAppointments(chunk.appointments)
+        if !chunk.appointments.isEmpty {
+          try rebuilder.restoreAppointments(chunk.appointments)
+        }
         for token in chunk.revokedTokens {
           try rebuilder.restoreRevocation(RevokedToken(token))
         }

@@ -51,56 +51,92 @@ struct StateRebuilder {
 
   // MARK: Snapshot records
 
-  mutating func restoreAccount(_ account: StoredAccount) throws(StorageError) {
-    try self.applyToAccounts(.accountRegistered(account))
-    if account.role == .doctor {
-      try self.applyToCalendar(.accountRegistered(account), doctorID: account.id)
+  /// Puts back a batch of accounts read from a snapshot: the accounts on this thread, and
+  /// meanwhile each shard's doctors into its calendar, on threads of their own.
+  mutating func restoreAccounts(_ batch: [StoredAccount]) throws(StorageError) {
+    var doctors = Array(repeating: [StoredAccount](), count: self.shardCount)
+    for account in batch where account.role == .doctor {
+      doctors[CalendarShard.shardIndex(for: account.id, shardCount: self.shardCount)].append(account)
     }
+    let shardDoctors = doctors
+    try self.inParallel(
+      accountsWork: { (accounts) throws(StorageError) in
+        for account in batch {
+          try Self.apply(.accountRegistered(account), to: &accounts)
+        }
+      },
+      shardWork: { (shard, calendar) throws(StorageError) in
+        for doctor in shardDoctors[shard] {
+          try Self.apply(.accountRegistered(doctor), to: &calendar)
+        }
+      }
+    )
   }
 
   /// Puts back a batch of appointments read from a snapshot, each shard's on its own thread,
   /// which also turns them into ``Appointment``s (the accounts are only read meanwhile).
-  ///
-  /// - Throws: the first error of the lowest-numbered shard that had one.
   mutating func restoreAppointments(_ stored: [V1.StoredAppointment]) throws(StorageError) {
-    let accounts = self.accounts
-    @Sendable func restore(_ stored: V1.StoredAppointment, in calendar: inout CalendarState) throws(StorageError) {
-      let appointment = try Appointment(stored, patient: accounts.patient(id:))
-      do throws(AppointmentsError) {
-        try calendar.restore(appointment)
-      } catch {
-        throw .inconsistent(error.message, cause: error)
-      }
-    }
-    guard self.shardCount > 1, stored.count > 1 else {
-      for appointment in stored {
-        let shard = CalendarShard.shardIndex(for: appointment.doctorID, shardCount: self.shardCount)
-        try restore(appointment, in: &self.calendars[shard])
-      }
-      return
-    }
     var batches = Array(repeating: [V1.StoredAppointment](), count: self.shardCount)
     for appointment in stored {
       batches[CalendarShard.shardIndex(for: appointment.doctorID, shardCount: self.shardCount)].append(appointment)
     }
     let shardBatches = batches
-    var failures = [StorageError?](repeating: nil, count: self.shardCount)
+    let accounts = self.accounts
+    try self.inParallel(accountsWork: nil) { (shard, calendar) throws(StorageError) in
+      for stored in shardBatches[shard] {
+        let appointment = try Appointment(stored, patient: accounts.patient(id:))
+        do throws(AppointmentsError) {
+          try calendar.restore(appointment)
+        } catch {
+          throw .inconsistent(error.message, cause: error)
+        }
+      }
+    }
+  }
+
+  /// Runs `shardWork` for every shard, each with its own calendar, and `accountsWork` with the
+  /// accounts, all on parallel threads (on this one when there is only one job).
+  ///
+  /// - Throws: the error of `accountsWork`, else the first of the lowest-numbered shard that had one.
+  private mutating func inParallel(
+    accountsWork: (@Sendable (inout AccountsState) throws(StorageError) -> Void)?,
+    shardWork: @Sendable (Int, inout CalendarState) throws(StorageError) -> Void
+  ) throws(StorageError) {
+    // Moved out rather than copied, so that changing it copies nothing.
+    var accounts = AccountsState()
+    swap(&accounts, &self.accounts)
+    defer { swap(&accounts, &self.accounts) }
+    let jobs = self.shardCount + (accountsWork == nil ? 0 : 1)
+    var failures = [StorageError?](repeating: nil, count: jobs)
+    @Sendable func run(_ job: Int, _ calendars: UnsafeMutableBufferPointer<CalendarState>, _ accounts: UnsafeMutablePointer<AccountsState>) -> StorageError? {
+      do throws(StorageError) {
+        if job < calendars.count {
+          try shardWork(job, &calendars[job])
+        } else {
+          try accountsWork?(&accounts.pointee)
+        }
+        return nil
+      } catch {
+        return error
+      }
+    }
     self.calendars.withUnsafeMutableBufferPointer { calendars in
-      failures.withUnsafeMutableBufferPointer { failures in
-        // Each iteration touches only its own shard's calendar and failure slot.
-        nonisolated(unsafe) let calendars = calendars
-        nonisolated(unsafe) let failures = failures
-        DispatchQueue.concurrentPerform(iterations: shardBatches.count) { shard in
-          for appointment in shardBatches[shard] {
-            do throws(StorageError) {
-              try restore(appointment, in: &calendars[shard])
-            } catch {
-              failures[shard] = error
-              return
-            }
+      withUnsafeMutablePointer(to: &accounts) { accounts in
+        failures.withUnsafeMutableBufferPointer { failures in
+          guard jobs > 1 else {
+            failures[0] = run(0, calendars, accounts)
+            return
+          }
+          // Each job touches only its own calendar, or only the accounts, and its own failure slot.
+          nonisolated(unsafe) let (calendars, accounts, failures) = (calendars, accounts, failures)
+          DispatchQueue.concurrentPerform(iterations: jobs) { job in
+            failures[job] = run(job, calendars, accounts)
           }
         }
       }
+    }
+    if let failure = failures.last ?? nil, accountsWork != nil {
+      throw failure
     }
     if let failure = failures.lazy.compactMap({ $0 }).first {
       throw failure
@@ -186,17 +222,24 @@ struct StateRebuilder {
   }
 
   private mutating func applyToAccounts(_ change: StateChange) throws(StorageError) {
+    try Self.apply(change, to: &self.accounts)
+  }
+
+  private mutating func applyToCalendar(_ change: StateChange, doctorID: AccountID) throws(StorageError) {
+    try Self.apply(change, to: &self.calendars[CalendarShard.shardIndex(for: doctorID, shardCount: self.shardCount)])
+  }
+
+  private static func apply(_ change: StateChange, to accounts: inout AccountsState) throws(StorageError) {
     do throws(AppointmentsError) {
-      try self.accounts.apply(change)
+      try accounts.apply(change)
     } catch {
       throw .inconsistent(error.message, cause: error)
     }
   }
 
-  private mutating func applyToCalendar(_ change: StateChange, doctorID: AccountID) throws(StorageError) {
-    let shard = CalendarShard.shardIndex(for: doctorID, shardCount: self.shardCount)
+  private static func apply(_ change: StateChange, to calendar: inout CalendarState) throws(StorageError) {
     do throws(AppointmentsError) {
-      try self.calendars[shard].apply(change)
+      try calendar.apply(change)
     } catch {
       throw .inconsistent(error.message, cause: error)
     }
