@@ -130,6 +130,9 @@ enum SnapshotFile {
 
   /// Checks and decodes a snapshot file and feeds its records to `rebuilder`; returns its header.
   ///
+  /// The chunks are decoded on a thread of their own (``SnapshotChunkReader``) while this one
+  /// restores the chunk before.
+  ///
   /// - Throws: `corruptSnapshot` naming the file and offset for a bad magic, checksum, length
   ///   or message; `inconsistentData` when the records contradict each other.
   static func load(
@@ -138,20 +141,12 @@ enum SnapshotFile {
     expectedSequence: UInt64,
     into rebuilder: inout StateRebuilder
   ) throws(StorageError) -> V1.SnapshotHeader {
-    func corrupt(_ message: String, at offset: Int) -> StorageError {
-      StorageError(
-        code: .corruptSnapshot,
-        message: "\(path) at offset \(offset): \(message)",
-        path: path,
-        offset: offset
-      )
-    }
     let minimumSize = Self.magic.count + 4 + 4
     guard bytes.count >= minimumSize else {
-      throw corrupt("the file is \(bytes.count) bytes, too short for a snapshot", at: 0)
+      throw corrupt("the file is \(bytes.count) bytes, too short for a snapshot", path: path, at: 0)
     }
     guard Array(bytes[0..<Self.magic.count]) == Self.magic else {
-      throw corrupt("not a snapshot file (bad magic)", at: 0)
+      throw corrupt("not a snapshot file (bad magic)", path: path, at: 0)
     }
     let bodyEnd = bytes.count - 4
     let storedChecksum = bytes.readBigEndian(UInt32.self, at: bodyEnd)
@@ -160,39 +155,29 @@ enum SnapshotFile {
     guard checksum.value == storedChecksum else {
       throw corrupt(
         "checksum mismatch (stored \(hex(storedChecksum)), computed \(hex(checksum.value)))",
+        path: path,
         at: bodyEnd
       )
     }
 
-    var offset = Self.magic.count
-    func nextMessage() throws(StorageError) -> (bytes: ArraySlice<UInt8>, offset: Int)? {
-      guard offset < bodyEnd else { return nil }
-      guard bodyEnd - offset >= 4 else { throw corrupt("length prefix cut short", at: offset) }
-      let length = Int(bytes.readBigEndian(UInt32.self, at: offset))
-      guard length <= bodyEnd - offset - 4 else {
-        throw corrupt("message of \(length) bytes runs past the end", at: offset)
-      }
-      defer { offset += 4 + length }
-      return (bytes[(offset + 4)..<(offset + 4 + length)], offset)
-    }
-
-    // Chunks hold up to thousands of records: a budget well above the default 1 MiB.
-    let arena = ProtoArena(budget: 256 << 20, blockSize: 1 << 16)
-    guard let (headerBytes, headerOffset) = try nextMessage() else {
-      throw corrupt("no header", at: offset)
-    }
+    let headerOffset = Self.magic.count
+    guard headerOffset < bodyEnd else { throw corrupt("no header", path: path, at: headerOffset) }
+    let headerLength = try messageLength(bytes, path: path, at: headerOffset, end: bodyEnd)
     let header: V1.SnapshotHeader
     do throws(ProtoDecodingError) {
-      header = try V1.SnapshotHeader(storedBytes: headerBytes, arena: arena)
+      header = try V1.SnapshotHeader(
+        storedBytes: bytes[(headerOffset + 4)..<(headerOffset + 4 + headerLength)], arena: ProtoArena()
+      )
     } catch {
-      throw corrupt("undecodable header: \(error)", at: headerOffset)
+      throw corrupt("undecodable header: \(error)", path: path, at: headerOffset)
     }
     guard header.formatVersion == Self.formatVersion else {
-      throw corrupt("format version \(header.formatVersion) is not \(Self.formatVersion)", at: headerOffset)
+      throw corrupt("format version \(header.formatVersion) is not \(Self.formatVersion)", path: path, at: headerOffset)
     }
     guard header.lastSequence == expectedSequence else {
       throw corrupt(
         "the header covers sequence \(header.lastSequence) but the file name says \(expectedSequence)",
+        path: path,
         at: headerOffset
       )
     }
@@ -201,38 +186,57 @@ enum SnapshotFile {
     // next id, and fewer than its bytes could encode (a record takes more than 16): room for
     // them up front spares the tables their doublings and rehashing.
     rebuilder.reserveAccounts(Int(min(header.nextAccountID, UInt64(bytes.count / 16))))
-    while let (chunkBytes, chunkOffset) = try nextMessage() {
-      let chunk: V1.SnapshotChunk
-      do throws(ProtoDecodingError) {
-        chunk = try V1.SnapshotChunk(storedBytes: chunkBytes, arena: arena)
-      } catch {
-        throw corrupt("undecodable chunk: \(error)", at: chunkOffset)
+    let chunks = SnapshotChunkReader(bytes: bytes, path: path, from: headerOffset + 4 + headerLength, to: bodyEnd)
+    do throws(StorageError) {
+      while let chunk = try chunks.next() {
+        do throws(StorageError) {
+          if !chunk.accounts.isEmpty {
+            try rebuilder.restoreAccounts(chunk.accounts)
+          }
+          if !chunk.appointments.isEmpty {
+            try rebuilder.restoreAppointments(chunk.appointments)
+          }
+          for token in chunk.revokedTokens {
+            try rebuilder.restoreRevocation(token)
+          }
+          for answer in chunk.idempotency {
+            rebuilder.remember(answer)
+          }
+        } catch {
+          throw located(error, path: path, at: chunk.offset)
+        }
       }
-      do throws(StorageError) {
-        if !chunk.accounts.isEmpty {
-          try rebuilder.restoreAccounts(try chunk.accounts.map { (account) throws(StorageError) in try StoredAccount(account) })
-        }
-        if !chunk.appointments.isEmpty {
-          try rebuilder.restoreAppointments(chunk.appointments)
-        }
-        for token in chunk.revokedTokens {
-          try rebuilder.restoreRevocation(RevokedToken(token))
-        }
-        for answer in chunk.idempotency {
-          rebuilder.remember(answer)
-        }
-      } catch {
-        throw StorageError(
-          code: error.code,
-          message: "\(path) at offset \(chunkOffset): \(error.message)",
-          path: path,
-          offset: chunkOffset,
-          cause: error.cause ?? error
-        )
-      }
+    } catch {
+      chunks.stop()
+      throw error
     }
     rebuilder.advanceNextAccountID(to: header.nextAccountID)
     return header
+  }
+
+  /// The length of the message whose u32 length prefix is at `offset`, checked to end by `end`.
+  static func messageLength(_ bytes: [UInt8], path: String, at offset: Int, end: Int) throws(StorageError) -> Int {
+    guard end - offset >= 4 else { throw corrupt("length prefix cut short", path: path, at: offset) }
+    let length = Int(bytes.readBigEndian(UInt32.self, at: offset))
+    guard length <= end - offset - 4 else {
+      throw corrupt("message of \(length) bytes runs past the end", path: path, at: offset)
+    }
+    return length
+  }
+
+  static func corrupt(_ message: String, path: String, at offset: Int) -> StorageError {
+    StorageError(code: .corruptSnapshot, message: "\(path) at offset \(offset): \(message)", path: path, offset: offset)
+  }
+
+  /// `error`, met restoring the chunk at `offset`, with the file and offset in its message.
+  static func located(_ error: StorageError, path: String, at offset: Int) -> StorageError {
+    StorageError(
+      code: error.code,
+      message: "\(path) at offset \(offset): \(error.message)",
+      path: path,
+      offset: offset,
+      cause: error.cause ?? error
+    )
   }
 }
 
