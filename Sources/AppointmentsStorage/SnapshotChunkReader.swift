@@ -18,8 +18,9 @@ struct DecodedChunk: Sendable {
 /// Reads the chunks of a snapshot's body on a thread of its own, a few ahead of the caller, so
 /// that decoding a chunk overlaps with restoring the one before it.
 ///
-/// ``next()`` gives the chunks in file order, then nil; the first error ends the chunks.
-/// Call ``stop()`` when giving up early, so the thread does not wait for room forever.
+/// ``next()`` gives the chunks in file order, then nil; the first error ends the chunks, and
+/// nothing comes after nil or an error. Call ``stop()`` when giving up before either, so that the
+/// thread does not wait for room forever.
 final class SnapshotChunkReader: Sendable {
   private enum Item: Sendable {
     case chunk(DecodedChunk)
@@ -31,15 +32,23 @@ final class SnapshotChunkReader: Sendable {
   /// memory small (a chunk holds at most a thousand records).
   private static let lookahead = 4
 
+  /// Counts the items waiting. Every semaphore here starts at 0 and is signalled up: libdispatch
+  /// stops the process when one is freed below its starting value, as the room would be after a
+  /// stop with chunks read ahead.
   private let ready = DispatchSemaphore(value: 0)
-  private let room = DispatchSemaphore(value: SnapshotChunkReader.lookahead)
+  /// Counts the free places among the ``lookahead``.
+  private let room = DispatchSemaphore(value: 0)
+  /// Signalled once, when the thread ends.
+  private let finished = DispatchSemaphore(value: 0)
   private let state = Mutex<(items: [Item], stopped: Bool)>(([], false))
 
   /// Starts reading the length-prefixed chunks of `bytes`, the file at `path`, from `offset`
   /// up to `end`.
   init(bytes: [UInt8], path: String, from offset: Int, to end: Int) {
+    for _ in 0..<Self.lookahead { self.room.signal() }
     let thread = Thread { [self] in
       self.read(bytes, path: path, from: offset, to: end)
+      self.finished.signal()
     }
     // Foundation on Linux names only the current thread; the name is for a profiler.
     thread.name = "snapshot-reader"
@@ -61,10 +70,12 @@ final class SnapshotChunkReader: Sendable {
     }
   }
 
-  /// Lets the reading thread end without reading further.
+  /// Makes the reading thread end without reading further, and waits until it has.
   func stop() {
     self.state.withLock { $0.stopped = true }
+    // Wakes the thread if it waits for room; if it is decoding, it finds this place free next.
     self.room.signal()
+    self.finished.wait()
   }
 
   private func read(_ bytes: [UInt8], path: String, from start: Int, to end: Int) {

@@ -160,8 +160,8 @@ enum SnapshotFile {
       )
     }
 
+    // The minimum size leaves room for the header's length prefix.
     let headerOffset = Self.magic.count
-    guard headerOffset < bodyEnd else { throw corrupt("no header", path: path, at: headerOffset) }
     let headerLength = try messageLength(bytes, path: path, at: headerOffset, end: bodyEnd)
     let header: V1.SnapshotHeader
     do throws(ProtoDecodingError) {

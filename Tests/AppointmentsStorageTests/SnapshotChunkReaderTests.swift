@@ -92,3 +92,15 @@ struct SnapshotChunkReaderTests {
     #expect(failure.message.hasPrefix("\(Self.path) at offset \(good.count): "))
   }
 }
+
+extension SnapshotChunkReaderTests {
+  @Test("a reader stopped after its first chunk, with more read ahead, ends its thread and goes away cleanly")
+  func stoppedEarly() throws {
+    let bytes = try Self.chunks(40)
+    let reader = SnapshotChunkReader(bytes: bytes, path: Self.path, from: 0, to: bytes.count)
+    #expect(try reader.next()?.revokedTokens[0].tokenID == [0])
+    // Returns once the thread has ended. Freeing the reader with chunks read ahead and unread
+    // must not trip libdispatch's check on semaphores freed below their starting value.
+    reader.stop()
+  }
+}
