@@ -54,11 +54,7 @@ struct StateRebuilder {
   /// Puts back a batch of accounts read from a snapshot: the accounts on this thread, and
   /// meanwhile each shard's doctors into its calendar, on threads of their own.
   mutating func restoreAccounts(_ batch: [StoredAccount]) throws(StorageError) {
-    var doctors = Array(repeating: [StoredAccount](), count: self.shardCount)
-    for account in batch where account.role == .doctor {
-      doctors[CalendarShard.shardIndex(for: account.id, shardCount: self.shardCount)].append(account)
-    }
-    let shardDoctors = doctors
+    let doctors = self.byShard(batch.filter { $0.role == .doctor }, doctorID: \.id)
     try self.inParallel(
       accountsWork: { (accounts) throws(StorageError) in
         for account in batch {
@@ -66,7 +62,7 @@ struct StateRebuilder {
         }
       },
       shardWork: { (shard, calendar) throws(StorageError) in
-        for doctor in shardDoctors[shard] {
+        for doctor in doctors[shard] {
           try Self.apply(.accountRegistered(doctor), to: &calendar)
         }
       }
@@ -76,14 +72,10 @@ struct StateRebuilder {
   /// Puts back a batch of appointments read from a snapshot, each shard's on its own thread,
   /// which also turns them into ``Appointment``s (the accounts are only read meanwhile).
   mutating func restoreAppointments(_ stored: [V1.StoredAppointment]) throws(StorageError) {
-    var batches = Array(repeating: [V1.StoredAppointment](), count: self.shardCount)
-    for appointment in stored {
-      batches[CalendarShard.shardIndex(for: appointment.doctorID, shardCount: self.shardCount)].append(appointment)
-    }
-    let shardBatches = batches
+    let batches = self.byShard(stored, doctorID: \.doctorID)
     let accounts = self.accounts
     try self.inParallel(accountsWork: nil) { (shard, calendar) throws(StorageError) in
-      for stored in shardBatches[shard] {
+      for stored in batches[shard] {
         let appointment = try Appointment(stored, patient: accounts.patient(id:))
         do throws(AppointmentsError) {
           try calendar.restore(appointment)
@@ -94,8 +86,17 @@ struct StateRebuilder {
     }
   }
 
-  /// Runs `shardWork` for every shard, each with its own calendar, and `accountsWork` with the
-  /// accounts, all on parallel threads (on this one when there is only one job).
+  /// `records` split by the shard of their doctor, in their order.
+  private func byShard<Record>(_ records: [Record], doctorID: (Record) -> AccountID) -> [[Record]] {
+    var shards = Array(repeating: [Record](), count: self.shardCount)
+    for record in records {
+      shards[CalendarShard.shardIndex(for: doctorID(record), shardCount: self.shardCount)].append(record)
+    }
+    return shards
+  }
+
+  /// Runs `accountsWork` with the accounts and `shardWork` for every shard with its calendar,
+  /// all on parallel threads (on this one when there is only one job).
   ///
   /// - Throws: the error of `accountsWork`, else the first of the lowest-numbered shard that had one.
   private mutating func inParallel(
@@ -106,14 +107,16 @@ struct StateRebuilder {
     var accounts = AccountsState()
     swap(&accounts, &self.accounts)
     defer { swap(&accounts, &self.accounts) }
-    let jobs = self.shardCount + (accountsWork == nil ? 0 : 1)
+    // Job 0 is the accounts' when there is such work, so the failures come in the order thrown.
+    let firstShardJob = accountsWork == nil ? 0 : 1
+    let jobs = firstShardJob + self.shardCount
     var failures = [StorageError?](repeating: nil, count: jobs)
     @Sendable func run(_ job: Int, _ calendars: UnsafeMutableBufferPointer<CalendarState>, _ accounts: UnsafeMutablePointer<AccountsState>) -> StorageError? {
       do throws(StorageError) {
-        if job < calendars.count {
-          try shardWork(job, &calendars[job])
-        } else {
+        if job < firstShardJob {
           try accountsWork?(&accounts.pointee)
+        } else {
+          try shardWork(job - firstShardJob, &calendars[job - firstShardJob])
         }
         return nil
       } catch {
@@ -134,9 +137,6 @@ struct StateRebuilder {
           }
         }
       }
-    }
-    if let failure = failures.last ?? nil, accountsWork != nil {
-      throw failure
     }
     if let failure = failures.lazy.compactMap({ $0 }).first {
       throw failure

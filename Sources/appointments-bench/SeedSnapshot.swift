@@ -14,9 +14,9 @@ struct SeedSnapshot: ParsableCommand {
       Doctors get the default schedule (one appointment a day) over the specializations round \
       robin; appointments go to the doctors in turn, on consecutive days from tomorrow, each for \
       a patient taken at a fixed stride through the patients, so that a patient's appointments \
-      are with many doctors and over many days, as in real use. Passwords are not hashed (accounts in this folder cannot log in). Then \
-      start appointmentd with --data-dir on the folder and measure, e.g. with \
-      scripts/bench-memory.sh.
+      are with many doctors and over many days, as in real use. Passwords are not hashed \
+      (accounts in this folder cannot log in). Then start appointmentd with --data-dir on the \
+      folder and measure, e.g. with scripts/bench-memory.sh.
       """
   )
 
