@@ -1,4 +1,5 @@
-// Round trips over loopback TCP, the floor under `book` 1 × 1 (docs/BENCHMARKS.md §5.1).
+// Round trips over loopback TCP, the floor under `book` 1 × 1 (docs/BENCHMARKS.md §4, §5;
+// the runs: docs/BENCHMARKS-HISTORY.md, Seventh session).
 //
 //   cc -O2 -o /tmp/loopback-rtt scripts/loopback-rtt.c
 //   /tmp/loopback-rtt echo PORT &        a C echo server: epoll, one connection at a time

@@ -123,7 +123,7 @@ public final class ProtoArena {
     // By index, not by the enumerated iterator, which moves each element through an optional
     // (offset, element) pair. The element is still copied once for the transform (retaining
     // its strings): borrowing it instead was tried and the compiler kept the copy
-    // (docs/BENCHMARKS.md §5.1).
+    // (docs/BENCHMARKS-HISTORY.md, Fourth and Seventh sessions).
     for index in elements.indices {
       (storage + index).initialize(to: try transform(elements[index]))
     }

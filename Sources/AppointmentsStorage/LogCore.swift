@@ -376,9 +376,10 @@ final class LogCore: Sendable {
   /// Under load the next records arrive within microseconds of a batch's `fsync`; a writer that
   /// slept would have to be woken for them (a futex wake-up, tens of µs in a VM) and the calls
   /// waiting on the next batch would wait that much longer. Measured in alternating rounds of
-  /// `book` `fsync` (docs/BENCHMARKS.md §5.1): 8 × 64 +13 % calls/s and less server CPU per call;
-  /// 1 × 1 p50 20–50 µs lower but ~100 µs more CPU per call, the yielding (which gives way to any
-  /// runnable thread). An idle server yields 200 times after its last batch, then sleeps.
+  /// `book` `fsync` (docs/BENCHMARKS-HISTORY.md, Fifth session): 8 × 64 +13 % calls/s and less
+  /// server CPU per call; 1 × 1 p50 20–50 µs lower but ~100 µs more CPU per call, the yielding
+  /// (which gives way to any runnable thread). An idle server yields 200 times after its last
+  /// batch, then sleeps.
   static let yieldsBeforeSleeping = 200
 
   /// The writer thread's loop: take everything queued, write it, sync it, complete it.
