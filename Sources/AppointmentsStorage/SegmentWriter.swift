@@ -1,13 +1,19 @@
+import Dispatch
+import Synchronization
+
 /// The log's segment: which file records go to and how big it is. Used by one writer at a
-/// time: the writer thread in `fsync` mode, callers under the log's lock in `none` mode.
+/// time: the writer thread in `fsync` mode, in `none` mode the one caller writing inline.
 ///
 /// `@unchecked Sendable`: created on the opening thread, then used only by the writer thread,
-/// or only under `LogCore`'s lock.
+/// or by one inline writer at a time (`LogCore.State.isWritingInline`, set under its lock).
 final class SegmentWriter: @unchecked Sendable {
   private let directory: String
   private let fileSystem: any FileSystem
   private let configuration: WriteAheadLog.Configuration
   private var file: any AppendableFile
+  /// `none` mode: syncs and closes the finished segments; nil in `fsync` mode, where every
+  /// batch is synced as it is written.
+  private let settler: SegmentSettler?
   /// Bytes of records in the segment.
   private var size: Int
   /// `fsync` mode: the segment's length in bytes, zeros past `size` (see ``reservationBytes``).
@@ -32,6 +38,7 @@ final class SegmentWriter: @unchecked Sendable {
       syncsDirectory: configuration.durability == .fsync
     )
     self.size = 0
+    self.settler = configuration.durability == .none ? SegmentSettler() : nil
   }
 
   /// Writes a batch with one write and, in `fsync` mode, one sync; returns the bytes written.
@@ -77,8 +84,13 @@ final class SegmentWriter: @unchecked Sendable {
   }
 
   /// Syncs what `none` mode left unsynced (when `syncing`) and closes the segment, cutting
-  /// the zeros reserved past its records (and syncing the cut, when `syncing`).
+  /// the zeros reserved past its records (and syncing the cut, when `syncing`). In `none` mode
+  /// it first waits for the finished segments' syncs, and throws the first that failed.
   func finish(syncing: Bool) throws(StorageError) {
+    if let failure = self.settler?.drain(), syncing {
+      try? self.file.close()
+      throw failure
+    }
     if syncing && self.hasUnsyncedBytes {
       try self.file.sync()
       try self.fileSystem.syncDirectory(self.directory)
@@ -90,14 +102,17 @@ final class SegmentWriter: @unchecked Sendable {
   }
 
   private func rotate(firstSequence: UInt64) throws(StorageError) {
-    if self.hasUnsyncedBytes {
-      // `none` mode: nothing promised, but a finished segment costs one sync to settle.
-      try self.file.sync()
+    if let settler = self.settler {
+      // `none` mode: nothing promised, but a finished segment is synced, on a thread of its
+      // own. One at a time: the last one's sync had the whole segment's writes to finish.
+      if let failure = settler.drain() { throw failure }
+      settler.settle(self.file)
       self.hasUnsyncedBytes = false
+    } else {
+      // Cuts the zeros past the records; unsynced, so a crash may leave them, which recovery
+      // reads as the segment's end.
+      try self.file.close()
     }
-    // Cuts the zeros past the records; unsynced, so a crash may leave them, which recovery
-    // reads as the segment's end.
-    try self.file.close()
     self.reserved = 0
     self.file = try Self.openSegment(
       firstSequence: firstSequence,
@@ -132,5 +147,31 @@ final class SegmentWriter: @unchecked Sendable {
       try fileSystem.syncDirectory(directory)
     }
     return file
+  }
+}
+
+/// `none` mode: syncs and closes finished segments on a thread of its own. The write that
+/// starts a new segment runs on a caller's thread (an event loop); a whole segment's sync took
+/// ~80–130 ms here (64 MiB), a stall of every call waiting for the log meanwhile.
+final class SegmentSettler: Sendable {
+  private let queue = DispatchQueue(label: "appointments.wal.settler")
+  private let firstFailure = Mutex<StorageError?>(nil)
+
+  /// Syncs and closes `file`, after the segments handed over before it.
+  func settle(_ file: any AppendableFile) {
+    self.queue.async {
+      var failure: StorageError?
+      do throws(StorageError) { try file.sync() } catch { failure = error }
+      do throws(StorageError) { try file.close() } catch { failure = failure ?? error }
+      if let failure {
+        self.firstFailure.withLock { $0 = $0 ?? failure }
+      }
+    }
+  }
+
+  /// Waits for every segment handed over so far; returns the first sync or close that failed.
+  func drain() -> StorageError? {
+    self.queue.sync {}
+    return self.firstFailure.withLock { $0 }
   }
 }

@@ -242,6 +242,48 @@ struct WriteAheadLogTests {
     #expect(Fixture.revokedIndexes(try Fixture.recover(fileSystem)) == Array(1...10))
   }
 
+  @Test(
+    "in none mode a finished segment is synced aside: the write that starts the next one does not wait for it, the close does",
+    .timeLimit(.minutes(1))
+  )
+  func noneModeSyncsFinishedSegmentsAside() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem, durability: .none, segmentSizeLimit: 2 * (try Fixture.recordSize(1)))
+    var heldSyncs = fileSystem.heldSyncs.makeAsyncIterator()
+    fileSystem.holdSyncs()
+    defer { fileSystem.releaseSyncs() }
+    for index in 1...4 {
+      // Record 3 starts segment 3. Its write waited for segment 1's sync before, held here:
+      // the test ran out of time.
+      try await log.append(Fixture.entry(index)).durable()
+    }
+    #expect(await heldSyncs.next() == Fixture.segment(1))
+    #expect(fileSystem.count(of: .sync) == 0)
+    fileSystem.releaseSyncs()
+    try await log.close()
+    #expect(fileSystem.operations.filter { $0.operation == .sync }.map(\.path) == [Fixture.segment(1), Fixture.segment(3)])
+    fileSystem.crash()
+    #expect(Fixture.revokedIndexes(try Fixture.recover(fileSystem)) == Array(1...4))
+  }
+
+  @Test("in none mode a failed sync of a finished segment fails the log when the next segment starts, and its close")
+  func noneModeFailedSegmentSyncIsFatal() async throws {
+    let fileSystem = try Fixture.fileSystem()
+    let log = try Fixture.log(fileSystem, durability: .none, segmentSizeLimit: 2 * (try Fixture.recordSize(1)))
+    fileSystem.injectFault(.ioError, on: .sync, pathContaining: StorageFile.segment(firstSequence: 1).name)
+    for index in 1...4 {
+      try await log.append(Fixture.entry(index)).durable()
+    }
+    // Record 5 would start segment 5, after segment 1's sync, which failed.
+    await expectStorageError(.logFailed) { () async throws(StorageError) in
+      try await log.append(Fixture.entry(5)).durable()
+    }
+    await expectStorageError(.logFailed) { () async throws(StorageError) in
+      try await log.close()
+    }
+    #expect(!fileSystem.itemExists(Fixture.segment(5)))
+  }
+
   @Test("in none mode the first waiter writes every writable record; held records and those behind them wait for the release")
   func noneModeWritesForTheFirstWaiter() async throws {
     let fileSystem = try Fixture.fileSystem()
