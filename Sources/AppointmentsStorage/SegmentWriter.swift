@@ -153,7 +153,7 @@ final class SegmentWriter: @unchecked Sendable {
 /// `none` mode: syncs and closes finished segments on a thread of its own. The write that
 /// starts a new segment runs on a caller's thread (an event loop); a whole segment's sync took
 /// ~80–130 ms here (64 MiB), a stall of every call waiting for the log meanwhile.
-final class SegmentSettler: Sendable {
+private final class SegmentSettler: Sendable {
   private let queue = DispatchQueue(label: "appointments.wal.settler")
   private let firstFailure = Mutex<StorageError?>(nil)
 
