@@ -29,6 +29,15 @@ struct ConnectionGuardTests {
     func wait(_ amount: TimeAmount) {
       loop.advanceTime(by: amount)
     }
+
+    /// Moves the clock to `deadline` from now and checks the input is still open, then one second
+    /// on and checks it was closed: the guard looks at its clocks once a second.
+    func expectInputClosed(withinTheSecondAfter deadline: TimeAmount, sourceLocation: SourceLocation = #_sourceLocation) {
+      wait(deadline)
+      #expect(closes.modes.isEmpty, sourceLocation: sourceLocation)
+      wait(.seconds(1))
+      #expect(closes.modes == ["input"], sourceLocation: sourceLocation)
+    }
   }
 
   /// Records the modes of the close requests that pass it on their way to the channel.
@@ -54,10 +63,7 @@ struct ConnectionGuardTests {
   @Test("a connection that sends nothing keeps its input until the first-frame timeout, and loses it within the second after")
   func silent() throws {
     let guarded = try Guarded(firstFrameTimeout: .seconds(3), frameTimeout: .seconds(60))
-    guarded.wait(.seconds(3))
-    #expect(guarded.closes.modes.isEmpty)
-    guarded.wait(.seconds(1))
-    #expect(guarded.closes.modes == ["input"])
+    guarded.expectInputClosed(withinTheSecondAfter: .seconds(3))
   }
 
   @Test("a frame that trickles in is closed within the second after the frame timeout, however steadily its bytes come")
@@ -95,20 +101,14 @@ struct ConnectionGuardTests {
     let guarded = try Guarded(firstFrameTimeout: .seconds(60), frameTimeout: .seconds(3))
     let next = Self.frame(bodyBytes: 5)
     try guarded.send(Self.frame(bodyBytes: 5) + Self.frame(bodyBytes: 0) + Array(next.prefix(6)))
-    guarded.wait(.seconds(3))
-    #expect(guarded.closes.modes.isEmpty)
-    guarded.wait(.seconds(1))
-    #expect(guarded.closes.modes == ["input"])
+    guarded.expectInputClosed(withinTheSecondAfter: .seconds(3))
   }
 
   @Test("a connection whose frames never finish loses its input by the first-frame deadline, frame timeout or not")
   func noFrameEverFinished() throws {
     let guarded = try Guarded(firstFrameTimeout: .seconds(2), frameTimeout: .seconds(60))
     try guarded.send(Self.lengthField(100) + [1, 2, 3])
-    guarded.wait(.seconds(2))
-    #expect(guarded.closes.modes.isEmpty)
-    guarded.wait(.seconds(1))
-    #expect(guarded.closes.modes == ["input"])
+    guarded.expectInputClosed(withinTheSecondAfter: .seconds(2))
   }
 
   @Test("an HTTP request gets a 400 that names the protocol, and the connection closes")
