@@ -7,7 +7,7 @@
 # Usage: scripts/bench-compare.sh [--workload book|find]... [--config CxM]... [--runs N]
 #          [--duration S] [--warmup S] [--slots-per-day N] [--durability none|fsync]
 #          [--responses check|decode|status] [--driver auto|library|frames] [--wait-quiet SECONDS]
-#          [--out FILE.jsonl] [--no-build]
+#          [--floor] [--out FILE.jsonl] [--no-build]
 # Defaults: --workload book --workload find, --config 8x64 --config 1x1, 3 runs, 10 s measured
 # after 2 s of warm-up, 1 slot a day, --durability none (the peer keeps everything in memory and
 # writes nothing to disk; `fsync` measures ours with its write-ahead log fsynced), --responses check
@@ -46,6 +46,15 @@
 # call) where it can, i.e. with --responses check or status; `library` (a task per outstanding call through
 # AppointmentsClient, ~5–8 µs) otherwise. --driver library measures ours through the client library.
 #
+# Floor (--floor). DESIGN.md §6 names `redis-benchmark` the floor cost of an in-memory TCP request.
+# With --floor each `book` round also runs redis-server (no persistence, a fresh one per run) and
+# `redis-benchmark -t set -c C -P M -r 1000000 -d 100`: C connections with M commands pipelined on
+# each, SET of a 100-byte value under one of a million random keys (ours creates a ~100-byte
+# appointment per booking). redis-benchmark counts requests, not seconds: a first run of 20,000
+# SETs (C×M×20 if more) is the warm-up and measures the rate, and the measured run makes
+# rate × --duration of them. It reports no p90 or p99.9, and counts no errors (its stderr lines
+# with "ERR" are counted instead). scripts/install-deps.sh --redis installs it when missing.
+#
 # Builds: ours with --scratch-path .build-bench; the peer from a copy in .build-peer/ (git-ignored
 # by `.build-*/`), refreshed when the shared source changes, its build kept for the next time
 # (the first release build of the peer takes ~11 minutes on 2 cores). The summary names the commit
@@ -67,6 +76,7 @@ DRIVER=auto
 WAIT_QUIET=0
 OUT=""
 BUILD=1
+FLOOR=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --workload) WORKLOADS+=("$2"); shift 2 ;;
@@ -81,6 +91,7 @@ while [[ $# -gt 0 ]]; do
     --wait-quiet) WAIT_QUIET="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
+    --floor) FLOOR=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -131,6 +142,9 @@ if [[ $BUILD == 1 ]]; then
   swift build -c release --package-path "$PEER_DIR" >&2
 fi
 PEER_BIN=$(swift build -c release --package-path "$PEER_DIR" --show-bin-path)
+if [[ $FLOOR == 1 ]]; then
+  scripts/install-deps.sh --redis >&2
+fi
 for binary in "$BIN/appointmentd" "$BIN/appointments-bench" "$PEER_BIN/peer-server" "$PEER_BIN/peer-bench"; do
   [[ -x "$binary" ]] || { echo "missing $binary (run without --no-build)" >&2; exit 1; }
 done
@@ -201,6 +215,44 @@ PY
   rm -f "$timefile"
 }
 
+run_floor() {  # conns inflight run: redis-benchmark SET, C connections × M pipelined
+  local port log spid c0 c1 t0 t1 m0 m1 timefile errfile warm rate requests csv
+  port=$(free_port)
+  log=$(mktemp); timefile=$(mktemp); errfile=$(mktemp)
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no > "$log" 2>&1 &
+  spid=$!
+  PEER_PID=$spid
+  for _ in $(seq 1 100); do [[ "$(redis-cli -p "$port" ping 2>/dev/null)" == PONG ]] && break; sleep 0.1; done
+  [[ "$(redis-cli -p "$port" ping 2>/dev/null)" == PONG ]] || { echo "redis-server did not start:" >&2; cat "$log" >&2; stop_peer; return 1; }
+  local bench=(redis-benchmark -p "$port" -t set -c "$1" -P "$2" -r 1000000 -d 100 --csv)
+  warm=$(( $1 * $2 * 20 > 20000 ? $1 * $2 * 20 : 20000 ))
+  rate=$("${bench[@]}" -n "$warm" 2>> "$errfile" | awk -F'"' '$2 == "SET" { print int($4) }')
+  requests=$(( rate * ${DURATION%.*} > 10000 ? rate * ${DURATION%.*} : 10000 ))
+  c0=$(cpu_ticks "$spid"); t0=$(date +%s.%N); m0=$(busy_ticks)
+  csv=$(/usr/bin/time -f "%U %S %e" -o "$timefile" "${bench[@]}" -n "$requests" 2>> "$errfile" | awk -F'"' '$2 == "SET"')
+  c1=$(cpu_ticks "$spid"); t1=$(date +%s.%N); m1=$(busy_ticks)
+  stop_peer
+  python3 - "$csv" "$3" "$1" "$2" "$c0" "$c1" "$t0" "$t1" "$TICK" "$(cat "$timefile")" "$m0" "$m1" "$requests" "$(grep -c ERR "$errfile" || true)" >> "$OUT" <<'PY'
+import datetime, json, sys
+fields = [f.strip('"') for f in sys.argv[1].split(",")]
+rps, avg, low, p50, p95, p99, high = (float(x) for x in fields[1:8])
+run, conns, inflight = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+c0, c1, t0, t1, tick = int(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7]), float(sys.argv[8]), int(sys.argv[9])
+user, system, wall = (float(x) for x in sys.argv[10].split()[-3:])
+busy = (int(sys.argv[12]) - int(sys.argv[11])) / tick
+print(json.dumps(dict(
+    impl="redis", workload="book", operation="SET", run=run, config=f"{conns}x{inflight}",
+    connections=conns, in_flight=inflight, calls=int(sys.argv[13]), errors=int(sys.argv[14]),
+    throughput=rps, mean_ms=avg, p50_ms=p50, p95_ms=p95, p99_ms=p99, max_ms=high,
+    date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    server_cpu_s=round((c1 - c0) / tick, 2), server_cpu_pct=round(100 * (c1 - c0) / tick / (t1 - t0), 1),
+    client_cpu_s=round(user + system, 2), client_cpu_pct=round(100 * (user + system) / wall, 1) if wall > 0 else None,
+    other_cpu_s=round(max(0.0, busy - (c1 - c0) / tick - (user + system)), 2),
+), sort_keys=True))
+PY
+  rm -f "$log" "$timefile" "$errfile"
+}
+
 show_last() {
   python3 - "$OUT" <<'PY'
 import json, sys
@@ -232,6 +284,11 @@ for wl in "${WORKLOADS[@]}"; do
       wait_quiet
       echo "== $wl $cfg run $run/$RUNS: peer (--connections $conns --concurrency $(( conns * inflight )))" >&2
       run_peer "$wl" "$conns" "$inflight" "$run"; show_last
+      if [[ $FLOOR == 1 && "$wl" == book ]]; then
+        wait_quiet
+        echo "== $wl $cfg run $run/$RUNS: redis-benchmark SET (-c $conns -P $inflight)" >&2
+        run_floor "$conns" "$inflight" "$run"; show_last
+      fi
     done
   done
 done
@@ -275,29 +332,35 @@ def med(rs, key):
     return statistics.median(values) if values else float("nan")
 ratios = []
 order = lambda k: (k[0], -int(k[1].split("x")[0]) * int(k[1].split("x")[1]))
+ms = lambda value: "–" if value != value else f"{value:.3f}"  # nan: not reported (redis-benchmark)
 for key in sorted(groups, key=order):
     wl, cfg = key
-    for impl in ("ours", "peer"):
+    for impl in ("ours", "peer", "redis"):
         rs = groups[key].get(impl, [])
         if not rs:
             continue
         tps = [r["throughput"] for r in rs]
-        print(f"| {wl} | {cfg.replace('x', ' × ')} | {impl} | {med(rs, 'throughput'):,.0f} | {min(tps):,.0f}–{max(tps):,.0f} | "
-              f"{sum(r['errors'] for r in rs)} | {med(rs, 'p50_ms'):.3f} | {med(rs, 'p90_ms'):.3f} | {med(rs, 'p99_ms'):.3f} | "
-              f"{med(rs, 'p999_ms'):.3f} | {med(rs, 'server_cpu_pct'):.0f} | {med(rs, 'client_cpu_pct'):.0f} | "
+        print(f"| {wl} | {cfg.replace('x', ' × ')} | {'redis SET' if impl == 'redis' else impl} | {med(rs, 'throughput'):,.0f} | {min(tps):,.0f}–{max(tps):,.0f} | "
+              f"{sum(r['errors'] for r in rs)} | {ms(med(rs, 'p50_ms'))} | {ms(med(rs, 'p90_ms'))} | {ms(med(rs, 'p99_ms'))} | "
+              f"{ms(med(rs, 'p999_ms'))} | {med(rs, 'server_cpu_pct'):.0f} | {med(rs, 'client_cpu_pct'):.0f} | "
               f"{max(r.get('other_cpu_s') or 0 for r in rs):.2f} |")
-    ours, peer = groups[key].get("ours"), groups[key].get("peer")
+    ours, peer, redis = (groups[key].get(impl) for impl in ("ours", "peer", "redis"))
     if ours and peer:
         ratios.append((wl, cfg, med(ours, "throughput") / med(peer, "throughput"),
-                       med(peer, "p50_ms") / med(ours, "p50_ms"), med(peer, "p99_ms") / med(ours, "p99_ms")))
+                       med(peer, "p50_ms") / med(ours, "p50_ms"), med(peer, "p99_ms") / med(ours, "p99_ms"),
+                       (med(ours, "throughput") / med(redis, "throughput"), med(ours, "p50_ms") / med(redis, "p50_ms")) if redis else None))
+floor = any(r[5] is not None for r in ratios)
 print()
-print("| workload | conns × in-flight | throughput ours/peer | p50 peer/ours (× lower) | p99 peer/ours (× lower) |")
-print("|---|---|---|---|---|")
-for wl, cfg, tp, p50, p99 in ratios:
-    print(f"| {wl} | {cfg.replace('x', ' × ')} | **{tp:.1f}×** | {p50:.1f}× | {p99:.1f}× |")
+print("| workload | conns × in-flight | throughput ours/peer | p50 peer/ours (× lower) | p99 peer/ours (× lower) |"
+      + (" throughput ours/redis SET | p50 ours/redis SET |" if floor else ""))
+print("|---|---|---|---|---|" + ("---|---|" if floor else ""))
+for wl, cfg, tp, p50, p99, of_floor in ratios:
+    print(f"| {wl} | {cfg.replace('x', ' × ')} | **{tp:.1f}×** | {p50:.1f}× | {p99:.1f}× |"
+          + ((" – | – |" if of_floor is None else f" {of_floor[0]:.2f} | {of_floor[1]:.1f}× |") if floor else ""))
 print()
 print("Server CPU %: ours over the measured window (/proc/PID/stat); the peer over the whole life of "
-      "peer-bench (warm-up included), as its run-matrix.sh measures it. 100 % = one core. Other CPU s: "
+      "peer-bench (warm-up included), as its run-matrix.sh measures it; redis over its measured run. "
+      "100 % = one core. Other CPU s: "
       "the most CPU seconds other processes of the machine used during one run of the row (0 on a "
       "quiet machine; more means the row is disturbed).")
 PY

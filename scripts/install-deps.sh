@@ -3,12 +3,21 @@
 #   - libjemalloc-dev (jemalloc, the allocator appointmentd links);
 #   - libprotobuf-c-dev (the protobuf-c runtime the server links) and protobuf-c-compiler
 #     (protoc-c, which the tests use to check the committed generated code);
-#   - with --python: the Python client's test dependencies (protobuf 4.x runtime, pytest).
+#   - with --python: the Python client's test dependencies (protobuf 4.x runtime, pytest);
+#   - with --redis: redis-server and redis-benchmark, the floor that `scripts/bench-compare.sh
+#     --floor` measures.
 # Debian/Ubuntu only; uses sudo when not root. Safe to run again.
 set -euo pipefail
 
 python=false
-[ "${1:-}" = "--python" ] && python=true
+redis=false
+for argument in "$@"; do
+  case "$argument" in
+    --python) python=true ;;
+    --redis) redis=true ;;
+    *) echo "unknown argument: $argument (--python, --redis)" >&2; exit 2 ;;
+  esac
+done
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -19,6 +28,8 @@ dpkg -s libjemalloc-dev >/dev/null 2>&1 || missing+=(libjemalloc-dev)
 command -v protoc-c >/dev/null 2>&1 || missing+=(protobuf-c-compiler)
 $python && ! command -v protoc >/dev/null 2>&1 && missing+=(protobuf-compiler)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+$redis && ! command -v redis-server >/dev/null 2>&1 && missing+=(redis-server)
+$redis && ! command -v redis-benchmark >/dev/null 2>&1 && missing+=(redis-tools)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}" >&2
   $sudo apt-get update -qq
