@@ -28,7 +28,7 @@ extension AppointmentsError {
     AppointmentsError(
       code: .invalidArgument,
       reason: "UNKNOWN_SPECIALIZATION",
-      message: "unknown specialization \"\(name)\"; known: \(Specialization.all.map(\.name).joined(separator: ", "))"
+      message: "unknown specialization \(Validation.quoted(name)); known: \(Specialization.all.map(\.name).joined(separator: ", "))"
     )
   }
 
@@ -37,7 +37,7 @@ extension AppointmentsError {
     AppointmentsError(
       code: .invalidArgument,
       reason: "UNKNOWN_TIME_ZONE",
-      message: "\"\(identifier)\" is not an IANA time zone such as Europe/Paris"
+      message: "\(Validation.quoted(identifier)) is not an IANA time zone such as Europe/Paris"
     )
   }
 
@@ -70,12 +70,13 @@ extension AppointmentsError {
     )
   }
 
-  /// `invalidArgument` / `INVALID_PAGE_SIZE`: a page must hold at least one item.
-  public static func invalidPageSize(_ limit: Int) -> AppointmentsError {
+  /// `invalidArgument` / `INVALID_PAGE_SIZE`: a page must hold at least one item, and at most
+  /// `maximum` when the caller has one.
+  public static func invalidPageSize(_ limit: Int, maximum: Int? = nil) -> AppointmentsError {
     AppointmentsError(
       code: .invalidArgument,
       reason: "INVALID_PAGE_SIZE",
-      message: "a page must hold at least 1 item, not \(limit)"
+      message: maximum.map { "a page holds 1 to \($0) items, not \(limit)" } ?? "a page must hold at least 1 item, not \(limit)"
     )
   }
 

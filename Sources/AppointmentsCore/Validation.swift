@@ -3,22 +3,27 @@ public import Foundation
 /// The rules for text that users type in: each function returns the normalised value or throws
 /// `invalidArgument` with the field's reason, so a bad request changes nothing.
 public enum Validation {
-  /// The lengths a name may have, in characters after trimming.
+  // Lengths count Unicode scalars, at most 4 UTF-8 bytes each, so that every limit also bounds
+  // the bytes kept, logged and sent in answers. Counted in characters (grapheme clusters), one
+  // letter followed by any number of combining marks was a single character: a name of 1 MiB
+  // passed a limit of 200.
+
+  /// The lengths a name may have, in Unicode scalars after trimming.
   public static let nameLength = 1...200
-  /// The lengths a contact may have, in characters after trimming.
+  /// The lengths a contact may have, in Unicode scalars after trimming.
   public static let contactLength = 1...100
-  /// The lengths a password may have, in characters.
+  /// The lengths a password may have, in Unicode scalars.
   public static let passwordLength = 8...128
   /// The longest email address, in UTF-8 bytes (RFC 5321's limit for a forward path).
   public static let maximumEmailBytes = 254
 
   /// A person's name, trimmed.
   ///
-  /// - Throws: `INVALID_NAME` when it is empty after trimming, longer than 200 characters or
-  ///   contains a control character.
+  /// - Throws: `INVALID_NAME` when it is empty after trimming, longer than 200 Unicode scalars
+  ///   or contains a control character.
   public static func name(_ text: String) throws(AppointmentsError) -> String {
     let name = trimmed(text)
-    guard nameLength.contains(name.count) else {
+    guard hasLength(name, in: nameLength) else {
       throw .invalidName("a name must have \(nameLength.lowerBound)…\(nameLength.upperBound) characters")
     }
     guard !containsControlCharacter(name) else {
@@ -64,11 +69,11 @@ public enum Validation {
 
   /// How to reach a person (a phone number or an email address, free text), trimmed.
   ///
-  /// - Throws: `INVALID_CONTACT` when it is empty after trimming, longer than 100 characters or
-  ///   contains a control character.
+  /// - Throws: `INVALID_CONTACT` when it is empty after trimming, longer than 100 Unicode scalars
+  ///   or contains a control character.
   public static func contact(_ text: String) throws(AppointmentsError) -> String {
     let contact = trimmed(text)
-    guard contactLength.contains(contact.count) else {
+    guard hasLength(contact, in: contactLength) else {
       throw .invalidContact("a contact must have \(contactLength.lowerBound)…\(contactLength.upperBound) characters")
     }
     guard !containsControlCharacter(contact) else {
@@ -79,9 +84,9 @@ public enum Validation {
 
   /// Checks a password's length. The password is not trimmed: every character counts.
   ///
-  /// - Throws: `INVALID_PASSWORD` unless it has 8…128 characters.
+  /// - Throws: `INVALID_PASSWORD` unless it has 8…128 Unicode scalars.
   public static func password(_ text: String) throws(AppointmentsError) {
-    guard passwordLength.contains(text.count) else {
+    guard hasLength(text, in: passwordLength) else {
       throw .invalidPassword(
         "a password must have \(passwordLength.lowerBound)…\(passwordLength.upperBound) characters"
       )
@@ -120,6 +125,23 @@ public enum Validation {
       throw .unknownTimeZone(identifier)
     }
     return zone
+  }
+
+  /// `text` in double quotes for an error message, cut after `limit` Unicode scalars with "…":
+  /// a refusal names what it refuses without echoing a client's megabyte back, or into the log
+  /// when the refusal of an idempotent call is kept.
+  public static func quoted(_ text: String, limit: Int = 64) -> String {
+    let scalars = text.unicodeScalars
+    guard scalars.count > limit else { return "\"\(text)\"" }
+    var cut = String.UnicodeScalarView()
+    cut.append(contentsOf: scalars.prefix(limit))
+    return "\"\(String(cut))…\""
+  }
+
+  /// Whether `text` has a length in `range`, in Unicode scalars; the byte count, which a native
+  /// string knows without reading it, refuses a long text before its scalars are counted.
+  private static func hasLength(_ text: String, in range: ClosedRange<Int>) -> Bool {
+    text.utf8.count <= 4 * range.upperBound && range.contains(text.unicodeScalars.count)
   }
 
   static func trimmed(_ text: String) -> String {

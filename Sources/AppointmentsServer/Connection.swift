@@ -1,3 +1,4 @@
+import AppointmentsCore
 import AppointmentsProto
 import AppointmentsWire
 import Logging
@@ -145,7 +146,7 @@ struct Connection {
     }
 
     guard let route = router[header.method] else {
-      return refuse(RPCError(code: .unimplemented, reason: "UNKNOWN_METHOD", message: "no method \(header.method)"))
+      return refuse(RPCError(code: .unimplemented, reason: "UNKNOWN_METHOD", message: "no method \(Validation.quoted(header.method))"))
     }
     let call: any DecodedCall
     do {

@@ -53,6 +53,32 @@ struct ValidationTests {
     }
   }
 
+  @Test("counts lengths in Unicode scalars, so that a letter with many combining marks is long")
+  func combiningMarks() throws {
+    // One character (grapheme cluster) of 501 scalars and 1,001 bytes.
+    let heavy = "a" + String(repeating: "\u{0301}", count: 500)
+    #expect(heavy.count == 1)
+    expectRefusal("INVALID_NAME", .invalidArgument) { () throws(AppointmentsError) in try Validation.name(heavy) }
+    expectRefusal("INVALID_CONTACT", .invalidArgument) { () throws(AppointmentsError) in try Validation.contact(heavy) }
+    expectRefusal("INVALID_PASSWORD", .invalidArgument) { () throws(AppointmentsError) in try Validation.password(heavy) }
+    // A decomposed "é" is two scalars: 100 of them are a name of 200, and one more is too long.
+    let decomposed = String(repeating: "e\u{0301}", count: 100)
+    #expect(try Validation.name(decomposed) == decomposed)
+    expectRefusal("INVALID_NAME", .invalidArgument) { () throws(AppointmentsError) in try Validation.name(decomposed + "e") }
+    // Four-byte scalars up to the limit.
+    #expect(try Validation.name(String(repeating: "😀", count: 200)).unicodeScalars.count == 200)
+  }
+
+  @Test("quotes client text for a message, cut after 64 Unicode scalars")
+  func quoted() {
+    #expect(Validation.quoted("Europe/Pariss") == "\"Europe/Pariss\"")
+    let long = String(repeating: "é", count: 64)
+    #expect(Validation.quoted(long) == "\"\(long)\"")
+    #expect(Validation.quoted(long + "x" + String(repeating: "y", count: 100_000)) == "\"\(long)…\"")
+    let refusal = AppointmentsError.unknownTimeZone(String(repeating: "z", count: 70_000))
+    #expect(refusal.message.utf8.count < 200)
+  }
+
   @Test(
     "bounds passwords to 8…128 characters, spaces included",
     arguments: [(7, false), (8, true), (128, true), (129, false)]
