@@ -10,7 +10,8 @@ import Synchronization
 /// so a kept answer is exactly what asking the shards would give. Only answers that do not depend
 /// on the time are kept (``BookingPolicy/admitsInEveryZone(_:now:)`` when made and when given).
 ///
-/// Bounded by bytes; when full, the oldest answers go first.
+/// Bounded by bytes, each answer counted with ``entryOverhead``; when full, the oldest answers
+/// go first.
 final class SearchAnswerCache: Sendable {
   /// What a search asked for.
   struct Question: Hashable, Sendable {
@@ -35,8 +36,19 @@ final class SearchAnswerCache: Sendable {
     var bytes = 0
   }
 
-  /// The most bytes of answers kept.
+  /// The most bytes of answers kept, overheads included.
   let capacityBytes: Int
+
+  /// What an answer costs besides its bytes, counted against the capacity: its question twice
+  /// (map and queue), its stamp and its buffer's header, rounded up. Counted by their bytes alone,
+  /// empty answers (a forged page token's, 0 bytes) were free, and a client asking ever new
+  /// questions grew the cache without bound.
+  static let entryOverhead = 256
+
+  /// What keeping `answer` counts against the capacity.
+  static func cost(of answer: Answer) -> Int {
+    answer.bytes.count + entryOverhead
+  }
   private let storage = Mutex(Storage())
 
   init(capacityBytes: Int) {
@@ -51,14 +63,14 @@ final class SearchAnswerCache: Sendable {
     }
   }
 
-  /// Keeps `answer`, made from the calendars as they stood at `stamp`; an answer larger than a
-  /// sixteenth of the capacity is not kept.
+  /// Keeps `answer`, made from the calendars as they stood at `stamp`; an answer costing more
+  /// than a sixteenth of the capacity is not kept.
   func keep(_ answer: Answer, to question: Question, stamp: SearchVersions.Stamp) {
-    let size = answer.bytes.count
+    let size = Self.cost(of: answer)
     guard size <= capacityBytes / 16 else { return }
     storage.withLock { storage in
       if let replaced = storage.answers.updateValue(Kept(stamp: stamp, answer: answer), forKey: question) {
-        storage.bytes += size - replaced.answer.bytes.count
+        storage.bytes += size - Self.cost(of: replaced.answer)
       } else {
         storage.bytes += size
         storage.order.append(question)
@@ -67,7 +79,7 @@ final class SearchAnswerCache: Sendable {
         let question = storage.order[storage.oldest]
         storage.oldest += 1
         if let removed = storage.answers.removeValue(forKey: question) {
-          storage.bytes -= removed.answer.bytes.count
+          storage.bytes -= Self.cost(of: removed.answer)
         }
       }
       // Drop the questions already gone once they are half of the queue.
@@ -78,7 +90,7 @@ final class SearchAnswerCache: Sendable {
     }
   }
 
-  /// How many answers and bytes are kept (for tests).
+  /// How many answers are kept, and what they cost (for tests).
   var usage: (answers: Int, bytes: Int) {
     storage.withLock { ($0.answers.count, $0.bytes) }
   }

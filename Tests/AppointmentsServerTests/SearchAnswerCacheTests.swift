@@ -60,11 +60,13 @@ struct SearchAnswerCacheTests {
 
   @Test("keeps no more bytes than its capacity, the oldest answers going first")
   func bounded() throws {
-    let cache = SearchAnswerCache(capacityBytes: 16 * 1000)
+    let answerCost = SearchAnswerCache.cost(of: try Self.answer(bytes: 1000))
+    #expect(answerCost == 1000 + SearchAnswerCache.entryOverhead)
+    let cache = SearchAnswerCache(capacityBytes: 16 * answerCost)
     let stamp = SearchVersions().stamp(for: CivilDate(dayNumber: 0))
     for day in 0..<100 {
       cache.keep(try Self.answer(bytes: 1000), to: Self.question(day: day), stamp: stamp)
-      #expect(cache.usage.bytes <= 16 * 1000)
+      #expect(cache.usage.bytes <= 16 * answerCost)
     }
     #expect(cache.usage.answers == 16)
     #expect(cache.answer(to: Self.question(day: 83), stamp: stamp) == nil)
@@ -73,16 +75,32 @@ struct SearchAnswerCacheTests {
     }
     // Keeping an answer again replaces it and counts its new size.
     cache.keep(try Self.answer(bytes: 500, tag: 2), to: Self.question(day: 99), stamp: stamp)
-    #expect(cache.usage == (16, 15 * 1000 + 500))
+    #expect(cache.usage == (16, 15 * answerCost + 500 + SearchAnswerCache.entryOverhead))
     #expect(cache.answer(to: Self.question(day: 99), stamp: stamp) == (try Self.answer(bytes: 500, tag: 2)))
   }
 
-  @Test("does not keep an answer larger than a sixteenth of its capacity")
+  @Test("counts what an empty answer costs, so that new questions cannot grow it without bound")
+  func emptyAnswersCount() throws {
+    let cache = SearchAnswerCache(capacityBytes: 64 * SearchAnswerCache.entryOverhead)
+    let stamp = SearchVersions().stamp(for: CivilDate(dayNumber: 0))
+    let empty = try ProtoEncoded(V1.FindDoctorsResponse(doctors: [], nextPageToken: []))
+    #expect(empty.bytes.isEmpty)
+    for after in 1...10_000 {
+      cache.keep(empty, to: Self.question(day: 1, after: AccountID(after)), stamp: stamp)
+    }
+    #expect(cache.usage == (64, 64 * SearchAnswerCache.entryOverhead))
+    #expect(cache.answer(to: Self.question(day: 1, after: 10_000), stamp: stamp) == empty)
+    #expect(cache.answer(to: Self.question(day: 1, after: 1), stamp: stamp) == nil)
+  }
+
+  @Test("does not keep an answer costing more than a sixteenth of its capacity")
   func largeAnswers() throws {
     let cache = SearchAnswerCache(capacityBytes: 16 * 1000)
     let stamp = SearchVersions().stamp(for: CivilDate(dayNumber: 0))
-    cache.keep(try Self.answer(bytes: 1001), to: Self.question(day: 1), stamp: stamp)
+    cache.keep(try Self.answer(bytes: 1001 - SearchAnswerCache.entryOverhead), to: Self.question(day: 1), stamp: stamp)
     #expect(cache.usage == (0, 0))
+    cache.keep(try Self.answer(bytes: 1000 - SearchAnswerCache.entryOverhead), to: Self.question(day: 1), stamp: stamp)
+    #expect(cache.usage == (1, 1000))
   }
 }
 
