@@ -29,6 +29,7 @@ final class KeyDerivationPool: Sendable {
   let maxConcurrent: Int
 
   private let state: Mutex<State>
+  private let finished = Atomic<Int>(0)
 
   init(maxConcurrent: Int) {
     precondition(maxConcurrent >= 1, "a key-derivation pool needs at least one slot")
@@ -39,6 +40,11 @@ final class KeyDerivationPool: Sendable {
   /// The number of callers waiting for a slot (for tests).
   var waitingCount: Int {
     self.state.withLock { $0.waiters.count }
+  }
+
+  /// The number of jobs that have run to their end, thrown or not.
+  var finishedCount: Int {
+    self.finished.load(ordering: .acquiring)
   }
 
   /// Runs `work` on the pool once a slot is free and returns its result.
@@ -52,6 +58,7 @@ final class KeyDerivationPool: Sendable {
         // At most 15 bytes: Linux refuses longer thread names.
         Thread.current.name = "key-derivation"
         let result = Swift.Result { try work() }
+        self.finished.add(1, ordering: .releasing)
         self.release()
         continuation.resume(with: result)
       }.start()

@@ -30,6 +30,10 @@ public struct PasswordHasher: Sendable {
   /// The most key derivations that run at once.
   public var maxConcurrent: Int { self.pool.maxConcurrent }
 
+  /// The key derivations run to their end so far: ``hash(_:)``, ``verify(_:against:)`` and
+  /// ``verifyDummy(_:)`` run one each (a stored hash that does not parse, none).
+  public var derivationCount: Int { self.pool.finishedCount }
+
   let pool: KeyDerivationPool
 
   /// A hash of nobody's password, with the current parameters; ``verifyDummy(_:)`` checks

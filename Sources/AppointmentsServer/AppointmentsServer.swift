@@ -30,6 +30,8 @@ public final class AppointmentsServer: Service, Sendable {
   private let state = ServerState()
   private let log: WriteAheadLog
   private let snapshots: SnapshotScheduler
+  /// The hasher of every password this server derives a key from (internal, for tests).
+  let passwordHasher: PasswordHasher
 
   /// Prepares the server: creates the data folder, loads or generates the JWT secret, recovers
   /// the state and opens the log. Throws when the data folder, its data or the secret cannot be
@@ -84,10 +86,11 @@ public final class AppointmentsServer: Service, Sendable {
     self.log = log
     let limits = configuration.limits.protocolLimits
     let state = self.state
+    self.passwordHasher = PasswordHasher(parameters: configuration.auth.passwordParameters)
     let service = AppointmentsService(
       accounts: accounts,
       shards: shards,
-      hasher: PasswordHasher(parameters: configuration.auth.passwordParameters),
+      hasher: self.passwordHasher,
       tokens: tokens,
       loginThrottle: LoginThrottle(firstBlock: configuration.limits.firstLoginBlock),
       revocations: revocations,

@@ -93,8 +93,13 @@ struct AppointmentsService: Sendable {
   func login(_ request: V1.LoginRequest, context: inout CallContext) async throws -> V1.LoginResponse {
     let role = try Role(request.role)
     let email = Validation.normalizedEmail(request.email)
-    let throttleKey = "\(role):\(email)"
     try context.loginBudget.spend()
+    // No account has a longer email; such an address is not kept as a throttle key either.
+    guard email.utf8.count <= Validation.maximumEmailBytes else {
+      await hasher.verifyDummy(request.password)
+      throw Self.invalidCredentials
+    }
+    let throttleKey = "\(role):\(email)"
     try loginThrottle.check(throttleKey)
     guard let account = await accounts.account(role: role, email: email) else {
       await hasher.verifyDummy(request.password)
@@ -365,7 +370,7 @@ struct AppointmentsService: Sendable {
   }
 
   private static func pageSize(_ requested: UInt32) throws(AppointmentsError) -> Int {
-    guard requested <= maxPageSize else { throw .invalidPageSize(Int(requested)) }
+    guard requested <= maxPageSize else { throw .invalidPageSize(Int(requested), maximum: maxPageSize) }
     return requested == 0 ? defaultPageSize : Int(requested)
   }
 

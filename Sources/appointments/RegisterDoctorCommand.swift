@@ -44,7 +44,7 @@ struct RegisterDoctorCommand: AsyncParsableCommand {
   @Option(help: ArgumentHelp("End of the working day, HH:MM.", valueName: "HH:MM"), transform: ArgumentParsing.clockTime)
   var end: UInt32?
 
-  @Option(name: .customLong("slot-minutes"), help: "Length of one appointment in minutes.")
+  @Option(name: .customLong("slot-minutes"), help: "Length of one appointment in minutes (at least 5).")
   var slotMinutes: UInt32?
 
   @Option(name: .customLong("idempotency-key"), help: "Any unique string; a retry with the same key registers nothing more.")
@@ -63,8 +63,9 @@ struct RegisterDoctorCommand: AsyncParsableCommand {
       guard schedule.startMinute < schedule.endMinute else {
         throw ValidationError("--start \(Rendering.clock(schedule.startMinute)) must be before --end \(Rendering.clock(schedule.endMinute))")
       }
-      guard schedule.slotMinutes > 0, schedule.slotMinutes <= schedule.endMinute - schedule.startMinute else {
-        throw ValidationError("--slot-minutes must be between 1 and the length of the working day")
+      // The server's shortest slot (Schedule.minimumSlotMinutes), checked here to fail before the password prompt.
+      guard schedule.slotMinutes >= 5, schedule.slotMinutes <= schedule.endMinute - schedule.startMinute else {
+        throw ValidationError("--slot-minutes must be between 5 and the length of the working day")
       }
     }
   }

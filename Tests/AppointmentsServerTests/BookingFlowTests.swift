@@ -104,6 +104,38 @@ struct BookingFlowTests {
     }
   }
 
+  @Test("a page over the server's limit is refused, and the refusal names the limit")
+  func pageSizeLimit() async throws {
+    try await TestServer.with { server in
+      let client = try await server.client()
+      defer { Task { await client.close() } }
+      let patient = try await Fixture.registerPatient(client)
+      _ = try await client.login(role: .patient, email: patient.email, password: Fixture.password)
+      let date = Fixture.date(inDays: 2)
+      _ = try await client.findDoctors(specialization: "urology", date: date, pageSize: 500, pageToken: [])
+      let search = await rpcError { _ = try await client.findDoctors(specialization: "urology", date: date, pageSize: 501, pageToken: []) }
+      #expect(search?.summary == "INVALID_ARGUMENT/INVALID_PAGE_SIZE")
+      #expect(search?.message == "a page holds 1 to 500 items, not 501")
+      let list = await rpcError { _ = try await client.listMyAppointments(pageSize: 1_000, pageToken: []) }
+      #expect(list?.message == "a page holds 1 to 500 items, not 1000")
+    }
+  }
+
+  @Test("a refusal quotes at most the start of a long unknown name")
+  func longUnknownSpecialization() async throws {
+    try await TestServer.with { server in
+      let client = try await server.client()
+      defer { Task { await client.close() } }
+      let patient = try await Fixture.registerPatient(client)
+      _ = try await client.login(role: .patient, email: patient.email, password: Fixture.password)
+      // Longer than a response header may be (65,535 bytes): echoed whole, the refusal could not be sent.
+      let name = String(repeating: "x", count: 70_000)
+      let error = await rpcError { _ = try await client.findDoctors(specialization: name, date: Fixture.date(inDays: 2), pageSize: 0, pageToken: []) }
+      #expect(error?.summary == "INVALID_ARGUMENT/UNKNOWN_SPECIALIZATION")
+      #expect(error?.message.hasPrefix("unknown specialization \"" + String(repeating: "x", count: 64) + "…\"; known: ") == true)
+    }
+  }
+
   @Test("BookAny books the first free doctor of the specialization")
   func bookAny() async throws {
     try await TestServer.with { server in

@@ -2,7 +2,7 @@ import AppointmentsAuth
 import AppointmentsClient
 import AppointmentsCore
 import AppointmentsProto
-import AppointmentsServer
+@testable import AppointmentsServer
 import AppointmentsWire
 import Foundation
 import Logging
@@ -15,6 +15,9 @@ struct TestServer {
   /// The JWT secret the server signs with, so tests can forge tokens it would accept or refuse.
   let secret: SymmetricSecret
   let tokenConfiguration: TokenAuthority.Configuration
+  /// The server's password hasher, whose ``PasswordHasher/derivationCount`` shows the hashing a
+  /// call did.
+  let hasher: PasswordHasher
 
   /// Starts a server, runs `body`, then shuts the server down gracefully and waits for it.
   ///
@@ -53,7 +56,8 @@ struct TestServer {
       tasks.addTask { try await group.run() }
       let port = await server.listeningPort()
       let testServer = TestServer(
-        port: port, dataDirectory: dataDirectory, secret: secret, tokenConfiguration: configuration.auth.tokens
+        port: port, dataDirectory: dataDirectory, secret: secret, tokenConfiguration: configuration.auth.tokens,
+        hasher: server.passwordHasher
       )
       do {
         let result = try await body(testServer)
