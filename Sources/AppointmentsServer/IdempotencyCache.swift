@@ -159,12 +159,25 @@ actor IdempotencyCache {
     }
   }
 
+  /// Forgets the oldest answers beyond `capacity`. A call still running keeps its place in the
+  /// order: taken out of it, its answer, settled later, would never be forgotten.
   private func evict() {
+    var running: [Key] = []
     while entries.count > capacity, let oldest = order.popFirst() {
-      if case .done = entries[oldest] {
-        entries[oldest] = nil
+      switch entries[oldest] {
+      case .done: entries[oldest] = nil
+      case .running: running.append(oldest)
+      case nil: break
       }
     }
+    for key in running.reversed() {
+      order.prepend(key)
+    }
+  }
+
+  /// How many answers and running calls are remembered (for tests).
+  var count: Int {
+    entries.count
   }
 
   private static func isFinal(_ outcome: CallOutcome) -> Bool {

@@ -54,4 +54,41 @@ struct IdempotencyCacheTests {
     #expect(recovered.idempotency.map(\.key) == [Array("k".utf8)])
     #expect(recovered.lastSequence == 1, "change and answer in one record")
   }
+
+  @Test("a call still running when older answers are forgotten is forgotten in its turn once answered")
+  func evictionKeepsRunningCalls() async throws {
+    let cache = IdempotencyCache(capacity: 2)
+    let release = AsyncStream.makeStream(of: Void.self)
+    let started = AsyncStream.makeStream(of: Void.self)
+    func key(_ name: String) -> IdempotencyCache.Key {
+      IdempotencyCache.Key(accountID: 7, method: V1.Appointments.health.path, key: Array(name.utf8))
+    }
+    let answer: CallOutcome = .success(Reply(message: V1.HealthResponse(status: .serving), metadata: Metadata()))
+    let held = Task {
+      await cache.run(key("held"), request: [1]) {
+        started.continuation.yield()
+        for await _ in release.stream { break }
+        return answer
+      }
+    }
+    for await _ in started.stream { break }
+    // Three answers while the held call runs: the held one is the oldest and may not go.
+    for name in ["a", "b", "c"] {
+      _ = await cache.run(key(name), request: [1]) { answer }
+    }
+    #expect(await cache.count == 2, "the running call and the newest answer")
+    release.continuation.yield()
+    _ = await held.value
+    // Two more answers: the held call's answer, now the oldest, goes first.
+    for name in ["d", "e"] {
+      _ = await cache.run(key(name), request: [1]) { answer }
+    }
+    #expect(await cache.count == 2)
+    let again = Answered()
+    _ = await cache.run(key("held"), request: [1]) {
+      again.count.add(1, ordering: .relaxed)
+      return answer
+    }
+    #expect(again.count.load(ordering: .relaxed) == 1, "the held call's answer was forgotten, so it runs again")
+  }
 }
