@@ -149,8 +149,8 @@ public struct AccountsState: Sendable, Equatable {
   /// Forgets revocations of tokens that have expired by `now`, since those tokens are refused
   /// for their expiry anyway; returns how many were forgotten.
   ///
-  /// Not a ``StateChange``: it only drops entries that no longer decide anything, and recovery
-  /// prunes the same way once running.
+  /// Not a ``StateChange``: it only drops entries that no longer decide anything. The server
+  /// prunes before every snapshot, so the revocations a snapshot holds are those still in force.
   @discardableResult
   public mutating func pruneRevokedTokens(now: Instant) -> Int {
     let before = self.revocations.count

@@ -132,7 +132,9 @@ public final class AppointmentsServer: Service, Sendable {
       policy: configuration.storage.snapshots,
       lastSnapshotSequence: recovered.snapshotSequence ?? 0
     ) { () throws(StorageError) in
-      try await SnapshotContent.capture(log: log, accounts: accounts, shards: shards) {
+      let now = Instant.current
+      revocations.prune(now: now)
+      return try await SnapshotContent.capture(log: log, accounts: accounts, shards: shards, now: now) {
         await idempotency.durableAnswers()
       }
     }

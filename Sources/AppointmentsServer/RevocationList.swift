@@ -25,6 +25,13 @@ final class RevocationList: Sendable {
     return revoked.withLock { !$0.isEmpty && $0[Array(tokenID.utf8)] != nil }
   }
 
+  /// Forgets the revocations of tokens expired by `now`, as each snapshot does in the accounts.
+  func prune(now: Instant) {
+    revoked.withLock { revoked in
+      revoked = revoked.filter { $0.value > now }
+    }
+  }
+
   /// Adds a revocation, forgetting the ones whose tokens have expired anyway.
   func insert(_ tokenID: [UInt8], expiresAt: Instant, now: Instant) {
     revoked.withLock { revoked in

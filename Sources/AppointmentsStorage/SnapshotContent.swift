@@ -36,8 +36,9 @@ public struct SnapshotContent: Sendable {
 
   /// Takes a consistent snapshot of the running state.
   ///
-  /// Reads the log's last sequence number S, then copies every shard's appointments, then the
-  /// accounts, then waits until every record appended so far is durable, then copies the
+  /// Reads the log's last sequence number S, then copies every shard's appointments, then forgets
+  /// the revocations of tokens expired by `now` and copies the accounts, then waits until every
+  /// record appended so far is durable, then copies the
   /// remembered answers of idempotent calls. Each copy holds every change up to S (a change is
   /// appended in the same actor step that makes it), and the accounts, copied after the
   /// appointments, hold every doctor and patient they mention. Waiting for durability means a
@@ -45,11 +46,18 @@ public struct SnapshotContent: Sendable {
   /// up to S has been released with its answer (``IdempotentCall``), which `idempotency` must
   /// then return.
   ///
+  /// An expired token is refused for its expiry, so its revocation decides nothing: each snapshot
+  /// prunes them (``AccountDirectory/pruneRevokedTokens(now:)``), so that they pile up neither in
+  /// memory nor in snapshots. The log before the snapshot still holds them, and recovery from
+  /// the snapshot does without them.
+  ///
+  /// - Parameter now: The time by which expired revocations are left out (the wall clock's).
   /// - Throws: the log's failure while waiting for durability.
   public static func capture(
     log: WriteAheadLog,
     accounts: AccountDirectory,
     shards: [CalendarShard],
+    now: Instant,
     idempotency: @Sendable () async -> [V1.IdempotencyEntry] = { [] }
   ) async throws(StorageError) -> SnapshotContent {
     let lastSequence = log.lastAssignedSequence
@@ -58,6 +66,7 @@ public struct SnapshotContent: Sendable {
     for shard in shards {
       appointments.append(await shard.appointmentRecords())
     }
+    await accounts.pruneRevokedTokens(now: now)
     let accountsCopy = await accounts.snapshot()
     try await log.waitUntilDurable(through: log.lastAssignedSequence)
     return SnapshotContent(

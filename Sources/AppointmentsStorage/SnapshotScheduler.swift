@@ -9,7 +9,7 @@ import Synchronization
 ///
 /// ``run(reporting:)`` checks every ``Policy/checkInterval`` until its task is cancelled. A
 /// snapshot is captured through the caller's `capture` closure (normally
-/// ``SnapshotContent/capture(log:accounts:shards:)``) and written on a dedicated thread, so
+/// ``SnapshotContent/capture(log:accounts:shards:now:idempotency:)``) and written on a dedicated thread, so
 /// its I/O never blocks Swift's cooperative pool.
 public final class SnapshotScheduler: Sendable {
   /// When snapshots are due.
@@ -81,7 +81,7 @@ public final class SnapshotScheduler: Sendable {
   ///   - lastSnapshotSequence: The sequence of the latest snapshot on disk
   ///     (``RecoveredState/snapshotSequence``, or 0).
   ///   - capture: Takes the content of a snapshot; normally
-  ///     `{ try await SnapshotContent.capture(log: log, accounts: accounts, shards: shards) }`.
+  ///     `{ try await SnapshotContent.capture(log: log, accounts: accounts, shards: shards, now: .current) }`.
   public init(
     store: SnapshotStore,
     log: WriteAheadLog,

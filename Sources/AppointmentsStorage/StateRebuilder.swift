@@ -11,7 +11,7 @@ import Dispatch
 ///
 /// After a snapshot, the first log records may already be in it: a snapshot is copied from the
 /// actors one after the other while booking goes on, so it holds every change up to its
-/// sequence number and possibly some after (see ``SnapshotContent/capture(log:accounts:shards:)``).
+/// sequence number and possibly some after (see ``SnapshotContent/capture(log:accounts:shards:now:idempotency:)``).
 /// Such a record is skipped when the state already holds exactly its effect. Per doctor and for
 /// the account registrations, the changes a snapshot holds beyond its sequence are a prefix of
 /// those that follow, so once a record of a doctor (or a registration) is applied, the later

@@ -67,7 +67,7 @@ struct SnapshotSchedulerTests {
       policy: SnapshotScheduler.Policy(interval: nil, recordCount: 10),
       lastSnapshotSequence: 0
     ) { () throws(StorageError) in
-      try await SnapshotContent.capture(log: workload.log, accounts: workload.accounts, shards: workload.shards)
+      try await SnapshotContent.capture(log: workload.log, accounts: workload.accounts, shards: workload.shards, now: Fixture.now)
     }
     return (fileSystem, workload, scheduler)
   }

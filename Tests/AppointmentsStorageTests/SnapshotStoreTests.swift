@@ -263,10 +263,27 @@ struct SnapshotStoreTests {
     #expect(cause.offset == (reportedOffset >= 0 ? reportedOffset : size - 4))
   }
 
+  @Test("a snapshot leaves out the revocations of tokens expired by its time")
+  func expiredRevocations() async throws {
+    let (_, workload, _) = try await Self.workload(operations: 50)
+    let inForce = try await SnapshotContent.capture(log: workload.log, accounts: workload.accounts, shards: workload.shards, now: Fixture.now)
+    let revoked = inForce.accounts.revokedTokens
+    try #require(!revoked.isEmpty, "the workload revokes tokens, each for an hour from Fixture.now")
+    // Each expires an hour after Fixture.now: a snapshot a millisecond before keeps them all.
+    let expiry = Fixture.now.adding(milliseconds: 3_600_000)
+    #expect(revoked.allSatisfy { $0.expiresAt == expiry })
+    let before = try await SnapshotContent.capture(log: workload.log, accounts: workload.accounts, shards: workload.shards, now: expiry.adding(milliseconds: -1))
+    #expect(before.accounts.revokedTokens.count == revoked.count)
+    let after = try await SnapshotContent.capture(log: workload.log, accounts: workload.accounts, shards: workload.shards, now: expiry)
+    #expect(after.accounts.revokedTokens.isEmpty)
+    #expect(await !workload.accounts.isRevoked(tokenID: revoked[0].tokenID))
+    #expect(after.accounts.accountCount == inForce.accounts.accountCount)
+  }
+
   @Test("only one snapshot is written at a time")
   func oneAtATime() async throws {
     let (fileSystem, workload, store) = try await Self.workload(operations: 50)
-    let content = try await SnapshotContent.capture(log: workload.log, accounts: workload.accounts, shards: workload.shards)
+    let content = try await SnapshotContent.capture(log: workload.log, accounts: workload.accounts, shards: workload.shards, now: Fixture.now)
     var heldSyncs = fileSystem.heldSyncs.makeAsyncIterator()
     fileSystem.holdSyncs()
     // The first write parks in its sync on a thread of its own, off the cooperative pool.

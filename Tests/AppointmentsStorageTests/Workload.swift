@@ -50,7 +50,7 @@ final class Workload: Sendable {
   /// Captures and writes a snapshot into `store`.
   @discardableResult
   func snapshot(into store: SnapshotStore) async throws -> SnapshotSummary {
-    let content = try await SnapshotContent.capture(log: self.log, accounts: self.accounts, shards: self.shards)
+    let content = try await SnapshotContent.capture(log: self.log, accounts: self.accounts, shards: self.shards, now: Fixture.now)
     return try store.write(content, writtenAt: Fixture.now)
   }
 
