@@ -1,13 +1,17 @@
 import NIOCore
 
 /// Guards a connection before any frame is decoded: answers HTTP with a short 400, and closes
-/// connections that are slow to send their first frame or to finish a frame they started.
+/// connections that are slow to send their first frame or to finish a frame they started, or
+/// that stop reading what the server writes.
 ///
 /// It follows frame boundaries from the length fields as bytes pass (it copies nothing), and
 /// checks the clocks once a second with one repeated task per connection, so a slow connection
 /// is closed within a second after its deadline. A slow connection has its input closed: the
-/// connection then sends a GOAWAY for the calls it already accepted and closes. Time is the event
-/// loop's (``EventLoop/now``), so tests can move it.
+/// connection then sends a GOAWAY for the calls it already accepted and closes. A connection
+/// that has not been writable for the frame timeout — its client reads nothing, so the server
+/// cannot write to it, and its unwritten answers and the calls waiting to write them are held —
+/// is closed outright: no GOAWAY could reach it. Time is the event loop's (``EventLoop/now``), so
+/// tests can move it.
 final class ConnectionGuard: ChannelInboundHandler {
   typealias InboundIn = ByteBuffer
   typealias InboundOut = ByteBuffer
@@ -23,6 +27,10 @@ final class ConnectionGuard: ChannelInboundHandler {
   /// Bytes of the current frame still to come after its length field.
   private var remaining = 0
   private var frameStartedAt: NIODeadline?
+  /// When the channel last stopped being writable, while it is not.
+  private var unwritableSince: NIODeadline?
+  /// Whether this guard closed the input of a slow sender.
+  private var inputClosed = false
   private var check: RepeatedTask?
 
   init(firstFrameTimeout: TimeAmount, frameTimeout: TimeAmount) {
@@ -48,6 +56,15 @@ final class ConnectionGuard: ChannelInboundHandler {
     check?.cancel()
     check = nil
     context.fireChannelInactive()
+  }
+
+  func channelWritabilityChanged(context: ChannelHandlerContext) {
+    if context.channel.isWritable {
+      unwritableSince = nil
+    } else if unwritableSince == nil {
+      unwritableSince = context.eventLoop.now
+    }
+    context.fireChannelWritabilityChanged()
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -103,11 +120,18 @@ final class ConnectionGuard: ChannelInboundHandler {
 
   private func checkDeadlines(context: ChannelHandlerContext) {
     let now = context.eventLoop.now
+    if let since = unwritableSince, now - since > frameTimeout {
+      check?.cancel()
+      check = nil
+      context.close(promise: nil)
+      return
+    }
+    // Once its input is closed, a connection is only watched for writes that cannot go out.
+    guard !inputClosed else { return }
     let slowStart = completedFrames == 0 && now - connectedAt > firstFrameTimeout
     let slowFrame = frameStartedAt.map { now - $0 > frameTimeout } ?? false
     guard slowStart || slowFrame else { return }
-    check?.cancel()
-    check = nil
+    inputClosed = true
     context.close(mode: .input, promise: nil)
   }
 

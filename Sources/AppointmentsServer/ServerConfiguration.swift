@@ -55,7 +55,8 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Duration
     /// A new connection must complete its first frame (HELLO) within this time.
     public var firstFrameTimeout: Duration
-    /// A frame whose first byte has arrived must be complete within this time (slow senders).
+    /// A frame whose first byte has arrived must be complete within this time (slow senders),
+    /// and a connection may stay unwritable this long (clients that read nothing).
     public var frameTimeout: Duration
     /// Login attempts one connection may make per minute.
     public var loginAttemptsPerMinute: Int

@@ -71,7 +71,7 @@ struct Appointmentd: AsyncParsableCommand {
   @Option(help: "Password hashing cost: 'owasp' (default) or 'test' (fast and weak: tests and benchmarks only).")
   var passwordCost: PasswordCost = .owasp
 
-  @Option(help: "Calendar actors (default: four per core).")
+  @Option(help: "Calendar shards, over which doctors are spread by id. The default is four per core; the value shown is this machine's.")
   var shards = ServerConfiguration.Booking.defaults.shardCount
 
   @Option(help: "How many days ahead a booking may be made.")
@@ -85,7 +85,7 @@ struct Appointmentd: AsyncParsableCommand {
   )
   var searchCacheMib = ServerConfiguration.Booking.defaults.searchCacheBytes >> 20
 
-  @Option(help: "Largest frame accepted, in bytes.")
+  @Option(help: "Largest frame accepted, in bytes (1 KiB…16 MiB).")
   var maxFrameBytes = ServerConfiguration.Limits.defaults.protocolLimits.maxFrameBytes
 
   @Option(help: "Calls one connection may have in flight; more are answered RESOURCE_EXHAUSTED.")
@@ -100,7 +100,12 @@ struct Appointmentd: AsyncParsableCommand {
   @Option(help: "Seconds a new connection has to complete its first frame (HELLO).")
   var firstFrameTimeout = Int(ServerConfiguration.Limits.defaults.firstFrameTimeout.components.seconds)
 
-  @Option(help: "Seconds a started frame has to complete (slow senders are closed).")
+  @Option(
+    help: """
+      Seconds a started frame has to complete (slow senders are closed), and that the server's \
+      writes may wait for a client that reads nothing (its connection is closed).
+      """
+  )
   var frameTimeout = Int(ServerConfiguration.Limits.defaults.frameTimeout.components.seconds)
 
   @Option(help: "Login attempts one connection may make per minute.")
@@ -124,16 +129,22 @@ struct Appointmentd: AsyncParsableCommand {
     guard (0...1_000_000).contains(idlePollMicroseconds) else {
       throw ValidationError("--idle-poll-microseconds must be within 0…1,000,000 (a second)")
     }
-    guard tokenLifetime > 0 else { throw ValidationError("--token-lifetime must be positive") }
+    // Upper bounds keep the arithmetic on them (nanoseconds, sizes, day numbers) from overflowing.
+    let year = 365 * 24 * 3600
+    guard (1...year).contains(tokenLifetime) else { throw ValidationError("--token-lifetime must be within 1…\(year) seconds (a year)") }
     guard (1...256).contains(shards) else { throw ValidationError("--shards must be within 1…256") }
-    guard horizonDays > 0 else { throw ValidationError("--horizon-days must be positive") }
+    guard (1...36_500).contains(horizonDays) else { throw ValidationError("--horizon-days must be within 1…36,500 (a hundred years)") }
     guard (0...16_384).contains(searchCacheMib) else { throw ValidationError("--search-cache-mib must be within 0…16,384") }
-    guard (1024...(1 << 30)).contains(maxFrameBytes) else { throw ValidationError("--max-frame-bytes must be within 1 KiB…1 GiB") }
-    guard maxCallsPerConnection > 0, maxConnections > 0, idleTimeout > 0, loginAttemptsPerMinute > 0, firstFrameTimeout > 0,
-      frameTimeout > 0
-    else {
-      throw ValidationError("limits and timeouts must be positive")
+    // A frame's change is logged in one record, and recovery reads records of up to 16 MiB.
+    guard (1024...LogRecord.maximumPayloadSize).contains(maxFrameBytes) else {
+      throw ValidationError("--max-frame-bytes must be within 1 KiB…16 MiB (\(LogRecord.maximumPayloadSize) bytes)")
     }
+    guard (1...65_536).contains(maxCallsPerConnection) else { throw ValidationError("--max-calls-per-connection must be within 1…65,536") }
+    guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be within 1…1,000,000") }
+    guard [idleTimeout, firstFrameTimeout, frameTimeout].allSatisfy({ (1...year).contains($0) }) else {
+      throw ValidationError("--idle-timeout, --first-frame-timeout and --frame-timeout must be within 1…\(year) seconds (a year)")
+    }
+    guard loginAttemptsPerMinute > 0 else { throw ValidationError("--login-attempts-per-minute must be positive") }
     guard snapshotInterval >= 0, snapshotRecords >= 0 else {
       throw ValidationError("--snapshot-interval and --snapshot-records must not be negative")
     }

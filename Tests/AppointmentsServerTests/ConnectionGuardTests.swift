@@ -30,13 +30,24 @@ struct ConnectionGuardTests {
       loop.advanceTime(by: amount)
     }
 
+    /// Makes the channel writable or not, as a client reading or not would, and tells the pipeline.
+    func setWritable(_ writable: Bool) {
+      channel.isWritable = writable
+      channel.pipeline.fireChannelWritabilityChanged()
+    }
+
     /// Moves the clock to `deadline` from now and checks the input is still open, then one second
     /// on and checks it was closed: the guard looks at its clocks once a second.
     func expectInputClosed(withinTheSecondAfter deadline: TimeAmount, sourceLocation: SourceLocation = #_sourceLocation) {
+      expectClosed(withinTheSecondAfter: deadline, mode: "input", sourceLocation: sourceLocation)
+    }
+
+    /// The same for a close of `mode`.
+    func expectClosed(withinTheSecondAfter deadline: TimeAmount, mode: String, sourceLocation: SourceLocation = #_sourceLocation) {
       wait(deadline)
       #expect(closes.modes.isEmpty, sourceLocation: sourceLocation)
       wait(.seconds(1))
-      #expect(closes.modes == ["input"], sourceLocation: sourceLocation)
+      #expect(closes.modes == [mode], sourceLocation: sourceLocation)
     }
   }
 
@@ -58,6 +69,29 @@ struct ConnectionGuardTests {
 
   static func frame(bodyBytes: Int) -> [UInt8] {
     lengthField(UInt32(bodyBytes)) + [UInt8](repeating: 7, count: bodyBytes)
+  }
+
+  @Test("a connection the server cannot write to for the frame timeout is closed outright within the second after")
+  func stalledWrites() throws {
+    let guarded = try Guarded(firstFrameTimeout: .seconds(60), frameTimeout: .seconds(3))
+    try guarded.send(Self.frame(bodyBytes: 8))
+    guarded.setWritable(false)
+    guarded.expectClosed(withinTheSecondAfter: .seconds(3), mode: "all")
+  }
+
+  @Test("only a stall as long as the frame timeout counts: writable again, the clock starts over")
+  func stallsThatEnd() throws {
+    let guarded = try Guarded(firstFrameTimeout: .seconds(60), frameTimeout: .seconds(3))
+    try guarded.send(Self.frame(bodyBytes: 8))
+    for _ in 0..<3 {
+      guarded.setWritable(false)
+      guarded.wait(.seconds(2))
+      guarded.setWritable(true)
+      guarded.wait(.seconds(2))
+    }
+    #expect(guarded.closes.modes.isEmpty)
+    guarded.setWritable(false)
+    guarded.expectClosed(withinTheSecondAfter: .seconds(3), mode: "all")
   }
 
   @Test("a connection that sends nothing keeps its input until the first-frame timeout, and loses it within the second after")

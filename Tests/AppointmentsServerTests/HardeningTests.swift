@@ -4,6 +4,7 @@ import AppointmentsProto
 @testable import AppointmentsServer
 import AppointmentsWire
 import Foundation
+import NIOCore
 import Testing
 
 @Suite("Clients that break the rules")
@@ -88,6 +89,42 @@ struct HardeningTests {
       #expect(responses[1]?.status?.code == 0)
       let refused = responses.values.filter { $0.status?.reason == "TOO_MANY_CALLS" }
       #expect(refused.count == 3)
+    }
+  }
+
+  @Test(
+    "a client that stops reading is closed once the server cannot write to it for the frame timeout, and shutdown completes",
+    .timeLimit(.minutes(1))
+  )
+  func clientThatStopsReading() async throws {
+    try await TestServer.with(configure: { $0.limits.frameTimeout = .seconds(1) }) { server in
+      let client = try await server.client()
+      for index in 0..<100 {
+        _ = try await Fixture.registerDoctor(client, name: "Dr. \(index)", specialization: "urology")
+      }
+      let token = try await Fixture.patientToken(client).token
+      await client.close()
+      // Each answer lists the 100 doctors, tens of KB: a few hundred fill the sockets' buffers.
+      let search = try V1.FindDoctorsRequest(specialization: "urology", date: Fixture.date(inDays: 2), pageSize: 100).serializedBytes()
+      let connection = try await RawConnection.connect(port: server.port)
+      let writeFailed = try await connection.channel.executeThenClose { _, outbound in
+        // Nothing is read: NIO stops reading for this client once a few chunks wait, and then the
+        // kernel's buffers fill, the server's writes stop, then its reads, then these writes.
+        try await outbound.write(ByteBuffer(bytes: RawConnection.hello))
+        var callID: UInt32 = 1
+        do {
+          while true {
+            let request = try RawConnection.request(callID: callID, method: V1.Appointments.findDoctors.path, token: token, payload: search)
+            try await outbound.write(ByteBuffer(bytes: request))
+            callID += 1
+          }
+        } catch {
+          // The server closed the connection (a reset, with the answers unread).
+          return true
+        }
+      }
+      #expect(writeFailed)
+      // The graceful shutdown that ends `TestServer.with` waits for every connection.
     }
   }
 
