@@ -7,7 +7,9 @@ fields; oneofs), and writes one `<name>.pb.swift` per .proto file. For every mes
 
   - a public `Sendable, Hashable` struct in the `V1` namespace, with a memberwise initialiser;
   - `ProtoMessage` conformance (decode through protobuf-c into an arena, encode through
-    protobuf-c from an arena), delegating to the hand-written helpers in ProtoBridge.swift;
+    protobuf-c from an arena), delegating to the hand-written code in Sources/AppointmentsProto:
+    the arena's helpers in ProtoArena.swift and the protocol's shared methods in
+    ProtoMessage.swift;
   - internal `init(_ c:)` (copy out of the C struct, validating text) and `cMessage(in:)`
     (build the C struct in the arena).
 

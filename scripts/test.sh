@@ -2,8 +2,9 @@
 # Runs every test: the Swift suites (unit, wire, end-to-end against a real server on port 0),
 # then the Python client's tests, including the interop test against the real appointmentd, then
 # smoke runs of the allocation micro-benchmark and of the load harness, and a bounded fuzz run.
-# Installs what it needs first (libjemalloc-dev, libprotobuf-c-dev, protobuf-c-compiler,
-# protobuf, pytest).
+# First runs scripts/install-deps.sh --python, which installs what is missing: libjemalloc-dev,
+# libprotobuf-c-dev, protobuf-c-compiler, pkg-config, and for the Python client protobuf-compiler
+# (protoc) and its test dependencies (the protobuf 4.x runtime and pytest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --python

@@ -18,14 +18,17 @@ struct LoadBenchmark: AsyncParsableCommand {
     discussion: """
       Starts the server itself with --server (on 127.0.0.1, a free port, a fresh temporary data \
       folder, --password-cost test and a long booking horizon; stopped with SIGTERM at the end), \
-      or uses the one at --host/--port (it must run with --password-cost test or seeding takes \
-      minutes). Seeds its own doctors and patients through RegisterDoctor, RegisterPatient and \
-      Login, then keeps --connections × --in-flight calls outstanding over --connections TCP \
-      connections for --warmup seconds (not recorded) and --duration seconds (recorded). With \
-      --rate the calls follow a fixed timetable instead and each latency counts from the call's \
-      due time (no coordinated omission). Progress goes to stderr every second (calls, rate, \
-      errors, and the p50 and p99 of the calls that second), a table to stderr at the end, and \
-      one JSON line to stdout.
+      or uses the one at --host/--port (start it with --password-cost test, or seeding takes \
+      minutes, and with a high --login-attempts-per-minute such as 1000000000, the value the \
+      started server gets: seeding logs every patient in over --connections connections, far \
+      more than the default 60 a minute per connection, and a login refused while seeding fails \
+      the run; --workload login would count mostly refusals). Seeds its own doctors and \
+      patients through RegisterDoctor, RegisterPatient and Login, then keeps --connections × \
+      --in-flight calls outstanding over --connections TCP connections for --warmup seconds (not \
+      recorded) and --duration seconds (recorded). With --rate the calls follow a fixed timetable \
+      instead and each latency counts from the call's due time (no coordinated omission). \
+      Progress goes to stderr every second (calls, rate, errors, and the p50 and p99 of the calls \
+      that second), a table to stderr at the end, and one JSON line to stdout.
       """
   )
 
@@ -45,7 +48,12 @@ struct LoadBenchmark: AsyncParsableCommand {
   @Option(help: "Booking horizon of the started server in days (long, so that `book` never runs out of slots).")
   var horizonDays = 3650
 
-  @Option(help: "Server host when the benchmark does not start it (loopback only).")
+  @Option(
+    help: """
+      Server host when the benchmark does not start it. Meant for a server on this machine, beside \
+      the harness; nothing checks that, but another host adds the network to every latency, and \
+      the server's CPU time and memory are reported only for a server the benchmark starts.
+      """)
   var host = "127.0.0.1"
 
   @Option(help: "Server port when the benchmark does not start it.")
@@ -59,7 +67,7 @@ struct LoadBenchmark: AsyncParsableCommand {
   @Option(help: "Patients to register and log in.")
   var patients = 1000
 
-  @Option(help: "Slots per working day (09:00–17:00, every weekday) of each doctor; 1 is the server's default one-slot schedule. A divisor of 480, at most 96.")
+  @Option(help: "Slots per working day (09:00–17:00, every day of the week) of each doctor; 1 is the server's default one-slot schedule. A divisor of 480, at most 96.")
   var slotsPerDay = 16
 
   @Option(help: "contended: doctors with the default one-slot schedule whose slots the patients race for.")
