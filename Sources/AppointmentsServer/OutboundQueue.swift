@@ -47,6 +47,11 @@ final class OutboundQueue: Sendable {
     state.withLock { $0.waiter != nil }
   }
 
+  /// Whether the reader waits in ``waitForRoom(below:)`` (for tests).
+  var isReaderWaiting: Bool {
+    state.withLock { $0.roomWaiter != nil }
+  }
+
   /// No more frames will come; the writer drains what is queued and stops.
   func finish() {
     let (waiter, roomWaiter) = state.withLock { state in

@@ -4,6 +4,7 @@ import AppointmentsWire
 import Glibc  // a bound, non-listening socket for the refused-connection test
 import NIOCore
 import NIOPosix
+import Synchronization
 import Testing
 
 /// The connect timeout of the tests' clients: far above a handshake's milliseconds, because the
@@ -467,15 +468,31 @@ struct ClientPingTests {
     }
   }
 
-  @Test("ping() sends a PING and returns when its PONG arrives")
+  @Test("ping() sends a PING and returns when the PONG echoing it arrives, not another")
   func clientPing() async throws {
     try await withConnectedClient { client, script, _ in
-      let ping = Task { try await client.ping() }
+      let answered = Atomic<Bool>(false)
+      let ping = Task {
+        _ = try await client.ping()
+        answered.store(true, ordering: .sequentiallyConsistent)
+      }
       let (connection, frame) = try await script.nextFrame()
       #expect(frame.type == .ping)
       let opaque = try V1.Ping(decoding: frame.header, arena: ProtoArena()).opaque
+      // A PONG echoing another value is not this PING's answer.
+      try await connection.send(.pong, header: V1.Ping(opaque: opaque &+ 1))
+      // The client answers the server's own PING after reading the stray PONG (frames are read
+      // in order): once its PONG is here, the stray one has been handled.
+      try await connection.send(.ping, header: V1.Ping(opaque: 7))
+      let (_, answer) = try await script.nextFrame()
+      #expect(answer.type == .pong)
+      #expect(try V1.Ping(decoding: answer.header, arena: ProtoArena()).opaque == 7)
+      let early = answered.load(ordering: .sequentiallyConsistent)
+      #expect(!early)
       try await connection.send(.pong, header: V1.Ping(opaque: opaque))
-      #expect(try await ping.value >= .zero)
+      try await ping.value
+      let late = answered.load(ordering: .sequentiallyConsistent)
+      #expect(late)
     }
   }
 }

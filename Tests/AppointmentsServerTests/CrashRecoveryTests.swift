@@ -83,7 +83,7 @@ struct CrashRecoveryTests {
         acknowledged.patients[index].token = token
       }
       await client.close()
-      #expect(fresh.bookings.count >= killAfter, "round \(round): the server died before the planned kill")
+      #expect(fresh.bookings.count >= killAfter, "round \(round): the server died before the planned kill after \(killAfter) bookings")
     }
     #expect(acknowledged.bookings.count > 40)
   }

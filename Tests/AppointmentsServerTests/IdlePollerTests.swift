@@ -2,6 +2,7 @@ import AppointmentsClient
 import AppointmentsProto
 import AppointmentsServer
 import Foundation
+import NIOCore
 import Testing
 
 @testable import AppointmentsServer
@@ -55,6 +56,10 @@ struct IdlePollerTests {
   @Test("a server with idle polling serves calls and ends its pollers when it stops", .timeLimit(.minutes(1)))
   func server() async throws {
     let info = try await TestServer.with(configure: { $0.network.idlePoll = .milliseconds(1) }) { server in
+      // One poller per core, at SCHED_IDLE (5), while the server runs.
+      let threads = Self.pollerThreads()
+      #expect(threads.count == System.coreCount)
+      #expect(threads.allSatisfy { $0.policy == 5 })
       let client = try await server.client()
       defer { Task { await client.close() } }
       return try await client.serverInfo()

@@ -54,8 +54,10 @@ struct OutboundQueueTests {
     // Taken by the writer is not written yet, and one frame still is not: no room.
     let batch = await queue.next() ?? []
     #expect(batch.count == 3)
+    while !queue.isReaderWaiting { await Task.yield() }
     queue.written(2)
     #expect(!resumed.isSet)
+    #expect(queue.isReaderWaiting)
     queue.written(1)
     await reader.value
     #expect(resumed.isSet)

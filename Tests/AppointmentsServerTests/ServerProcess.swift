@@ -68,6 +68,14 @@ final class ServerProcess: @unchecked Sendable {
     }
   }
 
+  /// A server its test did not stop (the test failed or threw first) is killed, so that it
+  /// neither outlives the test nor shares its data folder with the test's next server.
+  deinit {
+    if process.isRunning {
+      Foundation.kill(process.processIdentifier, SIGKILL)
+    }
+  }
+
   /// SIGKILL: no drain, no final snapshot, nothing flushed that was not already written.
   func kill() async {
     Foundation.kill(process.processIdentifier, SIGKILL)
