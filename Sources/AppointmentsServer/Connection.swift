@@ -148,16 +148,18 @@ struct Connection {
     guard let route = router[header.method] else {
       return refuse(RPCError(code: .unimplemented, reason: "UNKNOWN_METHOD", message: "no method \(Validation.quoted(header.method))"))
     }
-    let call: any DecodedCall
-    do {
-      call = try route.prepare(frame.payload, arena)
-    } catch {
-      return refuse(RPCError(code: .invalidArgument, reason: "MALFORMED_PAYLOAD", message: "request does not decode: \(error.message)"))
-    }
+    // The limit first: a call refused for it costs no decoding.
     guard let control = inFlight.start(callID, limit: limits.maxConcurrentCalls) else {
       return refuse(
         RPCError(code: .resourceExhausted, reason: "TOO_MANY_CALLS", message: "more than \(limits.maxConcurrentCalls) calls in flight")
       )
+    }
+    let call: any DecodedCall
+    do {
+      call = try route.prepare(frame.payload, arena)
+    } catch {
+      inFlight.finish(callID)
+      return refuse(RPCError(code: .invalidArgument, reason: "MALFORMED_PAYLOAD", message: "request does not decode: \(error.message)"))
     }
     let deadline = header.timeoutMs == 0 ? nil : ContinuousClock.now.advanced(by: .milliseconds(header.timeoutMs))
     let context = CallContext(
