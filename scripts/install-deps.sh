@@ -3,7 +3,14 @@
 #   - libjemalloc-dev (jemalloc, the allocator appointmentd links);
 #   - libprotobuf-c-dev (the protobuf-c runtime the server links) and protobuf-c-compiler
 #     (protoc-c, which the tests use to check the committed generated code);
-#   - with --python: the Python client's test dependencies (protobuf 4.x runtime, pytest);
+#   - pkg-config, through which the build finds libprotobuf-c and jemalloc;
+#   - with --python: protobuf-compiler (protoc, which the tests use to check the Python client's
+#     committed generated code) and the Python client's test dependencies for python3, as
+#     clients/python/pyproject.toml allows them (the protobuf runtime >=4.21,<8, pytest >=7).
+#     They come from pip when python3's pip may install; otherwise (no pip, as on a fresh
+#     Debian 12, or a Debian python3 that pip refuses to change: "externally-managed-environment")
+#     from Debian: python3-protobuf (4.21 on Debian 12) and python3-pytest; and where those are
+#     too old, from pip again (python3-pip, with --break-system-packages if it must);
 #   - with --redis: redis-server and redis-benchmark, the floor that `scripts/bench-compare.sh
 #     --floor` measures.
 # Debian/Ubuntu only; uses sudo when not root. Safe to run again.
@@ -30,15 +37,54 @@ $python && ! command -v protoc >/dev/null 2>&1 && missing+=(protobuf-compiler)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 $redis && ! command -v redis-server >/dev/null 2>&1 && missing+=(redis-server)
 $redis && ! command -v redis-benchmark >/dev/null 2>&1 && missing+=(redis-tools)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing ${missing[*]}" >&2
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+updated=false
+apt_install() {
+  echo "installing $*" >&2
+  $updated || $sudo apt-get update -qq
+  updated=true
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
 if $python; then
-  if ! python3 -c 'import google.protobuf, pytest, sys; sys.exit(0 if google.protobuf.__version__.startswith("4.") else 1)' 2>/dev/null; then
-    echo "installing the Python client's test dependencies" >&2
-    python3 -m pip install --quiet 'protobuf>=4.21,<5' pytest
+  # The versions clients/python/pyproject.toml allows; keep the two in step.
+  requirements=("protobuf>=4.21,<8" "pytest>=7")
+  # Exits 0 when python3 has them, 1 (saying what is wrong) when not.
+  python_ready() {
+    python3 - <<'PY'
+import sys
+try:
+    import google.protobuf, pytest
+except ImportError as error:
+    sys.exit(f"python3 ({sys.executable}) lacks {error.name}")
+protobuf = tuple(int(part) for part in google.protobuf.__version__.split(".")[:2])
+if not ((4, 21) <= protobuf < (8, 0) and int(pytest.__version__.split(".")[0]) >= 7):
+    sys.exit(f"python3 ({sys.executable}) has protobuf {google.protobuf.__version__} and pytest "
+             f"{pytest.__version__}; the client's tests need protobuf >=4.21,<8 and pytest >=7")
+PY
+  }
+  # 0 when python3 is a distribution's that its pip must not change (PEP 668's EXTERNALLY-MANAGED
+  # file, as in Debian 12; not inside a virtual environment).
+  externally_managed() {
+    python3 -c 'import os, sys, sysconfig
+sys.exit(0 if sys.prefix == sys.base_prefix and os.path.isfile(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")) else 1)'
+  }
+  pip_install() {
+    echo "installing ${requirements[*]} with pip for python3 $*" >&2
+    python3 -m pip install --quiet "$@" "${requirements[@]}"
+  }
+
+  if ! python_ready 2>/dev/null; then
+    if python3 -m pip --version >/dev/null 2>&1 && ! externally_managed; then
+      pip_install
+    else
+      apt_install python3-protobuf python3-pytest
+      if ! python_ready 2>/dev/null; then
+        # The distribution's packages are too old: pip after all, over them if it must.
+        python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+        if externally_managed; then pip_install --break-system-packages; else pip_install; fi
+      fi
+    fi
+    python_ready || { echo "python3 still lacks the Python client's test dependencies" >&2; exit 1; }
   fi
 fi

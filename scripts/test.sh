@@ -4,7 +4,7 @@
 # smoke runs of the allocation micro-benchmark and of the load harness, and a bounded fuzz run.
 # First runs scripts/install-deps.sh --python, which installs what is missing: libjemalloc-dev,
 # libprotobuf-c-dev, protobuf-c-compiler, pkg-config, and for the Python client protobuf-compiler
-# (protoc) and its test dependencies (the protobuf 4.x runtime and pytest).
+# (protoc) and its test dependencies (the protobuf runtime and pytest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --python

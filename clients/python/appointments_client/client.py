@@ -237,6 +237,23 @@ class Client(TypedCalls):
         with self._lock:
             return self._failure is not None or self._goaway is not None
 
+    def wait_closed(self, timeout: Optional[float] = None) -> bool:
+        """Waits until the connection has ended; True once it has, False if ``timeout`` passed first.
+
+        The connection ends when :meth:`close` is called, when it breaks, or when the server
+        closes it (after a GOAWAY, once the server has answered the calls it kept). By then every
+        call has completed or failed, :attr:`closed` is True and the socket is closed.
+        ``timeout`` is in seconds (``None``: no limit; 0: just look).
+
+        Raises ``RuntimeError`` when called on the client's reader thread, which is where the
+        callbacks of a :class:`CallFuture` completed by an answer run: that thread cannot wait
+        for its own end.
+        """
+        if threading.current_thread() is self._reader:
+            raise RuntimeError("wait_closed() on the client's reader thread (in a CallFuture callback?) would never return")
+        self._reader.join(timeout)
+        return not self._reader.is_alive()
+
     @property
     def goaway(self) -> Optional[wire.GoAway]:
         """The GOAWAY the server sent, if any."""

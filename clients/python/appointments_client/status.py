@@ -65,6 +65,7 @@ class Reason:
     NO_DOCTOR_AVAILABLE = "NO_DOCTOR_AVAILABLE"
     PAST_DATE = "PAST_DATE"
     BEYOND_HORIZON = "BEYOND_HORIZON"
+    INVALID_ROLE = "INVALID_ROLE"
     DOCTOR_NOT_WORKING = "DOCTOR_NOT_WORKING"
     APPOINTMENT_OVER = "APPOINTMENT_OVER"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
@@ -74,14 +75,20 @@ class Reason:
     TOKEN_REVOKED = "TOKEN_REVOKED"
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
     WRONG_ROLE = "WRONG_ROLE"
+    #: Reserved: this server answers someone else's appointment with APPOINTMENT_NOT_FOUND.
     NOT_OWNER = "NOT_OWNER"
     TOO_MANY_CALLS = "TOO_MANY_CALLS"
     TOO_MANY_LOGIN_ATTEMPTS = "TOO_MANY_LOGIN_ATTEMPTS"
     UNKNOWN_METHOD = "UNKNOWN_METHOD"
     CANCELLED = "CANCELLED"
     DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
+    #: Reserved: a draining server leaves the calls it did not take unanswered (see GOAWAY).
     SHUTTING_DOWN = "SHUTTING_DOWN"
     STORAGE_FAILED = "STORAGE_FAILED"
+    # Server reasons of INTERNAL errors (a server bug or failure, never the request's fault).
+    INTERNAL = "INTERNAL"
+    APPOINTMENT_ID_IN_USE = "APPOINTMENT_ID_IN_USE"
+    DOCTOR_ID_IN_USE = "DOCTOR_ID_IN_USE"
 
     # Client reasons (never on the wire).
     #: UNAVAILABLE: the server sent GOAWAY before processing the call; it was NOT applied and is

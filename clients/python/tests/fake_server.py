@@ -3,6 +3,9 @@
 It lets the client's connection handling (pipelining, deadlines, CANCEL, GOAWAY, connection loss)
 be tested without the real server. Each test gives a handler called for every frame after the
 HELLO exchange; the handler answers through the :class:`FakeConnection` it receives.
+
+Tests wait for what the server saw with :meth:`FakeServer.wait_for` / :meth:`FakeConnection.wait_for`,
+which wake up on every change (a connection accepted, a HELLO or a frame received): no polling.
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ class FakeConnection:
         self.client_hello: Optional[wire.Hello] = None
         self.frames: list = []  # every frame received after HELLO, in order
         self._write = threading.Lock()
+
+    def wait_for(self, predicate: Callable[[], object], timeout: float = 5.0):
+        """Waits until ``predicate()`` (about this connection) is true; see :meth:`FakeServer.wait_for`."""
+        return self.server.wait_for(predicate, timeout)
 
     def send(self, frame_type: int, call_id: int, header, payload=None) -> None:
         with self._write:
@@ -52,15 +59,23 @@ class FakeServer:
         self,
         handler: Callable[[FakeConnection, object], None],
         hello=None,
+        pong: bool = True,
     ) -> None:
-        """``hello``: the server's HELLO (default: the server defaults), or False to send none."""
+        """``hello``: the server's HELLO (default: the server defaults), or False to send none.
+
+        ``pong``: answer every PING at once with a PONG echoing it; False hands PINGs to the
+        handler like any other frame (which may answer them with ``conn.send(FrameType.PONG, …)``).
+        """
         self.handler = handler
+        self.pong = pong
         self.hello = hello if hello is not None else wire.Hello(
             protocol_version=1, max_frame_bytes=1 << 20, max_header_bytes=16 << 10,
             max_concurrent_calls=256, agent="fake-server/1",
         )
         self.connections: list[FakeConnection] = []
         self.errors: list[BaseException] = []
+        # Notified whenever a connection is accepted or one of them receives its HELLO or a frame.
+        self.changed = threading.Condition()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._thread = threading.Thread(target=self._accept, daemon=True)
@@ -73,7 +88,9 @@ class FakeServer:
             except OSError:
                 return
             conn = FakeConnection(sock, self)
-            self.connections.append(conn)
+            with self.changed:
+                self.connections.append(conn)
+                self.changed.notify_all()
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: FakeConnection) -> None:
@@ -86,12 +103,16 @@ class FakeServer:
                 for frame in decoder.feed(data):
                     if conn.client_hello is None:
                         assert frame.type == FrameType.HELLO and frame.call_id == 0, frame
-                        conn.client_hello = wire.Hello.FromString(frame.header)
+                        with self.changed:
+                            conn.client_hello = wire.Hello.FromString(frame.header)
+                            self.changed.notify_all()
                         if self.hello is not False:
                             conn.send(FrameType.HELLO, 0, self.hello)
                         continue
-                    conn.frames.append(frame)
-                    if frame.type == FrameType.PING:
+                    with self.changed:
+                        conn.frames.append(frame)
+                        self.changed.notify_all()
+                    if frame.type == FrameType.PING and self.pong:
                         conn.send(FrameType.PONG, 0, wire.Ping.FromString(frame.header))
                         continue
                     self.handler(conn, frame)
@@ -100,6 +121,18 @@ class FakeServer:
         except BaseException as error:  # surfaced by the tests
             self.errors.append(error)
             conn.close()
+
+    def wait_for(self, predicate: Callable[[], object], timeout: float = 5.0):
+        """Waits until ``predicate()`` is true and returns its value; AssertionError after ``timeout``.
+
+        ``predicate`` reads ``connections``, ``client_hello`` or ``frames``; it is evaluated
+        under the lock that guards their changes, and again after each one.
+        """
+        with self.changed:
+            value = self.changed.wait_for(predicate, timeout)
+        if not value:
+            raise AssertionError(f"condition not met within {timeout} s")
+        return value
 
     def close(self) -> None:
         self._listener.close()

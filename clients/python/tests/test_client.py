@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import threading
 import time
 
@@ -15,8 +16,8 @@ from appointments_client import Client, FrameType, RpcError, StatusCode, pb, wir
 def server():
     servers = []
 
-    def start(handler=serving, hello=None):
-        s = FakeServer(handler, hello)
+    def start(handler=serving, hello=None, **options):
+        s = FakeServer(handler, hello, **options)
         servers.append(s)
         return s
 
@@ -34,12 +35,9 @@ def requests(conn):
     return [f for f in conn.frames if f.type == FrameType.REQUEST]
 
 
-def wait_until(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.005)
+def first_of_type(conn, frame_type):
+    """A predicate for ``conn.wait_for``: the first frame of ``frame_type`` received, or None."""
+    return lambda: next((f for f in conn.frames if f.type == frame_type), None)
 
 
 def test_hello_both_ways_then_a_call(server):
@@ -51,6 +49,7 @@ def test_hello_both_ways_then_a_call(server):
         conn = s.connections[0]
         assert conn.client_hello.protocol_version == 1 and conn.client_hello.agent == "tests/1"
         assert [f.call_id for f in requests(conn)] == [1]
+        assert not client.closed and not client.wait_closed(0)
 
 
 def test_login_keeps_the_token_and_sends_it_where_needed(server):
@@ -117,21 +116,24 @@ def test_a_local_deadline_raises_and_sends_cancel(server):
         elif request_of(frame)[0] == "Health":
             serving(conn, frame)
 
-    s = server(handler)
+    # One call in flight at a time: the Health call below can only be sent once the late answer
+    # to the abandoned call has arrived and freed the slot.
+    hello = wire.Hello(protocol_version=1, max_concurrent_calls=1, agent="one-at-a-time")
+    s = server(handler, hello)
     with connect(s) as client:
         start = time.monotonic()
         with pytest.raises(RpcError) as caught:
             client.book_slot(42, (2026, 12, 1), timeout=0.2)
         assert caught.value.code is StatusCode.DEADLINE_EXCEEDED
-        assert 0.15 < time.monotonic() - start < 2
+        assert time.monotonic() - start >= 0.199  # it waited out the deadline (less float rounding)
         conn = s.connections[0]
-        wait_until(lambda: any(f.type == FrameType.CANCEL for f in conn.frames))
+        conn.wait_for(first_of_type(conn, FrameType.CANCEL))
         request, cancel = conn.frames[0], conn.frames[1]
-        assert wire.RequestHeader.FromString(request.header).timeout_ms in range(150, 201)
+        assert 0 < wire.RequestHeader.FromString(request.header).timeout_ms <= 200
         assert (cancel.type, cancel.call_id, cancel.header, cancel.payload) == (FrameType.CANCEL, request.call_id, b"", b"")
-        # The late CANCELLED answer is ignored and the connection goes on.
-        wait_until(lambda: client._in_flight == 0)
-        assert client.health(timeout=2).status == pb.SERVING_STATUS_SERVING
+        # The late CANCELLED answer frees the slot, is otherwise ignored, and the connection goes on.
+        assert client.health(timeout=5).status == pb.SERVING_STATUS_SERVING
+        assert not client.closed
 
 
 def test_cancelling_a_future_sends_cancel(server):
@@ -142,11 +144,12 @@ def test_cancelling_a_future_sends_cancel(server):
     s = server(handler)
     with connect(s) as client:
         future = client.futures.book_any("cardiology", (2026, 12, 1), idempotency_key="k1")
-        wait_until(lambda: len(s.connections[0].frames) == 1)
+        conn = s.connections[0]
+        conn.wait_for(lambda: len(conn.frames) == 1)
         assert future.cancel()
         assert future.cancelled()
-        wait_until(lambda: [f.type for f in s.connections[0].frames] == [FrameType.REQUEST, FrameType.CANCEL])
-        assert s.connections[0].frames[1].call_id == future.call_id
+        conn.wait_for(lambda: [f.type for f in conn.frames] == [FrameType.REQUEST, FrameType.CANCEL])
+        assert conn.frames[1].call_id == future.call_id
 
 
 def test_goaway_fails_the_calls_it_did_not_take(server):
@@ -185,37 +188,114 @@ def test_connection_loss_fails_every_pending_call(server):
         for future in futures:
             error = future.exception(5)
             assert (error.code, error.reason) == (StatusCode.UNAVAILABLE, "CONNECTION_LOST")
+        assert client.wait_closed(5)
         assert client.closed
 
 
 def test_the_servers_concurrency_limit_is_respected(server):
-    in_flight = []
-    peak = []
     lock = threading.Lock()
+    outstanding = []  # call ids received and not answered yet
+    peak = []  # len(outstanding) as each request arrived
+    held = []  # call ids whose answers wait for the release
+    released = False
 
-    def answer_later(conn, frame):
-        time.sleep(0.02)
+    def answer(conn, call_id):
         with lock:
-            in_flight.remove(frame.call_id)
-        conn.respond(frame.call_id, pb.HealthResponse(status=pb.SERVING_STATUS_SERVING))
+            outstanding.remove(call_id)
+        conn.respond(call_id, pb.HealthResponse(status=pb.SERVING_STATUS_SERVING))
 
     def handler(conn, frame):
+        if frame.type != FrameType.REQUEST:
+            return
         with lock:
-            in_flight.append(frame.call_id)
-            peak.append(len(in_flight))
-        threading.Thread(target=answer_later, args=(conn, frame)).start()
+            outstanding.append(frame.call_id)
+            peak.append(len(outstanding))
+            hold = not released
+            if hold:
+                held.append(frame.call_id)
+        if not hold:
+            answer(conn, frame.call_id)
 
     hello = wire.Hello(protocol_version=1, max_concurrent_calls=2, agent="tiny")
-    with connect(server(handler, hello)) as client:
+    s = server(handler, hello)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool, connect(s) as client:  # closes the client first: waiting calls end
         assert client.server_limits.max_frame_bytes == 1 << 20  # 0 = not announced: default
-        futures = [client.futures.health() for _ in range(6)]
-        assert all(f.result(5).status == pb.SERVING_STATUS_SERVING for f in futures)
-        assert max(peak) <= 2
+        conn = s.connections[0]
+        first = [client.futures.health() for _ in range(2)]
+        conn.wait_for(lambda: len(requests(conn)) == 2)
+        # Both slots are taken until the release: a third call waits for one and, at its
+        # deadline, fails without having been sent.
+        third = client.futures.health(timeout=0.2)
+        error = third.exception(5)
+        assert (error.code, error.reason, third.call_id) == (StatusCode.DEADLINE_EXCEEDED, "DEADLINE_EXCEEDED", 0)
+        # More calls wait for a slot on another thread.
+        later = pool.submit(lambda: [client.futures.health(timeout=30) for _ in range(4)])
+        # A barrier: frames leave in order and the server reads them in order, so once the PONG
+        # is back the server has every frame sent before the PING, and still only two REQUESTs.
+        client.ping(timeout=30)
+        assert [f.type for f in conn.frames] == [FrameType.REQUEST, FrameType.REQUEST, FrameType.PING]
+        with lock:
+            released = True
+            answers, held[:] = held[:], []
+        for call_id in answers:
+            answer(conn, call_id)
+        futures = first + later.result(30)
+        assert [f.result(30).status for f in futures] == [pb.SERVING_STATUS_SERVING] * 6
+        assert len(requests(conn)) == 6
+        assert max(peak) == 2
 
 
-def test_ping_is_answered(server):
-    with connect(server()) as client:
-        assert client.ping(timeout=2) >= 0
+def test_ping_waits_for_the_pong_that_echoes_its_opaque_value(server):
+    s = server(lambda conn, frame: None, pong=False)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool, connect(s) as client:  # closes the client first: waiting calls end
+        conn = s.connections[0]
+        pinging = pool.submit(client.ping, 30)
+        ping = conn.wait_for(first_of_type(conn, FrameType.PING))
+        assert ping.call_id == 0
+        opaque = wire.Ping.FromString(ping.header).opaque
+        # A PONG with another opaque value does not answer it. The server's PING that follows is
+        # a barrier: the client handles frames in order, so once its PONG is back it has handled
+        # the wrong one too.
+        conn.send(FrameType.PONG, 0, wire.Ping(opaque=opaque + 1))
+        conn.send(FrameType.PING, 0, wire.Ping(opaque=0xFEEDFACE))
+        pong = conn.wait_for(first_of_type(conn, FrameType.PONG))
+        assert (pong.call_id, wire.Ping.FromString(pong.header).opaque) == (0, 0xFEEDFACE)
+        assert not pinging.done(), "ping() returned before its PONG"
+        conn.send(FrameType.PONG, 0, wire.Ping(opaque=opaque))
+        assert isinstance(pinging.result(30), float)
+        # A second PING carries a new opaque value.
+        second = pool.submit(client.ping, 30)
+        conn.wait_for(lambda: len([f for f in conn.frames if f.type == FrameType.PING]) == 2)
+        again = [f for f in conn.frames if f.type == FrameType.PING][1]
+        assert wire.Ping.FromString(again.header).opaque != opaque
+        conn.send(FrameType.PONG, 0, wire.Ping.FromString(again.header))
+        second.result(30)
+
+
+def test_wait_closed_waits_for_the_end_of_the_connection(server):
+    s = server(lambda conn, frame: None)
+    with connect(s) as client:
+        conn = s.connections[0]
+        assert not client.wait_closed(0)
+        # Callbacks of futures completed by an answer run on the reader thread: there it refuses.
+        future = client.futures.health()
+        called = threading.Event()
+        refused = []
+
+        def on_done(f):
+            try:
+                client.wait_closed(0)
+            except RuntimeError as error:
+                refused.append(error)
+            called.set()
+
+        future.add_done_callback(on_done)
+        request = conn.wait_for(first_of_type(conn, FrameType.REQUEST))
+        conn.respond(request.call_id, pb.HealthResponse(status=pb.SERVING_STATUS_SERVING))
+        assert called.wait(5) and len(refused) == 1
+        conn.close()  # the server ends the connection
+        assert client.wait_closed(5)
+        assert client.closed
 
 
 def test_a_goaway_instead_of_hello_refuses_the_connection(server):
@@ -223,11 +303,12 @@ def test_a_goaway_instead_of_hello_refuses_the_connection(server):
         raise AssertionError("no frame expected")
 
     s = server(never, hello=False)
-    threading.Thread(
-        target=lambda: (wait_until(lambda: s.connections and s.connections[0].client_hello),
-                        s.connections[0].goaway(0, code=8, message="too many connections")),
-        daemon=True,
-    ).start()
+
+    def refuse():
+        s.wait_for(lambda: s.connections and s.connections[0].client_hello)
+        s.connections[0].goaway(0, code=8, message="too many connections")
+
+    threading.Thread(target=refuse, daemon=True).start()
     with pytest.raises(RpcError) as caught:
         connect(s)
     assert caught.value.code is StatusCode.RESOURCE_EXHAUSTED
@@ -237,6 +318,7 @@ def test_a_closed_client_refuses_calls(server):
     client = connect(server())
     client.close()
     client.close()
+    assert client.wait_closed(0)
     with pytest.raises(RpcError) as caught:
         client.health()
     assert (caught.value.code, caught.value.reason) == (StatusCode.CANCELLED, "CLIENT_CLOSED")

@@ -3,9 +3,11 @@
 The binary is $APPOINTMENTD, or <repo>/.build/debug/appointmentd (`swift build` in the repo).
 These tests are skipped when that file does not exist, and only then. The server runs as
 
-    appointmentd --host 127.0.0.1 --port 0 --port-file <tmp>/port --data-dir <tmp>/data --password-cost test
+    appointmentd --host 127.0.0.1 --port 0 --data-dir <tmp>/data --password-cost test --log-level info
 
-and is stopped with SIGTERM at the end (which must drain with GOAWAY and exit 0).
+and the tests learn its port from the `listening … port=N` line it logs. One server serves the
+whole module and is stopped with SIGTERM at the end; the SIGTERM test (which must see a drain
+with GOAWAY and exit 0) starts a server of its own.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import asyncio
 import datetime
 import os
 import pathlib
+import queue
+import re
 import signal
 import socket
 import subprocess
-import time
+import threading
 import uuid
 
 import pytest
@@ -63,11 +67,44 @@ def unique_email(kind: str) -> str:
 # -- the server ------------------------------------------------------------------------------
 
 
+# What the server logs (swift-log's stream format) once it listens, e.g.
+# `2026-11-30T18:15:37+0000 info appointmentd: host=127.0.0.1 port=36149 [AppointmentsServer] listening`.
+LISTENING = re.compile(rb"\bport=(\d+)\b.*\blistening\s*$")
+
+
 class Server:
-    def __init__(self, process: subprocess.Popen, port: int, log: pathlib.Path) -> None:
-        self.process = process
-        self.port = port
-        self.log = log
+    """A running appointmentd. Its output goes through a pipe, copied line by line to ``log``."""
+
+    def __init__(self, tmp: pathlib.Path) -> None:
+        self.log = tmp / "server.log"
+        command = [
+            str(BINARY), "--host", "127.0.0.1", "--port", "0", "--data-dir", str(tmp / "data"),
+            "--password-cost", "test", "--log-level", "info",
+        ]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        ports: "queue.Queue[int | None]" = queue.Queue()
+        self._copier = threading.Thread(target=self._copy_output, args=(ports,), daemon=True)
+        self._copier.start()
+        try:
+            port = ports.get(timeout=START_TIMEOUT)
+        except queue.Empty:
+            self.stop()
+            pytest.fail(f"appointmentd logged no `listening … port=` line within {START_TIMEOUT} s:\n{self.output()}")
+        if port is None:
+            self.stop()
+            pytest.fail(f"appointmentd exited with code {self.process.returncode} before listening:\n{self.output()}")
+        self.port: int = port
+
+    def _copy_output(self, ports: "queue.Queue[int | None]") -> None:
+        """Copies the server's output to the log; puts the port when it is logged, None at the end."""
+        with open(self.log, "wb") as out, self.process.stdout as lines:
+            for line in lines:
+                out.write(line)
+                out.flush()
+                match = LISTENING.search(line)
+                if match:
+                    ports.put(int(match.group(1)))
+        ports.put(None)
 
     def output(self) -> str:
         try:
@@ -75,51 +112,25 @@ class Server:
         except OSError:
             return ""
 
-
-def wait_for_port(process: subprocess.Popen, port_file: pathlib.Path, log: pathlib.Path) -> int:
-    """The port the server wrote, polling until it is there and stable; no fixed sleep."""
-    deadline = time.monotonic() + START_TIMEOUT
-    previous = None
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(
-                f"appointmentd exited with code {process.returncode} before writing {port_file}:\n"
-                + log.read_text(errors="replace")[-4000:]
-            )
-        try:
-            text = port_file.read_text().strip()
-        except FileNotFoundError:
-            text = None
-        if text and text.isdigit():
-            if text == previous:  # read twice alike: the write is complete
-                return int(text)
-            previous = text
-        time.sleep(0.02)
-    process.kill()
-    pytest.fail(f"appointmentd wrote no port to {port_file} within {START_TIMEOUT} s:\n" + log.read_text(errors="replace")[-4000:])
+    def stop(self) -> None:
+        """SIGTERM, and SIGKILL if it has not exited 30 s later; then the output is all copied."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._copier.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("appointmentd")
-    port_file = tmp / "port"
-    log = tmp / "server.log"
-    command = [
-        str(BINARY), "--host", "127.0.0.1", "--port", "0", "--port-file", str(port_file),
-        "--data-dir", str(tmp / "data"), "--password-cost", "test",
-    ]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    started = Server(tmp_path_factory.mktemp("appointmentd"))
     try:
-        yield Server(process, wait_for_port(process, port_file, log), log)
+        yield started
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        started.stop()
 
 
 @pytest.fixture
@@ -210,7 +221,9 @@ def test_hello_health_and_server_info(connect):
     assert "cardiology" in info.specializations
     assert info.booking_horizon_days > 0
     assert info.started_at_ms > 0
-    assert client.ping() >= 0
+    # Returns only once a PONG echoing this PING's opaque value arrives (DEADLINE_EXCEEDED
+    # otherwise); test_ping_is_echoed checks the echo byte for byte.
+    client.ping(timeout=10)
 
 
 def test_the_original_flow_register_login_find_book_list(connect):
@@ -257,7 +270,8 @@ def test_a_taken_slot_and_a_second_booking_are_refused(connect):
         second.book_slot(doctor_id, date, 540)
     with expect_error(StatusCode.ALREADY_EXISTS, "SLOT_TAKEN"):
         second.book_slot(doctor_id, date)
-    with expect_error(StatusCode.ALREADY_EXISTS, "ALREADY_BOOKED", "SLOT_TAKEN"):
+    # The patient's own hold on that doctor's day is checked before the free slots.
+    with expect_error(StatusCode.ALREADY_EXISTS, "ALREADY_BOOKED"):
         first.book_slot(doctor_id, date)
 
 
@@ -285,8 +299,8 @@ def test_tokens_are_required_and_checked(connect):
     anonymous = connect()
     with expect_error(StatusCode.UNAUTHENTICATED, "MISSING_TOKEN"):
         anonymous.find_doctors("cardiology", day(1))
-    anonymous.token = "not-a-jwt"
-    with expect_error(StatusCode.UNAUTHENTICATED, "INVALID_TOKEN", "MISSING_TOKEN"):
+    anonymous.token = "not-a-jwt"  # an authorization entry is there, so not MISSING_TOKEN
+    with expect_error(StatusCode.UNAUTHENTICATED, "INVALID_TOKEN"):
         anonymous.find_doctors("cardiology", day(1))
     anonymous.token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJl"
     with expect_error(StatusCode.UNAUTHENTICATED, "INVALID_TOKEN"):
@@ -312,13 +326,9 @@ def test_cancel_frees_the_slot_and_keeps_history(connect):
     date = day(5)
     booked = patient.book_slot(doctor_id, date).appointment
 
-    # A stranger learns nothing (APPOINTMENT_NOT_FOUND); NOT_OWNER is the other documented answer.
-    with pytest.raises(RpcError) as caught:
+    # A stranger learns nothing: the same answer as for an id that does not exist.
+    with expect_error(StatusCode.NOT_FOUND, "APPOINTMENT_NOT_FOUND"):
         other.cancel_appointment(booked.id)
-    assert (caught.value.code, caught.value.reason) in {
-        (StatusCode.NOT_FOUND, "APPOINTMENT_NOT_FOUND"),
-        (StatusCode.PERMISSION_DENIED, "NOT_OWNER"),
-    }, caught.value
 
     cancelled = patient.cancel_appointment(booked.id, idempotency_key=uuid.uuid4().hex).appointment
     assert cancelled.id == booked.id
@@ -550,27 +560,36 @@ def test_a_client_goaway_ends_the_connection_politely(raw):
 
 def test_page_sizes_are_bounded(connect):
     patient, _, _ = new_patient(connect)
-    assert len(patient.find_doctors("cardiology", day(1), page_size=500).doctors) <= 500
+    doctor_id, _ = register_doctor(connect())
+    # 500 is allowed: with fewer free cardiologists than that, one page holds them all, the
+    # same ones as pages of 50.
+    page = patient.find_doctors("cardiology", day(1), page_size=500)
+    assert page.next_page_token == b""
+    ids = [d.doctor.id for d in page.doctors]
+    assert doctor_id in ids
+    assert ids == [d.doctor.id for d in find_all(patient, "cardiology", day(1))]
     with expect_error(StatusCode.INVALID_ARGUMENT, "INVALID_PAGE_SIZE"):
         patient.find_doctors("cardiology", day(1), page_size=501)
     with expect_error(StatusCode.INVALID_ARGUMENT, "INVALID_RANGE"):
         patient.list_my_appointments(day(2), day(1))
 
 
-# -- last: shutdown ------------------------------------------------------------------------------
+# -- shutdown, on a server of its own ------------------------------------------------------------
 
 
-def test_sigterm_drains_with_goaway_and_exits(server, connect):
-    client = connect()
-    assert client.health().status == pb.SERVING_STATUS_SERVING
-    server.process.send_signal(signal.SIGTERM)
+def test_sigterm_drains_with_goaway_and_exits(tmp_path):
+    server = Server(tmp_path)
     try:
-        code = server.process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        pytest.fail("appointmentd did not exit within 30 s of SIGTERM:\n" + server.output())
-    assert code == 0, f"appointmentd exited with {code} after SIGTERM:\n{server.output()}"
-    deadline = time.monotonic() + 5
-    while not client.closed and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert client.closed
-    assert client.goaway is not None and client.goaway.code == 0, "no GOAWAY (code 0) before the server closed"
+        with Client.connect("127.0.0.1", server.port, timeout=10, default_timeout=30) as client:
+            assert client.health().status == pb.SERVING_STATUS_SERVING
+            server.process.send_signal(signal.SIGTERM)
+            try:
+                code = server.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pytest.fail("appointmentd did not exit within 30 s of SIGTERM:\n" + server.output())
+            assert code == 0, f"appointmentd exited with {code} after SIGTERM:\n{server.output()}"
+            assert client.wait_closed(10), "the connection outlived the server"
+            assert client.closed
+            assert client.goaway is not None and client.goaway.code == 0, "no GOAWAY (code 0) before the server closed"
+    finally:
+        server.stop()

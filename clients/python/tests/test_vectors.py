@@ -158,6 +158,10 @@ def test_every_server_reason_the_client_names_is_documented():
     client_only = {"GOAWAY", "CONNECTION_LOST", "CLIENT_CLOSED", "CALL_CANCELLED", "FRAME_TOO_LARGE", "PROTOCOL_ERROR"}
     text = DOC.read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `([A-Z_]+)` \| [A-Z_]+ \|", text, flags=re.MULTILINE))
+    # "Reserved, not sent by this server: `NOT_OWNER` (PERMISSION_DENIED; …) and …"
+    reserved = re.search(r"^Reserved, not sent by this server:(.*?)\n\n", text, flags=re.MULTILINE | re.DOTALL)
+    assert reserved, "PROTOCOL.md no longer lists the reserved reasons"
+    documented |= set(re.findall(r"`([A-Z_]+)` \([A-Z_]+;", reserved.group(1)))
     named = {value for key, value in vars(Reason).items() if key.isupper()} - client_only
     assert named == documented
 
