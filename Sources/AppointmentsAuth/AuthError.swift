@@ -58,6 +58,7 @@ extension AuthError {
       case malformedHash
       case invalidParameters
       case hashingFailed
+      case busy
     }
 
     private let wrapped: Wrapped
@@ -98,6 +99,9 @@ extension AuthError {
     public static let malformedHash = Self(.malformedHash)
     /// Password-hashing parameters are out of the accepted range.
     public static let invalidParameters = Self(.invalidParameters)
+    /// Too many key derivations are already waiting for a slot: the work was refused before it
+    /// joined the queue.
+    public static let busy = Self(.busy)
     /// The key-derivation function itself failed.
     public static let hashingFailed = Self(.hashingFailed)
   }

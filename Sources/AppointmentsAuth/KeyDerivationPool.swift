@@ -27,13 +27,16 @@ final class KeyDerivationPool: Sendable {
 
   /// The most jobs that run at once.
   let maxConcurrent: Int
+  /// The most jobs that wait for a slot; more are refused (``AuthError/Code/busy``).
+  let maxWaiting: Int
 
   private let state: Mutex<State>
   private let finished = Atomic<Int>(0)
 
-  init(maxConcurrent: Int) {
+  init(maxConcurrent: Int, maxWaiting: Int = .max) {
     precondition(maxConcurrent >= 1, "a key-derivation pool needs at least one slot")
     self.maxConcurrent = maxConcurrent
+    self.maxWaiting = maxWaiting
     self.state = Mutex(State(availablePermits: maxConcurrent))
   }
 
@@ -49,8 +52,9 @@ final class KeyDerivationPool: Sendable {
 
   /// Runs `work` on the pool once a slot is free and returns its result.
   ///
-  /// - Throws: `CancellationError` if the task is cancelled while still waiting for a slot (work
-  ///   that has started always finishes), or whatever `work` throws.
+  /// - Throws: ``AuthError/Code/busy`` at once when ``maxWaiting`` jobs already wait,
+  ///   `CancellationError` if the task is cancelled while still waiting for a slot (work that has
+  ///   started always finishes), or whatever `work` throws.
   func run<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
     try await self.acquire()
     return try await withCheckedThrowingContinuation { continuation in
@@ -72,7 +76,7 @@ final class KeyDerivationPool: Sendable {
     }
     try await withTaskCancellationHandler {
       try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-        enum Decision { case granted, cancelled, waiting }
+        enum Decision { case granted, cancelled, busy, waiting }
         let decision = self.state.withLock { state -> Decision in
           if state.availablePermits > 0 {
             state.availablePermits -= 1
@@ -83,12 +87,19 @@ final class KeyDerivationPool: Sendable {
           if Task.isCancelled {
             return .cancelled
           }
+          if state.waiters.count >= self.maxWaiting {
+            return .busy
+          }
           state.waiters.append(Waiter(id: id, continuation: continuation))
           return .waiting
         }
         switch decision {
         case .granted: continuation.resume()
         case .cancelled: continuation.resume(throwing: CancellationError())
+        case .busy:
+          continuation.resume(
+            throwing: AuthError(code: .busy, message: "\(self.maxWaiting) key derivations are already waiting for a slot")
+          )
         case .waiting: break
         }
       }

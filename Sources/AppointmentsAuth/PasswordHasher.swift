@@ -27,6 +27,12 @@ public struct PasswordHasher: Sendable {
   /// The number of active processor cores: the default for `maxConcurrent`.
   public static var defaultMaxConcurrent: Int { ProcessInfo.processInfo.activeProcessorCount }
 
+  /// Hashes that may wait for each slot by default. At the OWASP cost a hash takes a few hundred
+  /// milliseconds here, so a full queue is some 10–20 s of work: a caller further back would wait
+  /// longer than any client's deadline, and the queue, unbounded, grew as fast as a flood of
+  /// logins or registrations came in.
+  public static let waitingPerSlot = 64
+
   /// The most key derivations that run at once.
   public var maxConcurrent: Int { self.pool.maxConcurrent }
 
@@ -47,12 +53,16 @@ public struct PasswordHasher: Sendable {
   ///     asks for ``Parameters/fastForTests``.
   ///   - maxConcurrent: The most hashes computed at once (values below 1 count as 1); defaults to
   ///     the number of active processor cores. Each one holds about `128 · n · r` bytes while it runs.
+  ///   - maxWaiting: The most hashes waiting for a slot; beyond it, hashing throws
+  ///     ``AuthError/Code/busy`` at once. Defaults to ``waitingPerSlot`` per slot.
   public init(
     parameters: Parameters = .owasp,
-    maxConcurrent: Int = PasswordHasher.defaultMaxConcurrent
+    maxConcurrent: Int = PasswordHasher.defaultMaxConcurrent,
+    maxWaiting: Int? = nil
   ) {
     self.parameters = parameters
-    self.pool = KeyDerivationPool(maxConcurrent: max(1, maxConcurrent))
+    let slots = max(1, maxConcurrent)
+    self.pool = KeyDerivationPool(maxConcurrent: slots, maxWaiting: max(0, maxWaiting ?? Self.waitingPerSlot * slots))
     // A random key cannot be matched by any password, and building it costs no derivation.
     self.dummyHash = StoredPasswordHash(
       parameters: parameters,
@@ -66,8 +76,9 @@ public struct PasswordHasher: Sendable {
   /// Suspends until a pool slot is free; never blocks the caller's thread.
   ///
   /// - Returns: The PHC string as bytes, to store with the account.
-  /// - Throws: `CancellationError` if cancelled while waiting for a slot, or ``AuthError`` with
-  ///   code ``AuthError/Code/hashingFailed`` if scrypt fails.
+  /// - Throws: ``AuthError`` with code ``AuthError/Code/busy`` when too many hashes wait already,
+  ///   `CancellationError` if cancelled while waiting for a slot, or ``AuthError`` with code
+  ///   ``AuthError/Code/hashingFailed`` if scrypt fails.
   public func hash(_ password: String) async throws -> [UInt8] {
     let parameters = self.parameters
     let salt = SecureRandom.bytes(count: parameters.saltLength)
@@ -100,8 +111,19 @@ public struct PasswordHasher: Sendable {
   ///
   /// Call it when a login names an unknown account, so that the answer takes as long as for a
   /// wrong password and does not reveal which accounts exist.
-  public func verifyDummy(_ password: String) async {
-    _ = try? await self.verify(password, against: self.dummyHash)
+  ///
+  /// - Throws: ``AuthError/Code/busy`` or `CancellationError` as ``verify(_:against:)`` does, so
+  ///   that a refused unknown email is refused like a known one; no other error.
+  public func verifyDummy(_ password: String) async throws {
+    do {
+      _ = try await self.verify(password, against: self.dummyHash)
+    } catch let error as AuthError where error.code == .busy {
+      throw error
+    } catch is CancellationError {
+      throw CancellationError()
+    } catch {
+      // The dummy hash parses and scrypt does not fail on it: nothing else is expected.
+    }
   }
 
   /// Whether a stored hash should be replaced by a new one made with the current ``parameters``

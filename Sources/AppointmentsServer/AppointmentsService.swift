@@ -96,13 +96,13 @@ struct AppointmentsService: Sendable {
     try context.loginBudget.spend()
     // No account has a longer email; such an address is not kept as a throttle key either.
     guard email.utf8.count <= Validation.maximumEmailBytes else {
-      await hasher.verifyDummy(request.password)
+      try await hasher.verifyDummy(request.password)
       throw Self.invalidCredentials
     }
     let throttleKey = "\(role):\(email)"
     try loginThrottle.check(throttleKey)
     guard let account = await accounts.account(role: role, email: email) else {
-      await hasher.verifyDummy(request.password)
+      try await hasher.verifyDummy(request.password)
       loginThrottle.recordFailure(throttleKey)
       throw Self.invalidCredentials
     }

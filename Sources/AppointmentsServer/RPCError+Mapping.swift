@@ -20,6 +20,8 @@ extension RPCError {
     case is StorageError:
       // The change may or may not be on disk; the server is stopping (see AppointmentsServer).
       self.init(code: .unavailable, reason: "STORAGE_FAILED", message: "the server could not store the change and is stopping")
+    case let error as AuthError where error.code == .busy:
+      self.init(code: .resourceExhausted, reason: "SERVER_BUSY", message: "too many passwords are waiting to be checked; retry later")
     case is CancellationError:
       self.init(code: .cancelled, reason: "CANCELLED", message: "the call was cancelled")
     default:

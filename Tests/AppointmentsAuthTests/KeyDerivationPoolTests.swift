@@ -92,6 +92,38 @@ struct KeyDerivationPoolTests {
     #expect(try await pool.run { 7 } == 7)
   }
 
+  @Test(
+    "refuses a job at once when as many jobs as it lets wait already wait, and takes jobs again once they ran",
+    .timeLimit(.minutes(1))
+  )
+  func boundedQueue() async throws {
+    let pool = KeyDerivationPool(maxConcurrent: 1, maxWaiting: 1)
+    let gate = DispatchSemaphore(value: 0)
+    let tally = Tally()
+    let blocker = Task {
+      try await pool.run {
+        tally.start()
+        gate.wait()
+      }
+    }
+    while tally.started < 1 { await Task.yield() }
+    let waiter = Task { try await pool.run { 42 } }
+    while pool.waitingCount < 1 { await Task.yield() }
+
+    do {
+      _ = try await pool.run { 7 }
+      Issue.record("a job beyond the queue's bound was taken")
+    } catch let error as AuthError {
+      #expect(error.code == .busy)
+    }
+    #expect(pool.waitingCount == 1)
+
+    gate.signal()
+    try await blocker.value
+    #expect(try await waiter.value == 42)
+    #expect(try await pool.run { 7 } == 7)
+  }
+
   @Test("passes the job's error back to the caller")
   func propagatesErrors() async throws {
     struct Failure: Error {}

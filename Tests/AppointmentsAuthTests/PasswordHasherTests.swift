@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import Testing
 
 @testable import AppointmentsAuth
@@ -87,7 +89,39 @@ struct PasswordHasherTests {
     let dummy = try StoredPasswordHash(parsing: self.hasher.dummyHash)
     #expect(dummy.parameters == self.hasher.parameters)
     // And it completes without throwing, through the same path as `verify`.
-    await self.hasher.verifyDummy("whatever the attacker typed")
+    try await self.hasher.verifyDummy("whatever the attacker typed")
+  }
+
+  @Test("with its queue full, an unknown account's dummy check is refused like a real one", .timeLimit(.minutes(1)))
+  func busyDummy() async throws {
+    let hasher = PasswordHasher(parameters: .fastForTests, maxConcurrent: 1, maxWaiting: 0)
+    let stored = try await hasher.hash("correct horse battery staple")
+    let gate = DispatchSemaphore(value: 0)
+    let started = DispatchSemaphore(value: 0)
+    // Holds the only slot.
+    let blocker = Task {
+      try await hasher.pool.run {
+        started.signal()
+        gate.wait()
+      }
+    }
+    await withCheckedContinuation { continuation in
+      Thread {
+        started.wait()
+        continuation.resume()
+      }.start()
+    }
+    for check in [{ try await hasher.verifyDummy("x") }, { _ = try await hasher.verify("x", against: stored) }] as [@Sendable () async throws -> Void] {
+      do {
+        try await check()
+        Issue.record("a check was taken while the queue was full")
+      } catch let error as AuthError {
+        #expect(error.code == .busy)
+      }
+    }
+    gate.signal()
+    try await blocker.value
+    try await hasher.verifyDummy("x")
   }
 
   @Test("handles more callers than pool slots")

@@ -1,3 +1,4 @@
+import AppointmentsAuth
 import AppointmentsCore
 import AppointmentsProto
 import AppointmentsStorage
@@ -90,5 +91,24 @@ struct IdempotencyCacheTests {
       return answer
     }
     #expect(again.count.load(ordering: .relaxed) == 1, "the held call's answer was forgotten, so it runs again")
+  }
+
+  @Test("a refusal for load is not remembered: a retry runs again")
+  func loadRefusalsAreRetried() async {
+    let cache = IdempotencyCache()
+    let key = IdempotencyCache.Key(accountID: 0, method: V1.Appointments.registerPatient.path, key: Array("k".utf8))
+    let runs = Answered()
+    for _ in 0..<2 {
+      let outcome = await cache.run(key, request: [1]) {
+        runs.count.add(1, ordering: .relaxed)
+        return .failure(RPCError(mapping: AuthError(code: .busy, message: "full")))
+      }
+      guard case .failure(let error) = outcome else {
+        Issue.record("a busy refusal succeeded")
+        continue
+      }
+      #expect(error.code == .resourceExhausted && error.reason == "SERVER_BUSY")
+    }
+    #expect(runs.count.load(ordering: .relaxed) == 2)
   }
 }
