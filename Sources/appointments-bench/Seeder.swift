@@ -99,12 +99,26 @@ struct Seeder {
   }
 
   /// Runs `body` for 0..<count with at most ``concurrency`` at once, printing progress every
-  /// second and a summary line, and returns the results in index order.
+  /// second and a summary line, and returns the results in index order. A call the server refuses
+  /// with `SERVER_BUSY` (more registrations and logins waiting for a password hash than it lets
+  /// wait, with a high `--seed-concurrency`) is made again after a pause that doubles each time,
+  /// from 10 ms to at most 640 ms, with jitter: retrying at once kept the server busy refusing.
   private func concurrentMap<T: Sendable>(
     _ count: Int,
     phase: String,
-    _ body: @escaping @Sendable (Int) async throws -> T
+    _ call: @escaping @Sendable (Int) async throws -> T
   ) async throws -> [T] {
+    let body: @Sendable (Int) async throws -> T = { index in
+      var pause = 10
+      while true {
+        do {
+          return try await call(index)
+        } catch let error as RPCError where error.reason == "SERVER_BUSY" {
+          try await Task.sleep(for: .milliseconds(Int.random(in: pause / 2...pause)))
+          pause = min(pause * 2, 640)
+        }
+      }
+    }
     guard count > 0 else { return [] }
     let clock = ContinuousClock()
     let start = clock.now
