@@ -12,7 +12,8 @@ import NIOCore
 /// Keys are scoped by caller and method. A retry that arrives while the first call still runs
 /// waits for it. The same key with a different request is refused (IDEMPOTENCY_KEY_REUSED).
 /// Only final answers are kept: a call that was cancelled, timed out, failed internally or was
-/// refused for load (RESOURCE_EXHAUSTED) may be retried for real. Entries expire after `retention` and the oldest go first beyond `capacity`.
+/// refused for load (RESOURCE_EXHAUSTED) may be retried for real. Entries expire after
+/// `retention` and the oldest go first beyond `capacity`.
 ///
 /// With a log, each call runs as an ``IdempotentCall``: its answer is written in the same log
 /// record as its change (or in a record of its own for a refusal), and is given only once that

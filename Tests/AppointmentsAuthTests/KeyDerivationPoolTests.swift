@@ -68,16 +68,7 @@ struct KeyDerivationPoolTests {
   @Test("gives up waiting for a slot when its task is cancelled")
   func cancellationWhileWaiting() async throws {
     let pool = KeyDerivationPool(maxConcurrent: 1)
-    let gate = DispatchSemaphore(value: 0)
-    let tally = Tally()
-
-    let blocker = Task {
-      try await pool.run {
-        tally.start()
-        gate.wait()
-      }
-    }
-    while tally.started < 1 { await Task.yield() }
+    let held = await HeldSlot(of: pool)
 
     let waiter = Task { try await pool.run { 42 } }
     while pool.waitingCount < 1 { await Task.yield() }
@@ -86,8 +77,7 @@ struct KeyDerivationPoolTests {
     await #expect(throws: CancellationError.self) { try await waiter.value }
     #expect(pool.waitingCount == 0)
 
-    gate.signal()
-    try await blocker.value
+    try await held.release()
     // The slot was not lost: the pool still runs work.
     #expect(try await pool.run { 7 } == 7)
   }
@@ -98,15 +88,7 @@ struct KeyDerivationPoolTests {
   )
   func boundedQueue() async throws {
     let pool = KeyDerivationPool(maxConcurrent: 1, maxWaiting: 1)
-    let gate = DispatchSemaphore(value: 0)
-    let tally = Tally()
-    let blocker = Task {
-      try await pool.run {
-        tally.start()
-        gate.wait()
-      }
-    }
-    while tally.started < 1 { await Task.yield() }
+    let held = await HeldSlot(of: pool)
     let waiter = Task { try await pool.run { 42 } }
     while pool.waitingCount < 1 { await Task.yield() }
 
@@ -118,8 +100,7 @@ struct KeyDerivationPoolTests {
     }
     #expect(pool.waitingCount == 1)
 
-    gate.signal()
-    try await blocker.value
+    try await held.release()
     #expect(try await waiter.value == 42)
     #expect(try await pool.run { 7 } == 7)
   }

@@ -1,5 +1,3 @@
-import Dispatch
-import Foundation
 import Testing
 
 @testable import AppointmentsAuth
@@ -92,26 +90,19 @@ struct PasswordHasherTests {
     try await self.hasher.verifyDummy("whatever the attacker typed")
   }
 
-  @Test("with its queue full, an unknown account's dummy check is refused like a real one", .timeLimit(.minutes(1)))
+  @Test(
+    "with its queue full, an unknown account's dummy check is refused like a real one",
+    .timeLimit(.minutes(1))
+  )
   func busyDummy() async throws {
     let hasher = PasswordHasher(parameters: .fastForTests, maxConcurrent: 1, maxWaiting: 0)
     let stored = try await hasher.hash("correct horse battery staple")
-    let gate = DispatchSemaphore(value: 0)
-    let started = DispatchSemaphore(value: 0)
-    // Holds the only slot.
-    let blocker = Task {
-      try await hasher.pool.run {
-        started.signal()
-        gate.wait()
-      }
-    }
-    await withCheckedContinuation { continuation in
-      Thread {
-        started.wait()
-        continuation.resume()
-      }.start()
-    }
-    for check in [{ try await hasher.verifyDummy("x") }, { _ = try await hasher.verify("x", against: stored) }] as [@Sendable () async throws -> Void] {
+    let held = await HeldSlot(of: hasher.pool)
+    let checks: [@Sendable () async throws -> Void] = [
+      { try await hasher.verifyDummy("x") },
+      { _ = try await hasher.verify("x", against: stored) },
+    ]
+    for check in checks {
       do {
         try await check()
         Issue.record("a check was taken while the queue was full")
@@ -119,8 +110,7 @@ struct PasswordHasherTests {
         #expect(error.code == .busy)
       }
     }
-    gate.signal()
-    try await blocker.value
+    try await held.release()
     try await hasher.verifyDummy("x")
   }
 
