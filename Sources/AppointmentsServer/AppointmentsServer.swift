@@ -27,6 +27,8 @@ public final class AppointmentsServer: Service, Sendable {
   private let router: Router
   private let executor: CallExecutor
   private let bound = Latch<Int>()
+  /// The idle pollers of `run()`, if `--idle-poll-microseconds` asks for them.
+  private let poller = Latch<IdlePoller?>()
   private let state = ServerState()
   private let log: WriteAheadLog
   private let snapshots: SnapshotScheduler
@@ -150,9 +152,16 @@ public final class AppointmentsServer: Service, Sendable {
     await bound.value
   }
 
+  /// Returns once `run()` has started its idle pollers, if any, and every one of them has taken
+  /// its place (internal, for tests: the threads start apart from the listening socket).
+  func idlePollersStarted() async {
+    await poller.value?.waitUntilAllSleep()
+  }
+
   public func run() async throws {
     let window = configuration.network.idlePoll
     let poller = window > .zero ? IdlePoller(window: window, threads: System.coreCount) : nil
+    self.poller.resolve(poller)
     do {
       try await run(poller: poller)
     } catch {

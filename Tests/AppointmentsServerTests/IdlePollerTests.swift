@@ -56,7 +56,9 @@ struct IdlePollerTests {
   @Test("a server with idle polling serves calls and ends its pollers when it stops", .timeLimit(.minutes(1)))
   func server() async throws {
     let info = try await TestServer.with(configure: { $0.network.idlePoll = .milliseconds(1) }) { server in
-      // One poller per core, at SCHED_IDLE (5), while the server runs.
+      // One poller per core, at SCHED_IDLE (5), while the server runs. They start beside the
+      // listening socket, so they are waited for.
+      await server.idlePollersStarted()
       let threads = Self.pollerThreads()
       #expect(threads.count == System.coreCount)
       #expect(threads.allSatisfy { $0.policy == 5 })

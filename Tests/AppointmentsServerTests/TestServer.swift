@@ -15,9 +15,17 @@ struct TestServer {
   /// The JWT secret the server signs with, so tests can forge tokens it would accept or refuse.
   let secret: SymmetricSecret
   let tokenConfiguration: TokenAuthority.Configuration
+  /// The server itself, for what only tests look at.
+  let server: AppointmentsServer
+
   /// The server's password hasher, whose ``PasswordHasher/derivationCount`` shows the hashing a
   /// call did.
-  let hasher: PasswordHasher
+  var hasher: PasswordHasher { server.passwordHasher }
+
+  /// Returns once the server's idle pollers, if it has any, have started.
+  func idlePollersStarted() async {
+    await server.idlePollersStarted()
+  }
 
   /// Starts a server, runs `body`, then shuts the server down gracefully and waits for it.
   ///
@@ -57,7 +65,7 @@ struct TestServer {
       let port = await server.listeningPort()
       let testServer = TestServer(
         port: port, dataDirectory: dataDirectory, secret: secret, tokenConfiguration: configuration.auth.tokens,
-        hasher: server.passwordHasher
+        server: server
       )
       do {
         let result = try await body(testServer)
