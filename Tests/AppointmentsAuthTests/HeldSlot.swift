@@ -4,7 +4,8 @@ import Synchronization
 @testable import AppointmentsAuth
 
 /// A job that occupies a slot of a ``KeyDerivationPool`` until the test releases it, so that the
-/// pool's queue can be observed and filled.
+/// pool's queue can be observed and filled. (The server's tests hold the server's hasher with it
+/// too: `Tests/AppointmentsServerTests/HeldSlot.swift` is a link to this file.)
 struct HeldSlot {
   private let gate: DispatchSemaphore
   private let job: Task<Void, any Error>

@@ -79,9 +79,14 @@ struct RawConnection {
 
   /// The RESPONSE headers in `bytes`, by call id.
   static func responses(in bytes: [UInt8]) throws -> [UInt32: V1.ResponseHeader] {
+    try responses(in: frames(in: bytes))
+  }
+
+  /// The RESPONSE headers among `frames`, by call id.
+  static func responses(in frames: some Sequence<Frame>) throws -> [UInt32: V1.ResponseHeader] {
     let arena = ProtoArena()
     var responses: [UInt32: V1.ResponseHeader] = [:]
-    for frame in try frames(in: bytes) where frame.type == .response {
+    for frame in frames where frame.type == .response {
       responses[frame.callID] = try V1.ResponseHeader(decoding: frame.header, arena: arena)
     }
     return responses

@@ -1,0 +1,1 @@
+../AppointmentsAuthTests/HeldSlot.swift
