@@ -418,8 +418,15 @@ struct ClientFailureTests {
 
   @Test("a local timeout sends CANCEL, throws DEADLINE_EXCEEDED, and a late answer is ignored")
   func localTimeout() async throws {
-    try await withConnectedClient { client, script, _ in
-      let slow = Task { try await client.call(V1.Appointments.health, V1.HealthRequest(), timeout: .milliseconds(200)) }
+    // The call starts on its connection's own loop, in the job that sets its deadline: on the
+    // shared loops, which other suites load, the request could wait past 200 ms to be sent, and
+    // then it would fail without being sent at all.
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let loop = group.next()
+    try await withConnectedClient(eventLoopGroup: loop) { client, script, _ in
+      let slow = Task(executorPreference: EventLoopTaskExecutor(loop)) {
+        try await client.call(V1.Appointments.health, V1.HealthRequest(), timeout: .milliseconds(200))
+      }
       let request = try await script.nextRequest()
       #expect(request.header.timeoutMs > 0 && request.header.timeoutMs <= 200)
 
@@ -438,6 +445,7 @@ struct ClientFailureTests {
       try await nextRequest.respond(V1.HealthResponse(status: .draining))
       #expect(try await next.value.status == .draining, "the late answer went to nobody")
     }
+    try await group.shutdownGracefully()
   }
 
   @Test("cancelling the caller's task sends CANCEL and throws CancellationError")
