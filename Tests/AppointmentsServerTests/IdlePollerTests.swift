@@ -10,7 +10,9 @@ import Testing
 // One at a time: the tests count the process's poller threads.
 @Suite("IdlePoller", .serialized)
 struct IdlePollerTests {
-  /// The scheduling policy and name of every thread of this process named `idle-poll-…`.
+  /// The scheduling policy and name of every thread of this process named `idle-poll-…`, except
+  /// threads that are exiting: a joined thread may stay listed for a while after `pthread_join`
+  /// returns (the kernel wakes the joiner before it removes the thread).
   static func pollerThreads() -> [(name: String, policy: Int)] {
     let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
     return tasks.compactMap { task in
@@ -18,8 +20,10 @@ struct IdlePollerTests {
         name.hasPrefix("idle-poll-"),
         let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8)
       else { return nil }
-      // Fields after the name in parentheses; `policy` is field 41 of stat(5), 39th after it.
+      // Fields after the name in parentheses: `flags` is field 9 of proc_pid_stat(5), the 7th
+      // after it, and `policy` field 41, the 39th. PF_EXITING is 0x4 (<linux/sched.h>).
       let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+      guard let flags = UInt(fields[6]), flags & 0x4 == 0 else { return nil }
       return (name.trimmingCharacters(in: .whitespacesAndNewlines), Int(fields[38]) ?? -1)
     }
   }
