@@ -15,8 +15,9 @@ struct AbuseTests {
   /// How long an abuser may stay open before it counts as never closed. The guard closes one
   /// within a second after its deadline (`ConnectionGuardTests` checks that to the second, on a
   /// clock of its own); here the observers are 1,100 tasks of a debug build sharing two cores with
-  /// the rest of the suite, and were seen up to 6 s late, so only "closed at all" is checked.
-  static let neverClosed = Duration.seconds(20)
+  /// the rest of the suite, and were seen up to 6 s late, so only "closed at all" is checked, with
+  /// a bound that only costs time when the test fails (the idle timeout is 5 minutes).
+  static let neverClosed = Duration.seconds(60)
 
   @Test("idle, trickling and garbage connections are closed in time while a normal client books without errors")
   func abuseWhileBooking() async throws {
