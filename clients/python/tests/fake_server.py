@@ -26,7 +26,7 @@ class FakeConnection:
         self.frames: list = []  # every frame received after HELLO, in order
         self._write = threading.Lock()
 
-    def wait_for(self, predicate: Callable[[], object], timeout: float = 5.0):
+    def wait_for(self, predicate: Callable[[], object], timeout: float = 30.0):
         """Waits until ``predicate()`` (about this connection) is true; see :meth:`FakeServer.wait_for`."""
         return self.server.wait_for(predicate, timeout)
 
@@ -122,7 +122,7 @@ class FakeServer:
             self.errors.append(error)
             conn.close()
 
-    def wait_for(self, predicate: Callable[[], object], timeout: float = 5.0):
+    def wait_for(self, predicate: Callable[[], object], timeout: float = 30.0):
         """Waits until ``predicate()`` is true and returns its value; AssertionError after ``timeout``.
 
         ``predicate`` reads ``connections``, ``client_hello`` or ``frames``; it is evaluated
