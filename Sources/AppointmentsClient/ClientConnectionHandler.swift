@@ -141,7 +141,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     let frame = unwrapInboundIn(data)
     if case .closed = phase { return }
     if isClosing { return }
-    if case .awaitingServerHello = phase, frame.type != .hello {
+    // A GOAWAY may come in place of the HELLO: the server refuses the connection.
+    if case .awaitingServerHello = phase, frame.type != .hello, frame.type != .goAway {
       protocolViolation("the server's first frame is \(frame.type), not HELLO")
       return
     }
@@ -215,7 +216,12 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     let reason = RPCError(code: .unavailable, reason: "GOAWAY", message: "\(remote) is going away\(detail)")
     availability.stopAcceptingCalls()
     if case .awaitingServerHello = phase {
-      closeConnection(reason: reason)
+      // A GOAWAY in place of the HELLO refuses the connection (a wrong protocol version, the
+      // server's connection limits): its code says why, as the Python client reports it too.
+      let code = goAway.code == 0 ? nil : StatusCode(rawValue: goAway.code)
+      closeConnection(
+        reason: RPCError(code: code ?? .unavailable, reason: "GOAWAY", message: "\(remote) refused the connection\(detail)")
+      )
       return
     }
     phase = .draining(reason: reason)

@@ -30,6 +30,9 @@ public final class AppointmentsServer: Service, Sendable {
   /// The idle pollers of `run()`, if `--idle-poll-microseconds` asks for them.
   private let poller = Latch<IdlePoller?>()
   private let state = ServerState()
+  /// The open connections, against `--max-connections` and `--max-connections-per-address`
+  /// (internal, for tests).
+  let openConnections: OpenConnections
   private let log: WriteAheadLog
   private let snapshots: SnapshotScheduler
   /// The hasher of every password this server derives a key from (internal, for tests).
@@ -40,6 +43,9 @@ public final class AppointmentsServer: Service, Sendable {
   /// used.
   public init(configuration: ServerConfiguration, logger: Logger) async throws {
     self.configuration = configuration
+    self.openConnections = OpenConnections(
+      limit: configuration.limits.maxConnections, limitPerAddress: configuration.limits.maxConnectionsPerAddress
+    )
     self.logger = logger
     try FileManager.default.createDirectory(
       atPath: configuration.storage.dataDirectory, withIntermediateDirectories: true
@@ -237,11 +243,16 @@ public final class AppointmentsServer: Service, Sendable {
         await withDiscardingTaskGroup { group in
           do {
             for try await connection in connections {
-              if let handler = accept(connection) {
-                group.addTask { [state] in
-                  await handler.run()
-                  state.openConnections.subtract(1, ordering: .relaxed)
-                }
+              let address = connection.channel.remoteAddress?.ipAddress
+              if let refusal = openConnections.open(from: address) {
+                logger.warning("refusing a connection", metadata: ["reason": "\(refusal.message)"])
+                group.addTask { await Self.refuse(connection, refusal) }
+                continue
+              }
+              let handler = handler(for: connection)
+              group.addTask { [openConnections] in
+                await handler.run()
+                openConnections.close(from: address)
               }
             }
           } catch {
@@ -256,16 +267,18 @@ public final class AppointmentsServer: Service, Sendable {
     }
   }
 
-  /// The handler for a new connection, or nil when the connection limit refuses it.
-  private func accept(_ connection: NIOAsyncChannel<Frame, ByteBuffer>) -> Connection? {
-    let open = state.openConnections.add(1, ordering: .relaxed).newValue
-    guard open <= configuration.limits.maxConnections else {
-      state.openConnections.subtract(1, ordering: .relaxed)
-      logger.warning("refusing a connection: too many open", metadata: ["limit": "\(configuration.limits.maxConnections)"])
-      connection.channel.close(promise: nil)
-      return nil
+  /// Tells a connection the limits refuse why, in a GOAWAY in place of the HELLO, and closes it.
+  private static func refuse(_ connection: NIOAsyncChannel<Frame, ByteBuffer>, _ refusal: OpenConnections.Refusal) async {
+    let goAway = V1.GoAway(lastCallID: 0, code: StatusCode.resourceExhausted.rawValue, message: refusal.message)
+    var buffer = ByteBuffer()
+    _ = try? buffer.writeFrame(type: .goAway, callID: 0, header: goAway, arena: ProtoArena())
+    try? await connection.executeThenClose { _, outbound in
+      try await outbound.write(buffer)
     }
-    return Connection(
+  }
+
+  private func handler(for connection: NIOAsyncChannel<Frame, ByteBuffer>) -> Connection {
+    Connection(
       channel: connection,
       executor: executor,
       router: router,
@@ -281,7 +294,6 @@ public final class AppointmentsServer: Service, Sendable {
 final class ServerState: Sendable {
   /// Set once graceful shutdown begins; Health then answers DRAINING.
   let draining = Atomic<Bool>(false)
-  let openConnections = Atomic<Int>(0)
 }
 
 /// Ends a connection that has sent nothing for the idle timeout: closing its input ends the

@@ -49,8 +49,12 @@ public struct ServerConfiguration: Sendable {
   public struct Limits: Sendable, Hashable {
     /// Frame, header block and in-flight call limits, announced in HELLO.
     public var protocolLimits: ProtocolLimits
-    /// Open connections at once; more are closed as soon as they are accepted.
+    /// Open connections at once; more are refused (a GOAWAY, then closed) as soon as they are
+    /// accepted.
     public var maxConnections: Int
+    /// Open connections from one IP address at once, so that one host cannot take every one of
+    /// ``maxConnections``; more from it are refused the same way.
+    public var maxConnectionsPerAddress = 1_000
     /// A connection that sends nothing for this long is closed.
     public var idleTimeout: Duration
     /// A new connection must complete its first frame (HELLO) within this time.
@@ -65,7 +69,7 @@ public struct ServerConfiguration: Sendable {
     public var firstLoginBlock: Duration = LoginThrottle.firstBlock
 
     /// ``ProtocolLimits/defaults`` (1 MiB frames, 16 KiB headers, 256 calls in flight),
-    /// 10,000 connections, 5 minutes idle, 10 s for the first frame, 30 s to finish a frame,
+    /// 10,000 connections (1,000 from one address), 5 minutes idle, 10 s for the first frame, 30 s to finish a frame,
     /// 60 logins a minute per connection, a first login block of 1 s.
     public static var defaults: Limits {
       Limits(

@@ -91,8 +91,11 @@ struct Appointmentd: AsyncParsableCommand {
   @Option(help: "Calls one connection may have in flight; more are answered RESOURCE_EXHAUSTED.")
   var maxCallsPerConnection = ServerConfiguration.Limits.defaults.protocolLimits.maxConcurrentCalls
 
-  @Option(help: "Open connections at once; more are closed when accepted.")
+  @Option(help: "Open connections at once; more are refused (a GOAWAY, then closed) when accepted.")
   var maxConnections = ServerConfiguration.Limits.defaults.maxConnections
+
+  @Option(help: "Open connections from one IP address at once; more from it are refused the same way.")
+  var maxConnectionsPerAddress = ServerConfiguration.Limits.defaults.maxConnectionsPerAddress
 
   @Option(help: "Close a connection that sends nothing for this many seconds.")
   var idleTimeout = Int(ServerConfiguration.Limits.defaults.idleTimeout.components.seconds)
@@ -141,6 +144,9 @@ struct Appointmentd: AsyncParsableCommand {
     }
     guard (1...65_536).contains(maxCallsPerConnection) else { throw ValidationError("--max-calls-per-connection must be within 1…65,536") }
     guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be within 1…1,000,000") }
+    guard (1...1_000_000).contains(maxConnectionsPerAddress) else {
+      throw ValidationError("--max-connections-per-address must be within 1…1,000,000")
+    }
     guard [idleTimeout, firstFrameTimeout, frameTimeout].allSatisfy({ (1...year).contains($0) }) else {
       throw ValidationError("--idle-timeout, --first-frame-timeout and --frame-timeout must be within 1…\(year) seconds (a year)")
     }
@@ -158,6 +164,7 @@ struct Appointmentd: AsyncParsableCommand {
     configuration.limits.protocolLimits.maxFrameBytes = maxFrameBytes
     configuration.limits.protocolLimits.maxConcurrentCalls = maxCallsPerConnection
     configuration.limits.maxConnections = maxConnections
+    configuration.limits.maxConnectionsPerAddress = maxConnectionsPerAddress
     configuration.limits.idleTimeout = .seconds(idleTimeout)
     configuration.limits.firstFrameTimeout = .seconds(firstFrameTimeout)
     configuration.limits.frameTimeout = .seconds(frameTimeout)

@@ -29,7 +29,8 @@ final class ServerProcess: @unchecked Sendable {
 
   /// Starts `executable` with `--port 0 --port-file`, a fresh data folder, `--password-cost test`,
   /// `--horizon-days horizonDays`, no login rate limit (seeding logs a thousand patients in over
-  /// a few connections), then `extraArguments`, and waits for the port file.
+  /// a few connections), no limit per address but the server's total, then `extraArguments`, and
+  /// waits for the port file.
   ///
   /// - Throws: ``BenchmarkError`` when the server exits or writes no port within 60 s; the
   ///   server is stopped and its log tail is in the error then.
@@ -43,9 +44,14 @@ final class ServerProcess: @unchecked Sendable {
       "--data-dir", dataDirectory.appendingPathComponent("data").path,
       "--password-cost", "test", "--horizon-days", String(horizonDays),
     ]
-    // Servers before the login limit have no such flag; ask the binary what it takes.
-    if try helpText(of: executable).contains("--login-attempts-per-minute") {
+    // Servers before these limits have no such flags; ask the binary what it takes. Every
+    // connection of a run comes from 127.0.0.1.
+    let help = try helpText(of: executable)
+    if help.contains("--login-attempts-per-minute") {
       arguments += ["--login-attempts-per-minute", "1000000000"]
+    }
+    if help.contains("--max-connections-per-address") {
+      arguments += ["--max-connections-per-address", "1000000"]
     }
     arguments += extraArguments
     let process = Process()

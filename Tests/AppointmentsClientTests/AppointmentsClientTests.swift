@@ -108,6 +108,27 @@ struct ClientConnectTests {
     }
   }
 
+  @Test("a GOAWAY in place of the HELLO fails the connect with the GOAWAY's code and message")
+  func refusedConnection() async throws {
+    try await withTimeout {
+      let server = try await FakeServer.start()
+      var script = server.script()
+      let configuration = ClientConfiguration(port: server.port, connectTimeout: testConnectTimeout)
+      let connecting = Task { try await AppointmentsClient.connect(configuration: configuration) }
+      let connection = try await script.acceptConnection()
+      _ = try await script.nextFrame()
+      try await connection.send(
+        .goAway, header: V1.GoAway(code: StatusCode.resourceExhausted.rawValue, message: "too many connections")
+      )
+      let rpcError = try #require(await error(of: connecting) as? RPCError)
+      #expect(rpcError.code == .resourceExhausted)
+      #expect(rpcError.reason == "GOAWAY")
+      #expect(rpcError.message.hasSuffix("refused the connection: too many connections"))
+      try await script.waitUntilClosed(connection)
+      await server.stop()
+    }
+  }
+
   @Test("a port nobody listens on fails the connect with UNAVAILABLE (CONNECT_FAILED)")
   func connectionRefused() async throws {
     try await withTimeout {

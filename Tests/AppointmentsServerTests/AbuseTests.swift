@@ -24,6 +24,8 @@ struct AbuseTests {
     try await TestServer.with(configure: {
       $0.limits.firstFrameTimeout = Self.firstFrameTimeout
       $0.limits.frameTimeout = Self.frameTimeout
+      // The abusers all come from 127.0.0.1, as does the normal client.
+      $0.limits.maxConnectionsPerAddress = 2_000
     }) { server in
       let client = try await server.client(connections: 2)
       defer { Task { await client.close() } }

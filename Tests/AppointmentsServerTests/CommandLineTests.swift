@@ -35,6 +35,7 @@ struct CommandLineTests {
       (["--horizon-days", "5000000000"], "--horizon-days must be within 1…36,500"),
       (["--max-frame-bytes", "1073741824"], "--max-frame-bytes must be within 1 KiB…16 MiB"),
       (["--token-lifetime", "0"], "--token-lifetime must be within 1…31536000 seconds"),
+      (["--max-connections-per-address", "0"], "--max-connections-per-address must be within 1…1,000,000"),
     ]
   )
   func outOfRange(arguments: [String], message: String) async throws {
