@@ -90,8 +90,9 @@ struct ClientConnectTests {
     }
   }
 
-  @Test("a server that answers with another protocol version is refused with a WireError")
-  func wrongProtocolVersion() async throws {
+  /// What a connect throws when a fake server answers its HELLO with `answer`; the client must
+  /// then close the connection.
+  static func connectError(answer: @escaping @Sendable (FakeConnection) async throws -> Void) async throws -> (any Error)? {
     try await withTimeout {
       let server = try await FakeServer.start()
       var script = server.script()
@@ -99,34 +100,30 @@ struct ClientConnectTests {
       let connecting = Task { try await AppointmentsClient.connect(configuration: configuration) }
       let connection = try await script.acceptConnection()
       _ = try await script.nextFrame()
-      try await connection.sendHello(protocolVersion: 2)
+      try await answer(connection)
       let thrown = await error(of: connecting)
-      let wireError = try #require(thrown as? WireError)
-      #expect(wireError.code == .protocolViolation)
       try await script.waitUntilClosed(connection)
       await server.stop()
+      return thrown
     }
+  }
+
+  @Test("a server that answers with another protocol version is refused with a WireError")
+  func wrongProtocolVersion() async throws {
+    let thrown = try await Self.connectError { try await $0.sendHello(protocolVersion: 2) }
+    let wireError = try #require(thrown as? WireError)
+    #expect(wireError.code == .protocolViolation)
   }
 
   @Test("a GOAWAY in place of the HELLO fails the connect with the GOAWAY's code and message")
   func refusedConnection() async throws {
-    try await withTimeout {
-      let server = try await FakeServer.start()
-      var script = server.script()
-      let configuration = ClientConfiguration(port: server.port, connectTimeout: testConnectTimeout)
-      let connecting = Task { try await AppointmentsClient.connect(configuration: configuration) }
-      let connection = try await script.acceptConnection()
-      _ = try await script.nextFrame()
-      try await connection.send(
-        .goAway, header: V1.GoAway(code: StatusCode.resourceExhausted.rawValue, message: "too many connections")
-      )
-      let rpcError = try #require(await error(of: connecting) as? RPCError)
-      #expect(rpcError.code == .resourceExhausted)
-      #expect(rpcError.reason == "GOAWAY")
-      #expect(rpcError.message.hasSuffix("refused the connection: too many connections"))
-      try await script.waitUntilClosed(connection)
-      await server.stop()
+    let thrown = try await Self.connectError { connection in
+      try await connection.send(.goAway, header: V1.GoAway(code: StatusCode.resourceExhausted.rawValue, message: "too many connections"))
     }
+    let rpcError = try #require(thrown as? RPCError)
+    #expect(rpcError.code == .resourceExhausted)
+    #expect(rpcError.reason == "GOAWAY")
+    #expect(rpcError.message.hasSuffix("refused the connection: too many connections"))
   }
 
   @Test("a port nobody listens on fails the connect with UNAVAILABLE (CONNECT_FAILED)")
