@@ -4,6 +4,11 @@ import Synchronization
 /// Runs CPU-heavy, blocking work (scrypt) off the Swift concurrency pool, at most
 /// `maxConcurrent` jobs at a time; later callers wait their turn in FIFO order.
 ///
+/// At most `maxWaiting` wait, shared fairly among their owners (a client's address): when the
+/// queue is full, a newcomer whose owner has fewer jobs waiting than the owner with the most
+/// takes the place of that owner's newest job, which is refused. One client flooding the queue
+/// thus gets refusals, not everyone else.
+///
 /// Each job runs on a thread of its own (named `key-derivation`), started for it: not on a GCD
 /// queue, because on Linux the global queues' threads are also the threads of Swift's global
 /// executor, as many as there are cores. With two jobs blocking a concurrent queue on this
@@ -16,6 +21,7 @@ import Synchronization
 final class KeyDerivationPool: Sendable {
   private struct Waiter {
     var id: UInt64
+    var owner: String
     var continuation: CheckedContinuation<Void, any Error>
   }
 
@@ -23,6 +29,30 @@ final class KeyDerivationPool: Sendable {
     var availablePermits: Int
     var waiters: [Waiter] = []
     var nextWaiterID: UInt64 = 0
+    /// How many of `waiters` each owner has; owners with none are not kept.
+    var waitingByOwner: [String: Int] = [:]
+
+    mutating func append(_ waiter: Waiter) {
+      waiters.append(waiter)
+      waitingByOwner[waiter.owner, default: 0] += 1
+    }
+
+    mutating func removeWaiter(at index: Int) -> Waiter {
+      let waiter = waiters.remove(at: index)
+      let left = waitingByOwner[waiter.owner, default: 0] - 1
+      waitingByOwner[waiter.owner] = left == 0 ? nil : left
+      return waiter
+    }
+
+    /// Removes the newest job of the owner with the most waiting, if `owner` would still have
+    /// fewer than that owner had, to make room for `owner`'s job.
+    mutating func makeRoom(for owner: String) -> Waiter? {
+      guard let busiest = waitingByOwner.max(by: { $0.value < $1.value }),
+        waitingByOwner[owner, default: 0] + 1 < busiest.value,
+        let index = waiters.lastIndex(where: { $0.owner == busiest.key })
+      else { return nil }
+      return removeWaiter(at: index)
+    }
   }
 
   /// The most jobs that run at once.
@@ -52,11 +82,14 @@ final class KeyDerivationPool: Sendable {
 
   /// Runs `work` on the pool once a slot is free and returns its result.
   ///
-  /// - Throws: ``AuthError/Code/busy`` at once when ``maxWaiting`` jobs already wait,
+  /// - Parameter owner: Whose job it is (a client's address), for the fair share of the queue;
+  ///   jobs with the same owner share one.
+  /// - Throws: ``AuthError/Code/busy`` at once when ``maxWaiting`` jobs already wait and `owner`
+  ///   has its share of them, or later when a job of an owner with fewer waiting takes its place;
   ///   `CancellationError` if the task is cancelled while still waiting for a slot (work that has
-  ///   started always finishes), or whatever `work` throws.
-  func run<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
-    try await self.acquire()
+  ///   started always finishes); or whatever `work` throws.
+  func run<Result: Sendable>(for owner: String = "", _ work: @escaping @Sendable () throws -> Result) async throws -> Result {
+    try await self.acquire(for: owner)
     return try await withCheckedThrowingContinuation { continuation in
       Thread {
         // At most 15 bytes: Linux refuses longer thread names.
@@ -69,14 +102,14 @@ final class KeyDerivationPool: Sendable {
     }
   }
 
-  private func acquire() async throws {
+  private func acquire(for owner: String) async throws {
     let id = self.state.withLock { state in
       defer { state.nextWaiterID &+= 1 }
       return state.nextWaiterID
     }
     try await withTaskCancellationHandler {
       try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-        enum Decision { case granted, cancelled, busy, waiting }
+        enum Decision { case granted, cancelled, busy, waiting(displacing: Waiter?) }
         let decision = self.state.withLock { state -> Decision in
           if state.availablePermits > 0 {
             state.availablePermits -= 1
@@ -87,11 +120,13 @@ final class KeyDerivationPool: Sendable {
           if Task.isCancelled {
             return .cancelled
           }
+          var displaced: Waiter?
           if state.waiters.count >= self.maxWaiting {
-            return .busy
+            displaced = state.makeRoom(for: owner)
+            if displaced == nil { return .busy }
           }
-          state.waiters.append(Waiter(id: id, continuation: continuation))
-          return .waiting
+          state.append(Waiter(id: id, owner: owner, continuation: continuation))
+          return .waiting(displacing: displaced)
         }
         switch decision {
         case .granted: continuation.resume()
@@ -100,13 +135,18 @@ final class KeyDerivationPool: Sendable {
           continuation.resume(
             throwing: AuthError(code: .busy, message: "\(self.maxWaiting) key derivations are already waiting for a slot")
           )
-        case .waiting: break
+        case .waiting(let displaced):
+          displaced?.continuation.resume(
+            throwing: AuthError(
+              code: .busy, message: "\(self.maxWaiting) key derivations are waiting for a slot, the most of them from this client"
+            )
+          )
         }
       }
     } onCancel: {
       let cancelled = self.state.withLock { state -> Waiter? in
         guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-        return state.waiters.remove(at: index)
+        return state.removeWaiter(at: index)
       }
       cancelled?.continuation.resume(throwing: CancellationError())
     }
@@ -119,7 +159,7 @@ final class KeyDerivationPool: Sendable {
         return nil
       }
       // Hand the permit straight to the longest waiter.
-      return state.waiters.removeFirst()
+      return state.removeWaiter(at: 0)
     }
     next?.continuation.resume()
   }

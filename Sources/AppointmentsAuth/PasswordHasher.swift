@@ -36,13 +36,13 @@ public struct PasswordHasher: Sendable {
   /// The most key derivations that run at once.
   public var maxConcurrent: Int { self.pool.maxConcurrent }
 
-  /// The key derivations run to their end so far: ``hash(_:)``, ``verify(_:against:)`` and
-  /// ``verifyDummy(_:)`` run one each (a stored hash that does not parse, none).
+  /// The key derivations run to their end so far: ``hash(_:for:)``, ``verify(_:against:for:)`` and
+  /// ``verifyDummy(_:for:)`` run one each (a stored hash that does not parse, none).
   public var derivationCount: Int { self.pool.finishedCount }
 
   let pool: KeyDerivationPool
 
-  /// A hash of nobody's password, with the current parameters; ``verifyDummy(_:)`` checks
+  /// A hash of nobody's password, with the current parameters; ``verifyDummy(_:for:)`` checks
   /// passwords against it so that an unknown account costs as much as a wrong password.
   let dummyHash: [UInt8]
 
@@ -75,15 +75,17 @@ public struct PasswordHasher: Sendable {
   ///
   /// Suspends until a pool slot is free; never blocks the caller's thread.
   ///
+  /// - Parameter client: Who asks (the client's address), for its fair share of the waiting
+  ///   queue; calls without one share a share.
   /// - Returns: The PHC string as bytes, to store with the account.
-  /// - Throws: ``AuthError`` with code ``AuthError/Code/busy`` when too many hashes wait already,
-  ///   `CancellationError` if cancelled while waiting for a slot, or ``AuthError`` with code
-  ///   ``AuthError/Code/hashingFailed`` if scrypt fails.
-  public func hash(_ password: String) async throws -> [UInt8] {
+  /// - Throws: ``AuthError`` with code ``AuthError/Code/busy`` when too many hashes wait already
+  ///   and `client` has its share of them, `CancellationError` if cancelled while waiting for a
+  ///   slot, or ``AuthError`` with code ``AuthError/Code/hashingFailed`` if scrypt fails.
+  public func hash(_ password: String, for client: String? = nil) async throws -> [UInt8] {
     let parameters = self.parameters
     let salt = SecureRandom.bytes(count: parameters.saltLength)
     let passwordBytes = Array(password.utf8)
-    let derivedKey = try await self.pool.run {
+    let derivedKey = try await self.pool.run(for: client ?? "") {
       try Self.deriveKey(password: passwordBytes, salt: salt, parameters: parameters)
     }
     return StoredPasswordHash(parameters: parameters, salt: salt, derivedKey: derivedKey).encoded
@@ -93,30 +95,32 @@ public struct PasswordHasher: Sendable {
   ///
   /// The derived keys are compared in constant time. Suspends until a pool slot is free.
   ///
+  /// - Parameter client: As for ``hash(_:for:)``.
   /// - Returns: `true` if the password matches.
   /// - Throws: ``AuthError`` with code ``AuthError/Code/malformedHash`` if `stored` does not parse
-  ///   or its parameters are out of range (no derivation is run then), ``AuthError/Code/hashingFailed``
-  ///   if scrypt fails, or `CancellationError` if cancelled while waiting for a slot.
-  public func verify(_ password: String, against stored: [UInt8]) async throws -> Bool {
+  ///   or its parameters are out of range (no derivation is run then), ``AuthError/Code/busy`` as
+  ///   ``hash(_:for:)`` does, ``AuthError/Code/hashingFailed`` if scrypt fails, or
+  ///   `CancellationError` if cancelled while waiting for a slot.
+  public func verify(_ password: String, against stored: [UInt8], for client: String? = nil) async throws -> Bool {
     let storedHash = try StoredPasswordHash(parsing: stored)
     let passwordBytes = Array(password.utf8)
-    let derivedKey = try await self.pool.run {
+    let derivedKey = try await self.pool.run(for: client ?? "") {
       try Self.deriveKey(password: passwordBytes, salt: storedHash.salt, parameters: storedHash.parameters)
     }
     return Self.constantTimeEquals(derivedKey, storedHash.derivedKey)
   }
 
-  /// Does the work of ``verify(_:against:)`` against a fixed hash that no password matches, and
+  /// Does the work of ``verify(_:against:for:)`` against a fixed hash that no password matches, and
   /// discards the result.
   ///
   /// Call it when a login names an unknown account, so that the answer takes as long as for a
   /// wrong password and does not reveal which accounts exist.
   ///
-  /// - Throws: ``AuthError/Code/busy`` or `CancellationError` as ``verify(_:against:)`` does, so
+  /// - Throws: ``AuthError/Code/busy`` or `CancellationError` as ``verify(_:against:for:)`` does, so
   ///   that a refused unknown email is refused like a known one; no other error.
-  public func verifyDummy(_ password: String) async throws {
+  public func verifyDummy(_ password: String, for client: String? = nil) async throws {
     do {
-      _ = try await self.verify(password, against: self.dummyHash)
+      _ = try await self.verify(password, against: self.dummyHash, for: client)
     } catch let error as AuthError where error.code == .busy {
       throw error
     } catch is CancellationError {

@@ -249,7 +249,7 @@ public final class AppointmentsServer: Service, Sendable {
                 group.addTask { await Self.refuse(connection, refusal) }
                 continue
               }
-              let handler = handler(for: connection)
+              let handler = handler(for: connection, from: address)
               group.addTask { [openConnections] in
                 await handler.run()
                 openConnections.close(from: address)
@@ -277,9 +277,10 @@ public final class AppointmentsServer: Service, Sendable {
     }
   }
 
-  private func handler(for connection: NIOAsyncChannel<Frame, ByteBuffer>) -> Connection {
+  private func handler(for connection: NIOAsyncChannel<Frame, ByteBuffer>, from address: String?) -> Connection {
     Connection(
       channel: connection,
+      clientAddress: address,
       executor: executor,
       router: router,
       limits: configuration.limits.protocolLimits,

@@ -34,8 +34,12 @@ struct AppointmentsService: Sendable {
   var routes: [Route] {
     typealias API = V1.Appointments
     return [
-      .unary(API.registerDoctor, access: .anyone, acceptsIdempotencyKey: true) { request, _ in try await registerDoctor(request) },
-      .unary(API.registerPatient, access: .anyone, acceptsIdempotencyKey: true) { request, _ in try await registerPatient(request) },
+      .unary(API.registerDoctor, access: .anyone, acceptsIdempotencyKey: true) { request, context in
+        try await registerDoctor(request, from: context.clientAddress)
+      },
+      .unary(API.registerPatient, access: .anyone, acceptsIdempotencyKey: true) { request, context in
+        try await registerPatient(request, from: context.clientAddress)
+      },
       .unary(API.login, access: .anyone) { request, context in try await login(request, context: &context) },
       .unary(API.logout, access: .authenticated) { try await logout($0, context: $1) },
       .unary(
@@ -59,7 +63,8 @@ struct AppointmentsService: Sendable {
 
   // MARK: Accounts
 
-  func registerDoctor(_ request: V1.RegisterDoctorRequest) async throws -> V1.RegisterResponse {
+  /// `client` is the caller's address, for its fair share of the password hashing.
+  func registerDoctor(_ request: V1.RegisterDoctorRequest, from client: String?) async throws -> V1.RegisterResponse {
     let registration = try DoctorRegistration(
       name: request.name, email: request.email, password: request.password, contact: request.contact,
       specialization: request.specialization, timeZone: request.timeZone,
@@ -69,21 +74,21 @@ struct AppointmentsService: Sendable {
     if await accounts.isEmailRegistered(registration.email, role: .doctor) {
       throw AppointmentsError.emailTaken(registration.email, role: .doctor)
     }
-    let hash = try await hasher.hash(request.password)
+    let hash = try await hasher.hash(request.password, for: client)
     let committed = try await accounts.registerDoctor(registration, passwordHash: hash, now: .current)
     try await shard(for: committed.value.id).addDoctor(committed.value)
     let doctor = try await committed.waitUntilDurable()
     return V1.RegisterResponse(id: doctor.id)
   }
 
-  func registerPatient(_ request: V1.RegisterPatientRequest) async throws -> V1.RegisterResponse {
+  func registerPatient(_ request: V1.RegisterPatientRequest, from client: String?) async throws -> V1.RegisterResponse {
     let registration = try PatientRegistration(
       name: request.name, email: request.email, password: request.password, contact: request.contact
     )
     if await accounts.isEmailRegistered(registration.email, role: .patient) {
       throw AppointmentsError.emailTaken(registration.email, role: .patient)
     }
-    let hash = try await hasher.hash(request.password)
+    let hash = try await hasher.hash(request.password, for: client)
     let patient = try await accounts.registerPatient(registration, passwordHash: hash, now: .current).waitUntilDurable()
     return V1.RegisterResponse(id: patient.id)
   }
@@ -96,17 +101,17 @@ struct AppointmentsService: Sendable {
     try context.loginBudget.spend()
     // No account has a longer email; such an address is not kept as a throttle key either.
     guard email.utf8.count <= Validation.maximumEmailBytes else {
-      try await hasher.verifyDummy(request.password)
+      try await hasher.verifyDummy(request.password, for: context.clientAddress)
       throw Self.invalidCredentials
     }
     let throttleKey = "\(role):\(email)"
     try loginThrottle.check(throttleKey)
     guard let account = await accounts.account(role: role, email: email) else {
-      try await hasher.verifyDummy(request.password)
+      try await hasher.verifyDummy(request.password, for: context.clientAddress)
       loginThrottle.recordFailure(throttleKey)
       throw Self.invalidCredentials
     }
-    guard try await hasher.verify(request.password, against: account.passwordHash) else {
+    guard try await hasher.verify(request.password, against: account.passwordHash, for: context.clientAddress) else {
       loginThrottle.recordFailure(throttleKey)
       throw Self.invalidCredentials
     }

@@ -33,13 +33,20 @@ struct CallContext: Sendable {
   var responseMetadata = Metadata()
   /// The login attempts left to the connection this call came on.
   let loginBudget: LoginBudget
+  /// The IP address the call came from (nil if the connection has none): password hashing is
+  /// shared fairly among addresses.
+  let clientAddress: String?
 
-  init(callID: UInt32, method: String, metadata: Metadata, deadline: ContinuousClock.Instant?, loginBudget: LoginBudget) {
+  init(
+    callID: UInt32, method: String, metadata: Metadata, deadline: ContinuousClock.Instant?, loginBudget: LoginBudget,
+    clientAddress: String? = nil
+  ) {
     self.callID = callID
     self.method = method
     self.metadata = metadata
     self.deadline = deadline
     self.loginBudget = loginBudget
+    self.clientAddress = clientAddress
   }
 
   /// The caller, for handlers of methods that require authentication.

@@ -17,6 +17,8 @@ import ServiceLifecycle
 /// the connection stops reading, sends a GOAWAY, finishes the calls it accepted, and closes.
 struct Connection {
   let channel: NIOAsyncChannel<Frame, ByteBuffer>
+  /// The client's IP address (nil for a peer without one).
+  let clientAddress: String?
   let executor: CallExecutor
   let router: Router
   let limits: ProtocolLimits
@@ -163,7 +165,8 @@ struct Connection {
     }
     let deadline = header.timeoutMs == 0 ? nil : ContinuousClock.now.advanced(by: .milliseconds(header.timeoutMs))
     let context = CallContext(
-      callID: callID, method: header.method, metadata: Metadata(header.metadata), deadline: deadline, loginBudget: loginBudget
+      callID: callID, method: header.method, metadata: Metadata(header.metadata), deadline: deadline, loginBudget: loginBudget,
+      clientAddress: clientAddress
     )
     let respond: @Sendable (V1.ResponseHeader, (any ProtoMessage)?) -> Void = { header, payload in
       inFlight.finish(callID)

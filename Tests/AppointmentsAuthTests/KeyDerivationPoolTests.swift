@@ -105,6 +105,76 @@ struct KeyDerivationPoolTests {
     #expect(try await pool.run { 7 } == 7)
   }
 
+  @Test(
+    "a full queue is shared among owners: a newcomer with fewer waiting takes the place of the busiest owner's newest job",
+    .timeLimit(.minutes(1))
+  )
+  func fairShare() async throws {
+    let pool = KeyDerivationPool(maxConcurrent: 1, maxWaiting: 4)
+    let held = await HeldSlot(of: pool)
+    /// The values of the jobs refused so far, in order.
+    final class Refused: Sendable {
+      let values = Mutex<[Int]>([])
+    }
+    let refused = Refused()
+    func job(_ owner: String, _ value: Int) -> Task<Int, any Error> {
+      Task {
+        do {
+          return try await pool.run(for: owner) { value }
+        } catch {
+          #expect((error as? AuthError)?.code == .busy)
+          refused.values.withLock { $0.append(value) }
+          throw error
+        }
+      }
+    }
+    func waitForRefusals(_ count: Int) async -> [Int] {
+      while refused.values.withLock({ $0.count }) < count { await Task.yield() }
+      return refused.values.withLock { $0 }
+    }
+
+    var flooder: [Task<Int, any Error>] = []
+    for value in 1...4 {
+      flooder.append(job("flooder", value))
+      while pool.waitingCount < value { await Task.yield() }
+    }
+    // Another owner gets in twice, each time in place of the flooder's newest job ...
+    let first = job("other", 101)
+    #expect(await waitForRefusals(1) == [4])
+    let second = job("other", 102)
+    #expect(await waitForRefusals(2) == [4, 3])
+    #expect(pool.waitingCount == 4)
+    // ... until both have half: then a newcomer of either is refused at once.
+    _ = await job("other", 103).result
+    _ = await job("flooder", 5).result
+    #expect(refused.values.withLock { $0 } == [4, 3, 103, 5])
+    #expect(pool.waitingCount == 4)
+
+    try await held.release()
+    #expect(try await flooder[0].value == 1)
+    #expect(try await flooder[1].value == 2)
+    #expect(try await first.value == 101)
+    #expect(try await second.value == 102)
+    #expect(pool.waitingCount == 0)
+  }
+
+  @Test("a newcomer displaces nobody when it would then have as many waiting as the busiest owner")
+  func evenShares() async throws {
+    let pool = KeyDerivationPool(maxConcurrent: 1, maxWaiting: 2)
+    let held = await HeldSlot(of: pool)
+    let first = Task { try await pool.run(for: "a") { 1 } }
+    while pool.waitingCount < 1 { await Task.yield() }
+    let second = Task { try await pool.run(for: "b") { 2 } }
+    while pool.waitingCount < 2 { await Task.yield() }
+    // a and b wait with one job each: a second of a's, or a first of c's, would even nothing.
+    for owner in ["a", "c"] {
+      await #expect(throws: AuthError.self) { _ = try await pool.run(for: owner) { 3 } }
+    }
+    try await held.release()
+    #expect(try await first.value == 1)
+    #expect(try await second.value == 2)
+  }
+
   @Test("passes the job's error back to the caller")
   func propagatesErrors() async throws {
     struct Failure: Error {}

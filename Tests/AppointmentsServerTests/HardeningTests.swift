@@ -92,24 +92,69 @@ struct HardeningTests {
       let connection = try await RawConnection.connect(port: server.port)
       let (beforePong, all) = try await connection.channel.executeThenClose { inbound, outbound in
         try await outbound.write(ByteBuffer(bytes: bytes))
-        var received: [UInt8] = []
-        var beforePong: [UInt32: V1.ResponseHeader]?
-        for try await chunk in inbound {
-          received += Array(buffer: chunk)
-          let frames = try RawConnection.frames(in: received)
-          if beforePong == nil, let pong = frames.firstIndex(where: { $0.type == .pong }) {
-            beforePong = try RawConnection.responses(in: frames[..<pong])
-            for slot in held { try await slot.release() }
-          }
-          if frames.contains(where: { $0.type == .response && $0.callID == 1 }) { break }
-        }
-        return (beforePong, try RawConnection.responses(in: received))
+        var reader = RawConnection.Reader(inbound)
+        let untilPong = try await reader.frames { $0.contains { $0.type == .pong } }
+        let beforePong = try RawConnection.responses(in: untilPong.prefix { $0.type != .pong })
+        for slot in held { try await slot.release() }
+        let all = try await reader.frames { try RawConnection.responses(in: $0)[1] != nil }
+        return (beforePong, try RawConnection.responses(in: all))
       }
-      #expect(beforePong?.keys.sorted() == [2, 3, 4])
-      #expect(beforePong?.values.allSatisfy { $0.status?.reason == "TOO_MANY_CALLS" } == true)
+      #expect(beforePong.keys.sorted() == [2, 3, 4])
+      #expect(beforePong.values.allSatisfy { $0.status?.reason == "TOO_MANY_CALLS" })
       #expect(all[1]?.status?.code == 0)
       // Only the first login hashed a password (besides the jobs that held the hasher).
       #expect(server.hasher.derivationCount == derivations + held.count + 1)
+    }
+  }
+
+  @Test(
+    "a client that fills the password-hashing queue gets the refusals, not a client from another address",
+    .timeLimit(.minutes(1))
+  )
+  func hashingQueueShare() async throws {
+    // Every login of the flooder waits at once: the queue's capacity, within one connection.
+    let capacity = PasswordHasher.waitingPerSlot * PasswordHasher.defaultMaxConcurrent
+    try await TestServer.with(configure: { $0.limits.protocolLimits.maxConcurrentCalls = capacity + 1 }) { server in
+      let client = try await server.client()
+      let patient = try await Fixture.registerPatient(client)
+      await client.close()
+      #expect(server.hasher.pool.maxWaiting == capacity)
+      var slots: [HeldSlot] = []
+      for _ in 0..<server.hasher.maxConcurrent { slots.append(await HeldSlot(of: server.hasher.pool)) }
+      let held = slots
+      let login = try V1.LoginRequest(role: .patient, email: patient.email, password: Fixture.password).serializedBytes()
+      func logins(_ callIDs: ClosedRange<UInt32>) throws -> [UInt8] {
+        try callIDs.reduce(RawConnection.hello) { bytes, callID in
+          bytes + (try RawConnection.request(callID: callID, method: V1.Appointments.login.path, payload: login))
+        }
+      }
+      func response(_ callID: UInt32, in frames: [Frame]) throws -> V1.ResponseHeader? {
+        try RawConnection.responses(in: frames)[callID]
+      }
+
+      let flooder = try await RawConnection.connect(port: server.port, from: "127.0.0.1")
+      let other = try await RawConnection.connect(port: server.port, from: "127.0.0.2")
+      try await flooder.channel.executeThenClose { flooderInbound, flooderOutbound in
+        try await other.channel.executeThenClose { otherInbound, otherOutbound in
+          var flooderReader = RawConnection.Reader(flooderInbound)
+          var otherReader = RawConnection.Reader(otherInbound)
+          try await flooderOutbound.write(ByteBuffer(bytes: try logins(1...UInt32(capacity))))
+          while server.hasher.pool.waitingCount < capacity { await Task.yield() }
+
+          // The other address's login takes the place of the flooder's newest.
+          try await otherOutbound.write(ByteBuffer(bytes: try logins(1...1)))
+          let refused = try await flooderReader.frames { $0.contains { $0.type == .response } }
+          #expect(try RawConnection.responses(in: refused).mapValues { $0.status?.reason } == [UInt32(capacity): "SERVER_BUSY"])
+
+          for slot in held { try await slot.release() }
+          let otherFrames = try await otherReader.frames { try response(1, in: $0) != nil }
+          #expect(try response(1, in: otherFrames)?.status?.code == 0)
+          let flooderFrames = try await flooderReader.frames { try RawConnection.responses(in: $0).count == capacity }
+          let answered = try RawConnection.responses(in: flooderFrames)
+          #expect(answered.count == capacity)
+          #expect(answered.values.filter { $0.status?.code == 0 }.count == capacity - 1)
+        }
+      }
     }
   }
 

@@ -8,8 +8,12 @@ import NIOPosix
 struct RawConnection {
   let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
-  static func connect(port: Int) async throws -> RawConnection {
-    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+  /// Connects to the server on 127.0.0.1; `source` is the address to connect from (any of
+  /// 127.0.0.0/8 is this machine's on Linux), so that a test can be two clients.
+  static func connect(port: Int, from source: String? = nil) async throws -> RawConnection {
+    var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+    if let source { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: source, port: 0)) }
+    let channel = try await bootstrap
       // Not NIO's 10 s: a test opens up to 1,105 at once, past the server's backlog of 1,024, on
       // two loaded cores, and a dropped SYN is sent again after 1, 3 and 7 s.
       .connectTimeout(.seconds(60))
@@ -46,6 +50,26 @@ struct RawConnection {
         let first = try await group.next()!
         group.cancelAll()
         return first
+      }
+    }
+  }
+
+  /// Reads the frames the server sends, a chunk at a time, for tests that answer as they read.
+  struct Reader {
+    var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    var received: [UInt8] = []
+
+    init(_ inbound: NIOAsyncChannelInboundStream<ByteBuffer>) {
+      self.inbound = inbound.makeAsyncIterator()
+    }
+
+    /// Every frame received so far, once `enough` says they are enough or the server closed.
+    mutating func frames(until enough: ([Frame]) throws -> Bool) async throws -> [Frame] {
+      while true {
+        let frames = try RawConnection.frames(in: received)
+        if try enough(frames) { return frames }
+        guard let chunk = try await inbound.next() else { return frames }
+        received += Array(buffer: chunk)
       }
     }
   }
