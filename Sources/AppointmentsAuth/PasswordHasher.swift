@@ -76,7 +76,7 @@ public struct PasswordHasher: Sendable {
   /// Suspends until a pool slot is free; never blocks the caller's thread.
   ///
   /// - Parameter client: Who asks (the client's address), for its fair share of the waiting
-  ///   queue; calls without one share a share.
+  ///   queue; calls without one count as one client together.
   /// - Returns: The PHC string as bytes, to store with the account.
   /// - Throws: ``AuthError`` with code ``AuthError/Code/busy`` when too many hashes wait already
   ///   and `client` has its share of them, `CancellationError` if cancelled while waiting for a
