@@ -30,6 +30,7 @@ from appointments_client import (
     Client,
     FrameDecoder,
     FrameType,
+    Reason,
     RpcError,
     StatusCode,
     encode_frame,
@@ -75,11 +76,11 @@ LISTENING = re.compile(rb"\bport=(\d+)\b.*\blistening\s*$")
 class Server:
     """A running appointmentd. Its output goes through a pipe, copied line by line to ``log``."""
 
-    def __init__(self, tmp: pathlib.Path) -> None:
+    def __init__(self, tmp: pathlib.Path, *flags: str) -> None:
         self.log = tmp / "server.log"
         command = [
             str(BINARY), "--host", "127.0.0.1", "--port", "0", "--data-dir", str(tmp / "data"),
-            "--password-cost", "test", "--log-level", "info",
+            "--password-cost", "test", "--log-level", "info", *flags,
         ]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         ports: "queue.Queue[int | None]" = queue.Queue()
@@ -595,5 +596,18 @@ def test_sigterm_drains_with_goaway_and_exits(tmp_path):
             assert client.wait_closed(10), "the connection outlived the server"
             assert client.closed
             assert client.goaway is not None and client.goaway.code == 0, "no GOAWAY (code 0) before the server closed"
+    finally:
+        server.stop()
+
+
+def test_a_connection_past_the_limit_per_address_is_refused_with_a_goaway(tmp_path):
+    server = Server(tmp_path, "--max-connections-per-address", "1")
+    try:
+        with Client.connect("127.0.0.1", server.port, timeout=10, default_timeout=30) as first:
+            with pytest.raises(RpcError) as refused:
+                Client.connect("127.0.0.1", server.port, timeout=10, default_timeout=30)
+            assert (refused.value.code, refused.value.reason) == (StatusCode.RESOURCE_EXHAUSTED, Reason.GOAWAY)
+            assert "too many connections from 127.0.0.1" in str(refused.value)
+            assert first.health().status == pb.SERVING_STATUS_SERVING
     finally:
         server.stop()
