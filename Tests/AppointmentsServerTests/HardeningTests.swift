@@ -141,10 +141,11 @@ struct HardeningTests {
           try await flooderOutbound.write(ByteBuffer(bytes: try logins(1...UInt32(capacity))))
           while server.hasher.pool.waitingCount < capacity { await Task.yield() }
 
-          // The other address's login takes the place of the flooder's newest.
+          // The other address's login takes the place of one of the flooder's (its newest to
+          // reach the queue: KeyDerivationPoolTests checks which).
           try await otherOutbound.write(ByteBuffer(bytes: try logins(1...1)))
           let refused = try await flooderReader.frames { $0.contains { $0.type == .response } }
-          #expect(try RawConnection.responses(in: refused).mapValues { $0.status?.reason } == [UInt32(capacity): "SERVER_BUSY"])
+          #expect(try RawConnection.responses(in: refused).values.map { $0.status?.reason } == ["SERVER_BUSY"])
 
           for slot in held { try await slot.release() }
           let otherFrames = try await otherReader.frames { try response(1, in: $0) != nil }
