@@ -24,6 +24,13 @@ struct HeldSlot {
     while !running.load(ordering: .acquiring) { await Task.yield() }
   }
 
+  /// Holds every slot of `pool`, so that every job started later waits.
+  static func all(of pool: KeyDerivationPool) async -> [HeldSlot] {
+    var held: [HeldSlot] = []
+    for _ in 0..<pool.maxConcurrent { held.append(await HeldSlot(of: pool)) }
+    return held
+  }
+
   /// Lets the job finish and waits for it.
   func release() async throws {
     gate.signal()

@@ -80,9 +80,7 @@ struct HardeningTests {
       // The first login stays in flight, waiting for the password hasher, until the test has
       // heard the other three refused. The PONG that follows them shows the server read them all.
       let derivations = server.hasher.derivationCount
-      var slots: [HeldSlot] = []
-      for _ in 0..<server.hasher.maxConcurrent { slots.append(await HeldSlot(of: server.hasher.pool)) }
-      let held = slots
+      let held = await HeldSlot.all(of: server.hasher.pool)
       let login = try V1.LoginRequest(role: .patient, email: patient.email, password: Fixture.password).serializedBytes()
       var bytes = RawConnection.hello
       for callID in UInt32(1)...4 {
@@ -119,9 +117,7 @@ struct HardeningTests {
       let patient = try await Fixture.registerPatient(client)
       await client.close()
       #expect(server.hasher.pool.maxWaiting == capacity)
-      var slots: [HeldSlot] = []
-      for _ in 0..<server.hasher.maxConcurrent { slots.append(await HeldSlot(of: server.hasher.pool)) }
-      let held = slots
+      let held = await HeldSlot.all(of: server.hasher.pool)
       let login = try V1.LoginRequest(role: .patient, email: patient.email, password: Fixture.password).serializedBytes()
       func logins(_ callIDs: ClosedRange<UInt32>) throws -> [UInt8] {
         try callIDs.reduce(RawConnection.hello) { bytes, callID in
