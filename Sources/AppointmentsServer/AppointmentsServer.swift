@@ -241,11 +241,14 @@ public final class AppointmentsServer: Service, Sendable {
     try await withGracefulShutdownHandler {
       try await serverChannel.executeThenClose { connections in
         await withDiscardingTaskGroup { group in
+          var refusals = RefusalLog()
           do {
             for try await connection in connections {
               let address = connection.channel.remoteAddress?.ipAddress
               if let refusal = openConnections.open(from: address) {
-                logger.warning("refusing a connection", metadata: ["reason": "\(refusal.message)"])
+                if let line = refusals.note(refusal, now: .now) {
+                  logger.warning("refusing a connection", metadata: ["reason": "\(line)"])
+                }
                 group.addTask { await Self.refuse(connection, refusal) }
                 continue
               }

@@ -70,3 +70,27 @@ final class OpenConnections: Sendable {
     counts.withLock { ($0.total, $0.byAddress[address, default: 0]) }
   }
 }
+
+/// Which connection refusals to log: the first at once, then at most one line per ``interval``
+/// that counts those in between, so that a client connecting in a loop past a limit cannot
+/// flood the log.
+struct RefusalLog {
+  static let interval = Duration.seconds(10)
+
+  private var lastLogged: ContinuousClock.Instant?
+  private var unlogged = 0
+
+  /// The line to log for `refusal` at `now`, or nil when it is only counted.
+  mutating func note(_ refusal: OpenConnections.Refusal, now: ContinuousClock.Instant) -> String? {
+    if let lastLogged, now - lastLogged < Self.interval {
+      unlogged += 1
+      return nil
+    }
+    defer {
+      lastLogged = now
+      unlogged = 0
+    }
+    guard unlogged > 0 else { return refusal.message }
+    return "\(refusal.message) (and \(unlogged) more refused since the last such line)"
+  }
+}

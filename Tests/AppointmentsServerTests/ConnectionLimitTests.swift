@@ -29,6 +29,21 @@ struct ConnectionLimitTests {
     #expect(open.count(from: "10.0.0.3") == (4, 1))
   }
 
+  @Test("refusals are logged at once, then at most once per interval with the count of those in between")
+  func refusalLog() {
+    var log = RefusalLog()
+    let refusal = OpenConnections.Refusal.tooMany(limit: 1)
+    let start = ContinuousClock.now
+    #expect(log.note(refusal, now: start) == refusal.message)
+    #expect(log.note(refusal, now: start + .seconds(1)) == nil)
+    #expect(log.note(refusal, now: start + .seconds(9)) == nil)
+    #expect(log.note(refusal, now: start + RefusalLog.interval) == refusal.message + " (and 2 more refused since the last such line)")
+    #expect(log.note(refusal, now: start + RefusalLog.interval + .seconds(1)) == nil)
+    // A refusal only counted is reported with the next line, however much later.
+    #expect(log.note(refusal, now: start + RefusalLog.interval * 3) == refusal.message + " (and 1 more refused since the last such line)")
+    #expect(log.note(refusal, now: start + RefusalLog.interval * 5) == refusal.message)
+  }
+
   @Test(
     "a connection past a limit gets a GOAWAY saying which, and is closed; the others go on",
     arguments: [(total: 2, perAddress: 100, message: "too many connections: the server holds 2 at most"),
