@@ -119,7 +119,8 @@ public final class AppointmentsServer: Service, Sendable {
         idleTimeoutMs: Self.milliseconds(configuration.limits.idleTimeout),
         firstFrameTimeoutMs: Self.milliseconds(configuration.limits.firstFrameTimeout),
         frameTimeoutMs: Self.milliseconds(configuration.limits.frameTimeout),
-        loginAttemptsPerMinute: UInt32(clamping: configuration.limits.loginAttemptsPerMinute)
+        loginAttemptsPerMinute: UInt32(clamping: configuration.limits.loginAttemptsPerMinute),
+        maxConnectionsPerAddress: UInt32(clamping: configuration.limits.maxConnectionsPerAddress)
       ),
       draining: { state.draining.load(ordering: .relaxed) }
     )

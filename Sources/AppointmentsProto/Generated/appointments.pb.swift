@@ -554,6 +554,8 @@ extension V1 {
     public var frameTimeoutMs: UInt32
     /// Login attempts one connection may make per minute.
     public var loginAttemptsPerMinute: UInt32
+    /// Open connections from one IP address at once (see max_connections).
+    public var maxConnectionsPerAddress: UInt32
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -569,7 +571,8 @@ extension V1 {
       idleTimeoutMs: UInt32 = 0,
       firstFrameTimeoutMs: UInt32 = 0,
       frameTimeoutMs: UInt32 = 0,
-      loginAttemptsPerMinute: UInt32 = 0
+      loginAttemptsPerMinute: UInt32 = 0,
+      maxConnectionsPerAddress: UInt32 = 0
     ) {
       self.version = version
       self.protocolVersion = protocolVersion
@@ -584,6 +587,7 @@ extension V1 {
       self.firstFrameTimeoutMs = firstFrameTimeoutMs
       self.frameTimeoutMs = frameTimeoutMs
       self.loginAttemptsPerMinute = loginAttemptsPerMinute
+      self.maxConnectionsPerAddress = maxConnectionsPerAddress
     }
   }
 
@@ -1602,6 +1606,7 @@ extension V1.ServerInfoResponse {
     self.firstFrameTimeoutMs = c.pointee.first_frame_timeout_ms
     self.frameTimeoutMs = c.pointee.frame_timeout_ms
     self.loginAttemptsPerMinute = c.pointee.login_attempts_per_minute
+    self.maxConnectionsPerAddress = c.pointee.max_connections_per_address
   }
 
   func cMessage(in arena: ProtoArena) throws(ProtoEncodingError) -> UnsafeMutablePointer<Appointments__V1__ServerInfoResponse> {
@@ -1621,6 +1626,7 @@ extension V1.ServerInfoResponse {
     c.pointee.first_frame_timeout_ms = self.firstFrameTimeoutMs
     c.pointee.frame_timeout_ms = self.frameTimeoutMs
     c.pointee.login_attempts_per_minute = self.loginAttemptsPerMinute
+    c.pointee.max_connections_per_address = self.maxConnectionsPerAddress
     return c
   }
 }

@@ -2697,7 +2697,7 @@ const ProtobufCMessageDescriptor appointments__v1__server_info_request__descript
   (ProtobufCMessageInit) appointments__v1__server_info_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor appointments__v1__server_info_response__field_descriptors[13] =
+static const ProtobufCFieldDescriptor appointments__v1__server_info_response__field_descriptors[14] =
 {
   {
     "version",
@@ -2855,6 +2855,18 @@ static const ProtobufCFieldDescriptor appointments__v1__server_info_response__fi
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "max_connections_per_address",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Appointments__V1__ServerInfoResponse, max_connections_per_address),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned appointments__v1__server_info_response__field_indices_by_name[] = {
   6,   /* field[6] = booking_horizon_days */
@@ -2864,6 +2876,7 @@ static const unsigned appointments__v1__server_info_response__field_indices_by_n
   12,   /* field[12] = login_attempts_per_minute */
   4,   /* field[4] = max_concurrent_calls */
   8,   /* field[8] = max_connections */
+  13,   /* field[13] = max_connections_per_address */
   2,   /* field[2] = max_frame_bytes */
   3,   /* field[3] = max_header_bytes */
   1,   /* field[1] = protocol_version */
@@ -2874,7 +2887,7 @@ static const unsigned appointments__v1__server_info_response__field_indices_by_n
 static const ProtobufCIntRange appointments__v1__server_info_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 13 }
+  { 0, 14 }
 };
 const ProtobufCMessageDescriptor appointments__v1__server_info_response__descriptor =
 {
@@ -2884,7 +2897,7 @@ const ProtobufCMessageDescriptor appointments__v1__server_info_response__descrip
   "Appointments__V1__ServerInfoResponse",
   "appointments.v1",
   sizeof(Appointments__V1__ServerInfoResponse),
-  13,
+  14,
   appointments__v1__server_info_response__field_descriptors,
   appointments__v1__server_info_response__field_indices_by_name,
   1,  appointments__v1__server_info_response__number_ranges,
