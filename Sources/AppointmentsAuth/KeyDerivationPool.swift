@@ -29,29 +29,18 @@ final class KeyDerivationPool: Sendable {
     var availablePermits: Int
     var waiters: [Waiter] = []
     var nextWaiterID: UInt64 = 0
-    /// How many of `waiters` each owner has; owners with none are not kept.
-    var waitingByOwner: [String: Int] = [:]
-
-    mutating func append(_ waiter: Waiter) {
-      waiters.append(waiter)
-      waitingByOwner[waiter.owner, default: 0] += 1
-    }
-
-    mutating func removeWaiter(at index: Int) -> Waiter {
-      let waiter = waiters.remove(at: index)
-      let left = waitingByOwner[waiter.owner, default: 0] - 1
-      waitingByOwner[waiter.owner] = left == 0 ? nil : left
-      return waiter
-    }
 
     /// Removes the newest job of the owner with the most waiting, if `owner` would still have
-    /// fewer than that owner had, to make room for `owner`'s job.
+    /// fewer than that owner had, to make room for `owner`'s job. Only a full queue needs it, so
+    /// the owners' counts are taken from the queue then rather than kept beside it.
     mutating func makeRoom(for owner: String) -> Waiter? {
-      guard let busiest = waitingByOwner.max(by: { $0.value < $1.value }),
-        waitingByOwner[owner, default: 0] + 1 < busiest.value,
+      var waiting: [String: Int] = [:]
+      for waiter in waiters { waiting[waiter.owner, default: 0] += 1 }
+      guard let busiest = waiting.max(by: { $0.value < $1.value }),
+        waiting[owner, default: 0] + 1 < busiest.value,
         let index = waiters.lastIndex(where: { $0.owner == busiest.key })
       else { return nil }
-      return removeWaiter(at: index)
+      return waiters.remove(at: index)
     }
   }
 
@@ -125,7 +114,7 @@ final class KeyDerivationPool: Sendable {
             displaced = state.makeRoom(for: owner)
             if displaced == nil { return .busy }
           }
-          state.append(Waiter(id: id, owner: owner, continuation: continuation))
+          state.waiters.append(Waiter(id: id, owner: owner, continuation: continuation))
           return .waiting(displacing: displaced)
         }
         switch decision {
@@ -146,7 +135,7 @@ final class KeyDerivationPool: Sendable {
     } onCancel: {
       let cancelled = self.state.withLock { state -> Waiter? in
         guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-        return state.removeWaiter(at: index)
+        return state.waiters.remove(at: index)
       }
       cancelled?.continuation.resume(throwing: CancellationError())
     }
@@ -159,7 +148,7 @@ final class KeyDerivationPool: Sendable {
         return nil
       }
       // Hand the permit straight to the longest waiter.
-      return state.removeWaiter(at: 0)
+      return state.waiters.removeFirst()
     }
     next?.continuation.resume()
   }

@@ -27,9 +27,7 @@ final class RevocationList: Sendable {
 
   /// Forgets the revocations of tokens expired by `now`, as each snapshot does in the accounts.
   func prune(now: Instant) {
-    revoked.withLock { revoked in
-      revoked = revoked.filter { $0.value > now }
-    }
+    revoked.withLock { Self.forgetExpired(in: &$0, now: now) }
   }
 
   /// Adds a revocation, forgetting the ones whose tokens have expired anyway.
@@ -38,8 +36,12 @@ final class RevocationList: Sendable {
       revoked[tokenID] = expiresAt
       anyRevoked.store(true, ordering: .releasing)
       if revoked.count > 10_000 {
-        revoked = revoked.filter { $0.value > now }
+        Self.forgetExpired(in: &revoked, now: now)
       }
     }
+  }
+
+  private static func forgetExpired(in revoked: inout [[UInt8]: Instant], now: Instant) {
+    revoked = revoked.filter { $0.value > now }
   }
 }
