@@ -33,6 +33,8 @@ public final class AppointmentsServer: Service, Sendable {
   /// The open connections, against `--max-connections` and `--max-connections-per-address`
   /// (internal, for tests).
   let openConnections: OpenConnections
+  /// The connections not read from while their clients leave answers unread (internal, for tests).
+  let readPauses = ReadPauses()
   private let log: WriteAheadLog
   private let snapshots: SnapshotScheduler
   /// The hasher of every password this server derives a key from (internal, for tests).
@@ -288,6 +290,8 @@ public final class AppointmentsServer: Service, Sendable {
       executor: executor,
       router: router,
       limits: configuration.limits.protocolLimits,
+      maxUnwrittenBytes: configuration.limits.maxUnwrittenBytesPerConnection,
+      readPauses: readPauses,
       loginAttemptsPerMinute: configuration.limits.loginAttemptsPerMinute,
       agent: "appointmentd/\(Self.version)",
       logger: logger

@@ -22,6 +22,9 @@ struct Connection {
   let executor: CallExecutor
   let router: Router
   let limits: ProtocolLimits
+  /// Answer bytes the client may leave unread before the connection stops reading its requests.
+  let maxUnwrittenBytes: Int
+  let readPauses: ReadPauses
   let loginAttemptsPerMinute: Int
   let agent: String
   let logger: Logger
@@ -79,7 +82,11 @@ struct Connection {
     do {
       for try await frame in inbound {
         // Backpressure: a client that does not read its responses is not read from either.
-        await queue.waitForRoom(below: 2 * limits.maxConcurrentCalls + 16)
+        let paused = await queue.waitForRoom(below: maxUnwrittenBytes) { unwritten in
+          readPauses.begin(unwritten: unwritten)
+          logger.debug("the client reads no answers: reading paused", metadata: ["unwritten-bytes": "\(unwritten)"])
+        }
+        if paused { readPauses.end() }
         guard greeted || frame.type == .hello else {
           return goAway(.failedPrecondition, "the first frame must be HELLO")
         }
@@ -185,45 +192,20 @@ struct Connection {
     }
   }
 
-  /// Writes queued frames until the queue finishes, one buffer and one flush per batch.
+  /// Writes queued frames until the queue finishes, one write and one flush per batch.
   private static func write(_ queue: OutboundQueue, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async {
-    let arena = ProtoArena()
     var buffer = ByteBuffer()
-    while let batch = await queue.next() {
-      buffer.clear()
-      for frame in batch {
-        encode(frame, into: &buffer, arena: arena)
-      }
+    while await queue.next(swapping: &buffer) {
+      let bytes = buffer.readableBytes
       // The write waits while the socket is not writable; meanwhile the reader waits for room.
       do {
         try await outbound.write(buffer)
       } catch {
         // The peer is gone; keep draining so calls still finish and the queue is released.
       }
-      queue.written(batch.count)
-    }
-  }
-
-  private static func encode(_ frame: OutboundFrame, into buffer: inout ByteBuffer, arena: ProtoArena) {
-    do {
-      switch frame {
-      case .hello(let hello):
-        try buffer.writeFrame(type: .hello, callID: 0, header: hello, arena: arena)
-      case .pong(let ping):
-        try buffer.writeFrame(type: .pong, callID: 0, header: ping, arena: arena)
-      case .goAway(let goAway):
-        try buffer.writeFrame(type: .goAway, callID: 0, header: goAway, arena: arena)
-      case .response(let callID, let header, let payload?):
-        try buffer.writeFrame(type: .response, callID: callID, header: header, payload: payload, arena: arena)
-      case .response(let callID, let header, nil):
-        try buffer.writeFrame(type: .response, callID: callID, header: header, arena: arena)
-      }
-    } catch {
-      // Only text with a NUL cannot be encoded, and inputs are refused with one; answer anyway.
-      if case .response(let callID, _, _) = frame {
-        let status = RPCError(code: .internal, message: "response could not be encoded: \(error)").status
-        _ = try? buffer.writeFrame(type: .response, callID: callID, header: V1.ResponseHeader(status: status), arena: arena)
-      }
+      // The storage is kept for the next batch, unless an unusual burst made it large.
+      if buffer.capacity > 1 << 20 { buffer = ByteBuffer() } else { buffer.clear() }
+      queue.written(bytes)
     }
   }
 }

@@ -1,7 +1,9 @@
 import AppointmentsProto
+import AppointmentsWire
+import NIOCore
 import Synchronization
 
-/// A frame waiting to be written to a connection.
+/// A frame a connection sends.
 enum OutboundFrame: Sendable {
   case hello(V1.Hello)
   case response(callID: UInt32, header: V1.ResponseHeader, payload: (any ProtoMessage)?)
@@ -9,40 +11,51 @@ enum OutboundFrame: Sendable {
   case goAway(V1.GoAway)
 }
 
-/// The frames a connection's calls produce, handed to its single writer in batches.
+/// The frames a connection's calls produce, encoded as they are queued and handed to its single
+/// writer in batches.
 ///
 /// Calls finish on many tasks; the writer takes everything queued at once, so a burst of
-/// responses becomes one buffer, one write and one flush instead of one each.
+/// responses becomes one buffer, one write and one flush instead of one each. Encoding as a
+/// frame is queued (rather than when the writer takes it) lets the queue count its bytes.
 ///
-/// It also carries backpressure: frames count as unwritten until the writer reports them
-/// written, and the reader waits in ``waitForRoom(below:)`` while too many are, so a client that
-/// does not read its responses stops being read from (NIO then stops reading its socket).
+/// It also carries backpressure: bytes count as unwritten from when they are queued until the
+/// writer reports them written, and the reader waits in ``waitForRoom(below:)`` while too many
+/// are, so a client that does not read its responses stops being read from (NIO then stops
+/// reading its socket). Counting bytes, not frames, bounds the memory one such client holds
+/// whatever its answers' sizes.
 final class OutboundQueue: Sendable {
-  private struct State {
-    var pending: [OutboundFrame] = []
+  private struct State: ~Copyable {
+    /// Frames queued and not yet taken by the writer.
+    var pending = ByteBuffer()
+    /// Encodes frames into ``pending``; used only with the lock held.
+    let arena = ProtoArena()
     /// The writer, waiting for a first frame.
     var waiter: CheckedContinuation<Void, Never>?
     var finished = false
-    /// Queued or being written.
+    /// Bytes queued or being written.
     var unwritten = 0
     var roomWaiter: (limit: Int, continuation: CheckedContinuation<Void, Never>)?
   }
 
   private let state = Mutex(State())
 
-  /// Queues a frame; ignored once ``finish()`` was called.
+  /// Encodes and queues a frame; ignored once ``finish()`` was called.
   func enqueue(_ frame: OutboundFrame) {
     let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
       guard !state.finished else { return nil }
-      state.unwritten += 1
-      state.pending.append(frame)
+      state.unwritten += Self.encode(frame, into: &state.pending, arena: state.arena)
       defer { state.waiter = nil }
       return state.waiter
     }
     waiter?.resume()
   }
 
-  /// Whether the writer waits in ``next()`` for a first frame (for tests).
+  /// Bytes queued or being written.
+  var unwrittenBytes: Int {
+    state.withLock { $0.unwritten }
+  }
+
+  /// Whether the writer waits in ``next(swapping:)`` for a first frame (for tests).
   var isWriterWaiting: Bool {
     state.withLock { $0.waiter != nil }
   }
@@ -66,7 +79,7 @@ final class OutboundQueue: Sendable {
     roomWaiter?.resume()
   }
 
-  /// The writer wrote (or dropped) `count` frames it had taken.
+  /// The writer wrote (or dropped) `count` bytes it had taken.
   func written(_ count: Int) {
     let roomWaiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
       state.unwritten -= count
@@ -77,10 +90,14 @@ final class OutboundQueue: Sendable {
     roomWaiter?.resume()
   }
 
-  /// Returns once fewer than `limit` frames are unwritten (at once if they already are).
-  func waitForRoom(below limit: Int) async {
+  /// Returns once fewer than `limit` bytes are unwritten: at once, returning false, if they
+  /// already are; otherwise true, after calling `paused` with the bytes unwritten and waiting.
+  @discardableResult
+  func waitForRoom(below limit: Int, paused: (Int) -> Void = { _ in }) async -> Bool {
     // The usual case, checked first: no continuation to make (a checked one allocates).
-    if state.withLock({ $0.unwritten < limit || $0.finished }) { return }
+    let unwritten = state.withLock { $0.finished ? 0 : $0.unwritten }
+    if unwritten < limit { return false }
+    paused(unwritten)
     await withCheckedContinuation { continuation in
       let ready = state.withLock { state -> Bool in
         if state.unwritten < limit || state.finished { return true }
@@ -89,31 +106,59 @@ final class OutboundQueue: Sendable {
       }
       if ready { continuation.resume() }
     }
+    return true
   }
 
-  /// Everything queued so far, waiting for at least one frame; nil once finished and drained.
+  /// Swaps everything queued so far into `buffer`, waiting for at least one frame; false once
+  /// finished and drained. `buffer` should be empty: its storage is reused for the next frames.
   ///
   /// A frame queued while the writer waits only wakes it: the frames are taken when the writer
   /// runs, so the calls that answer meanwhile (their jobs were queued on the loop before the
   /// writer's) join the same write instead of following in writes of their own.
-  func next() async -> [OutboundFrame]? {
+  func next(swapping buffer: inout ByteBuffer) async -> Bool {
     while true {
-      let taken = state.withLock { state -> [OutboundFrame]?? in
-        if !state.pending.isEmpty {
-          defer { state.pending.removeAll(keepingCapacity: true) }
-          return .some(state.pending)
+      let taken = state.withLock { state -> Bool? in
+        if state.pending.readableBytes > 0 {
+          swap(&buffer, &state.pending)
+          return true
         }
-        return state.finished ? .some(nil) : .none
+        return state.finished ? false : nil
       }
       if let taken { return taken }
       await withCheckedContinuation { continuation in
         let wait = state.withLock { state -> Bool in
-          guard state.pending.isEmpty, !state.finished else { return false }
+          guard state.pending.readableBytes == 0, !state.finished else { return false }
           state.waiter = continuation
           return true
         }
         if !wait { continuation.resume() }
       }
     }
+  }
+
+  /// Appends `frame` to `buffer`; returns the bytes appended.
+  private static func encode(_ frame: OutboundFrame, into buffer: inout ByteBuffer, arena: ProtoArena) -> Int {
+    let start = buffer.writerIndex
+    do {
+      switch frame {
+      case .hello(let hello):
+        try buffer.writeFrame(type: .hello, callID: 0, header: hello, arena: arena)
+      case .pong(let ping):
+        try buffer.writeFrame(type: .pong, callID: 0, header: ping, arena: arena)
+      case .goAway(let goAway):
+        try buffer.writeFrame(type: .goAway, callID: 0, header: goAway, arena: arena)
+      case .response(let callID, let header, let payload?):
+        try buffer.writeFrame(type: .response, callID: callID, header: header, payload: payload, arena: arena)
+      case .response(let callID, let header, nil):
+        try buffer.writeFrame(type: .response, callID: callID, header: header, arena: arena)
+      }
+    } catch {
+      // Only text with a NUL cannot be encoded, and inputs are refused with one; answer anyway.
+      if case .response(let callID, _, _) = frame {
+        let status = RPCError(code: .internal, message: "response could not be encoded: \(error)").status
+        _ = try? buffer.writeFrame(type: .response, callID: callID, header: V1.ResponseHeader(status: status), arena: arena)
+      }
+    }
+    return buffer.writerIndex - start
   }
 }

@@ -55,6 +55,9 @@ public struct ServerConfiguration: Sendable {
     /// Open connections from one IP address at once, so that one host cannot take every one of
     /// ``maxConnections``; more from it are refused the same way.
     public var maxConnectionsPerAddress = 1_000
+    /// Bytes of answers one connection may leave unread: past them, the server stops reading its
+    /// requests until the client reads (the answers of calls already in flight still queue).
+    public var maxUnwrittenBytesPerConnection = 1 << 20
     /// A connection that sends nothing for this long is closed.
     public var idleTimeout: Duration
     /// A new connection must complete its first frame (HELLO) within this time.
@@ -69,7 +72,7 @@ public struct ServerConfiguration: Sendable {
     public var firstLoginBlock: Duration = LoginThrottle.firstBlock
 
     /// ``ProtocolLimits/defaults`` (1 MiB frames, 16 KiB headers, 256 calls in flight),
-    /// 10,000 connections (1,000 from one address), 5 minutes idle, 10 s for the first frame, 30 s to finish a frame,
+    /// 10,000 connections (1,000 from one address), 1 MiB of unread answers per connection, 5 minutes idle, 10 s for the first frame, 30 s to finish a frame,
     /// 60 logins a minute per connection, a first login block of 1 s.
     public static var defaults: Limits {
       Limits(

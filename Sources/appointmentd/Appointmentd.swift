@@ -97,6 +97,14 @@ struct Appointmentd: AsyncParsableCommand {
   @Option(help: "Open connections from one IP address at once; more from it are refused the same way.")
   var maxConnectionsPerAddress = ServerConfiguration.Limits.defaults.maxConnectionsPerAddress
 
+  @Option(
+    help: """
+      Bytes of answers one connection may leave unread before the server stops reading its \
+      requests, until the client reads (1 KiB…1 GiB).
+      """
+  )
+  var maxUnwrittenBytesPerConnection = ServerConfiguration.Limits.defaults.maxUnwrittenBytesPerConnection
+
   @Option(help: "Close a connection that sends nothing for this many seconds.")
   var idleTimeout = Int(ServerConfiguration.Limits.defaults.idleTimeout.components.seconds)
 
@@ -147,6 +155,9 @@ struct Appointmentd: AsyncParsableCommand {
     guard (1...1_000_000).contains(maxConnectionsPerAddress) else {
       throw ValidationError("--max-connections-per-address must be within 1…1,000,000")
     }
+    guard (1024...(1 << 30)).contains(maxUnwrittenBytesPerConnection) else {
+      throw ValidationError("--max-unwritten-bytes-per-connection must be within 1 KiB…1 GiB")
+    }
     guard [idleTimeout, firstFrameTimeout, frameTimeout].allSatisfy({ (1...year).contains($0) }) else {
       throw ValidationError("--idle-timeout, --first-frame-timeout and --frame-timeout must be within 1…\(year) seconds (a year)")
     }
@@ -165,6 +176,7 @@ struct Appointmentd: AsyncParsableCommand {
     configuration.limits.protocolLimits.maxConcurrentCalls = maxCallsPerConnection
     configuration.limits.maxConnections = maxConnections
     configuration.limits.maxConnectionsPerAddress = maxConnectionsPerAddress
+    configuration.limits.maxUnwrittenBytesPerConnection = maxUnwrittenBytesPerConnection
     configuration.limits.idleTimeout = .seconds(idleTimeout)
     configuration.limits.firstFrameTimeout = .seconds(firstFrameTimeout)
     configuration.limits.frameTimeout = .seconds(frameTimeout)

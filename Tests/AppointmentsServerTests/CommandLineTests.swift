@@ -36,6 +36,7 @@ struct CommandLineTests {
       (["--max-frame-bytes", "1073741824"], "--max-frame-bytes must be within 1 KiB…16 MiB"),
       (["--token-lifetime", "0"], "--token-lifetime must be within 1…31536000 seconds"),
       (["--max-connections-per-address", "0"], "--max-connections-per-address must be within 1…1,000,000"),
+      (["--max-unwritten-bytes-per-connection", "1023"], "--max-unwritten-bytes-per-connection must be within 1 KiB…1 GiB"),
     ]
   )
   func outOfRange(arguments: [String], message: String) async throws {

@@ -106,6 +106,58 @@ struct HardeningTests {
   }
 
   @Test(
+    "a client that leaves its answers unread is not read from past the byte limit, and gets every answer once it reads",
+    .timeLimit(.minutes(2))
+  )
+  func unreadAnswers() async throws {
+    let limit = 16 << 10
+    try await TestServer.with(configure: { $0.limits.maxUnwrittenBytesPerConnection = limit }) { server in
+      // Enough answers (~200 bytes each) to fill the sockets' buffers (the server's may grow to
+      // 4 MiB), then the limit.
+      let calls: UInt32 = 40_000
+      var bytes = RawConnection.hello
+      for callID in 1...calls {
+        bytes += try RawConnection.request(callID: callID, method: V1.Appointments.serverInfo.path, payload: [])
+      }
+      let requests = ByteBuffer(bytes: bytes)
+      let connection = try await RawConnection.connect(port: server.port, receiveBuffer: 64 << 10)
+      try await connection.channel.executeThenClose { inbound, outbound in
+        // The requests are written while the test waits: the server stops reading them.
+        async let sent: Void = outbound.write(requests)
+        await server.server.readPauses.firstPause()
+        let backlog = server.server.readPauses.largestBacklog
+        #expect(server.server.readPauses.count == 1)
+
+        // Now read: every call is answered, in order, and the reading goes on to the last.
+        var decoder = FrameDecoder(limits: .defaults)
+        var buffer = ByteBuffer()
+        let arena = ProtoArena()
+        var next: UInt32 = 1
+        var wrong: [(callID: UInt32, status: V1.Status?)] = []
+        var largestAnswer = 0
+        reading: for try await chunk in inbound {
+          buffer.writeImmutableBuffer(chunk)
+          while let frame = try decoder.decode(buffer: &buffer) {
+            guard frame.type == .response else { continue }
+            let status = try V1.ResponseHeader(decoding: frame.header, arena: arena).status
+            if frame.callID != next || status?.code != 0 { wrong.append((frame.callID, status)) }
+            largestAnswer = max(largestAnswer, 12 + frame.header.readableBytes + frame.payload.readableBytes)
+            next += 1
+            if next > calls { break reading }
+          }
+        }
+        try await sent
+        #expect(next == calls + 1)
+        #expect(wrong.isEmpty, "first wrong answers: \(wrong.prefix(3))")
+        // It paused at the limit: what was unwritten then is under it plus the answer that
+        // crossed it; counted in frames, it was hundreds of answers.
+        #expect(backlog >= limit)
+        #expect(backlog < limit + largestAnswer)
+      }
+    }
+  }
+
+  @Test(
     "a client that fills the password-hashing queue gets the refusals, not a client from another address",
     .timeLimit(.minutes(1))
   )

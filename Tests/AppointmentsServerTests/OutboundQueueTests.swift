@@ -13,15 +13,25 @@ struct OutboundQueueTests {
     .response(callID: id, header: V1.ResponseHeader(), payload: nil)
   }
 
-  @Test("the writer takes everything queued at once, in order")
-  func batches() async {
+  /// The call ids of the frames in a batch the writer took.
+  static func callIDs(_ batch: ByteBuffer) throws -> [UInt32] {
+    try RawConnection.frames(in: Array(buffer: batch)).map(\.callID)
+  }
+
+  @Test("the writer takes everything queued at once, encoded, in order")
+  func batches() async throws {
     let queue = OutboundQueue()
     for id in UInt32(1)...3 { queue.enqueue(Self.frame(id)) }
-    let batch = await queue.next() ?? []
-    let ids: [UInt32] = batch.compactMap { if case .response(let id, _, _) = $0 { id } else { nil } }
-    #expect(ids == [1, 2, 3])
+    var batch = ByteBuffer()
+    #expect(await queue.next(swapping: &batch))
+    #expect(try Self.callIDs(batch) == [1, 2, 3])
+    // Taken is not written: the bytes count until the writer says so.
+    #expect(queue.unwrittenBytes == batch.readableBytes)
+    queue.written(batch.readableBytes)
+    #expect(queue.unwrittenBytes == 0)
     queue.finish()
-    #expect(await queue.next() == nil)
+    batch.clear()
+    #expect(await queue.next(swapping: &batch) == false)
   }
 
   @Test("frames queued while the writer waits go out together once it runs, not the first alone")
@@ -29,40 +39,56 @@ struct OutboundQueueTests {
     let loop = MultiThreadedEventLoopGroup.singleton.next()
     let queue = OutboundQueue()
     // The writer runs on the loop, as in the server.
-    let writer = Task(executorPreference: EventLoopTaskExecutor(loop)) { await queue.next() ?? [] }
+    let writer = Task(executorPreference: EventLoopTaskExecutor(loop)) {
+      var batch = ByteBuffer()
+      _ = await queue.next(swapping: &batch)
+      return batch
+    }
     while !queue.isWriterWaiting { await Task.yield() }
     // Three calls answer in one job of the loop; the writer, woken by the first, runs after it.
     try await loop.submit {
       for id in UInt32(1)...3 { queue.enqueue(Self.frame(id)) }
     }.get()
-    let batch = await writer.value
-    let ids: [UInt32] = batch.compactMap { if case .response(let id, _, _) = $0 { id } else { nil } }
-    #expect(ids == [1, 2, 3])
+    #expect(try Self.callIDs(await writer.value) == [1, 2, 3])
     queue.finish()
-    #expect(await queue.next() == nil)
+    var rest = ByteBuffer()
+    #expect(await queue.next(swapping: &rest) == false)
   }
 
-  @Test("the reader waits while too many frames are unwritten, and goes on once they are written")
-  func backpressure() async {
+  @Test("the reader waits while too many bytes are unwritten, and goes on once they are written")
+  func backpressure() async throws {
     let queue = OutboundQueue()
     for id in UInt32(1)...3 { queue.enqueue(Self.frame(id)) }
-    let resumed = Flag()
+    let queued = queue.unwrittenBytes
+    let frameBytes = try RawConnection.frame(.response, callID: 1, header: V1.ResponseHeader()).count
+    #expect(queued == 3 * frameBytes)
+    // The reader must wait until every byte is written, and says how many were unwritten.
+    let pausedWith = Mutex<Int?>(nil)
     let reader = Task {
-      await queue.waitForRoom(below: 1)
-      resumed.set()
+      await queue.waitForRoom(below: 1) { unwritten in pausedWith.withLock { $0 = unwritten } }
     }
-    // Taken by the writer is not written yet, and one frame still is not: no room.
-    let batch = await queue.next() ?? []
-    #expect(batch.count == 3)
+    // Taken by the writer is not written yet, and one byte still is not: no room.
+    var batch = ByteBuffer()
+    #expect(await queue.next(swapping: &batch))
     while !queue.isReaderWaiting { await Task.yield() }
-    queue.written(2)
-    #expect(!resumed.isSet)
+    #expect(pausedWith.withLock { $0 } == queued)
+    queue.written(queued - 1)
     #expect(queue.isReaderWaiting)
     queue.written(1)
-    await reader.value
-    #expect(resumed.isSet)
-    // With room, waiting returns at once.
-    await queue.waitForRoom(below: 1)
+    #expect(await reader.value)
+    // With room, waiting returns at once, without pausing.
+    #expect(await queue.waitForRoom(below: 1) { _ in Issue.record("paused with room") } == false)
+  }
+
+  @Test("a finished queue never keeps the reader waiting")
+  func finishReleasesTheReader() async {
+    let queue = OutboundQueue()
+    queue.enqueue(Self.frame(1))
+    let reader = Task { await queue.waitForRoom(below: 1) }
+    while !queue.isReaderWaiting { await Task.yield() }
+    queue.finish()
+    #expect(await reader.value)
+    #expect(await queue.waitForRoom(below: 1) == false)
   }
 
   final class Flag: Sendable {

@@ -10,9 +10,12 @@ struct RawConnection {
 
   /// Connects to the server on 127.0.0.1; `source` is the address to connect from (any of
   /// 127.0.0.0/8 is this machine's on Linux), so that a test can be two clients.
-  static func connect(port: Int, from source: String? = nil) async throws -> RawConnection {
+  /// `receiveBuffer` fixes the socket's receive buffer, so that the kernel holds at most that
+  /// much of what the server sends while the test reads nothing.
+  static func connect(port: Int, from source: String? = nil, receiveBuffer: Int? = nil) async throws -> RawConnection {
     var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
     if let source { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: source, port: 0)) }
+    if let receiveBuffer { bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: .init(receiveBuffer)) }
     let channel = try await bootstrap
       // Not NIO's 10 s: a test opens up to 1,105 at once, past the server's backlog of 1,024, on
       // two loaded cores, and a dropped SYN is sent again after 1, 3 and 7 s.
