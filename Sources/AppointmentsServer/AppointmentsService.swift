@@ -105,17 +105,17 @@ struct AppointmentsService: Sendable {
       throw Self.invalidCredentials
     }
     let throttleKey = "\(role):\(email)"
-    try loginThrottle.check(throttleKey)
+    try loginThrottle.check(throttleKey, from: context.clientAddress)
     guard let account = await accounts.account(role: role, email: email) else {
       try await hasher.verifyDummy(request.password, for: context.clientAddress)
-      loginThrottle.recordFailure(throttleKey)
+      loginThrottle.recordFailure(throttleKey, from: context.clientAddress)
       throw Self.invalidCredentials
     }
     guard try await hasher.verify(request.password, against: account.passwordHash, for: context.clientAddress) else {
-      loginThrottle.recordFailure(throttleKey)
+      loginThrottle.recordFailure(throttleKey, from: context.clientAddress)
       throw Self.invalidCredentials
     }
-    loginThrottle.recordSuccess(throttleKey)
+    loginThrottle.recordSuccess(throttleKey, from: context.clientAddress)
     let issued = try await tokens.issue(accountID: account.id, role: role == .doctor ? .doctor : .patient, now: Date())
     context.responseMetadata.bearerToken = issued.token
     return V1.LoginResponse(accountID: account.id, role: role.proto, expiresAtMs: Instant(issued.expiresAt).millisecondsSinceEpoch)

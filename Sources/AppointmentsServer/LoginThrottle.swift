@@ -1,11 +1,14 @@
 import AppointmentsWire
 import Synchronization
 
-/// Slows password guessing down, per account and per connection.
+/// Slows password guessing down, per account and client address, and per account.
 ///
-/// Per account (role and email, whether or not the account exists, so the answer reveals
-/// nothing): the first 5 failures in a row are free, then each failure blocks further attempts
-/// for 1 s, 2 s, 4 s … (by default) up to 15 minutes; a success clears the record. A blocked
+/// Accounts are counted by role and email, whether or not the account exists, so the answer
+/// reveals nothing. From one address, the first 5 failures in a row on an account are free, then
+/// each failure blocks that address's attempts on it for 1 s, 2 s, 4 s … (by default) up to 15
+/// minutes. So that one client cannot lock an account's owner out, that block holds for its
+/// address only; across all addresses, 50 failures are free, then the account is blocked the same
+/// way for everyone (a guesser with many addresses). A success clears both records. A blocked
 /// attempt is refused with RESOURCE_EXHAUSTED `TOO_MANY_LOGIN_ATTEMPTS` before any password is
 /// hashed.
 final class LoginThrottle: Sendable {
@@ -14,14 +17,27 @@ final class LoginThrottle: Sendable {
     var blockedUntil: ContinuousClock.Instant
   }
 
+  private struct AddressKey: Hashable {
+    var account: String
+    var address: String
+  }
+
+  private struct Records {
+    var byAddress: [AddressKey: Record] = [:]
+    var byAccount: [String: Record] = [:]
+  }
+
+  /// Failures in a row on one account from one address before the blocks start.
   static let freeFailures = 5
+  /// Failures on one account from all addresses before the account is blocked for everyone.
+  static let freeFailuresPerAccount = 50
   /// The block after the first failure beyond the free ones, by default.
   static let firstBlock = Duration.seconds(1)
   static let longestBlock = Duration.seconds(15 * 60)
-  /// Records kept at most; beyond it, the ones no longer blocking are forgotten.
+  /// Records of each kind kept at most; beyond it, the ones no longer blocking are forgotten.
   static let capacity = 100_000
 
-  private let records = Mutex<[String: Record]>([:])
+  private let records = Mutex(Records())
   private let firstBlock: Duration
 
   /// - Parameter firstBlock: The block after the first failure beyond the free ones; each
@@ -30,33 +46,51 @@ final class LoginThrottle: Sendable {
     self.firstBlock = firstBlock
   }
 
-  /// Throws when `account` is blocked.
-  func check(_ account: String, now: ContinuousClock.Instant = .now) throws(RPCError) {
-    guard let record = records.withLock({ $0[account] }), record.blockedUntil > now else { return }
-    let seconds = Int((record.blockedUntil - now).components.seconds) + 1
-    throw RPCError(
-      code: .resourceExhausted, reason: "TOO_MANY_LOGIN_ATTEMPTS",
-      message: "too many failed logins for this account; try again in \(seconds) s"
-    )
-  }
-
-  func recordFailure(_ account: String, now: ContinuousClock.Instant = .now) {
-    records.withLock { records in
-      var record = records[account] ?? Record(blockedUntil: now)
-      record.failures += 1
-      if record.failures >= Self.freeFailures {
-        let exponent = min(record.failures - Self.freeFailures, 20)
-        record.blockedUntil = now + min(self.firstBlock * (1 << exponent), Self.longestBlock)
-      }
-      records[account] = record
-      if records.count > Self.capacity {
-        records = records.filter { $0.value.blockedUntil > now }
-      }
+  /// Throws when `account` is blocked, for everyone or for `address` (nil: a peer without one).
+  func check(_ account: String, from address: String?, now: ContinuousClock.Instant = .now) throws(RPCError) {
+    let key = AddressKey(account: account, address: address ?? "")
+    let (forAddress, forAccount) = records.withLock { ($0.byAddress[key], $0.byAccount[account]) }
+    if let record = forAccount, record.blockedUntil > now {
+      throw Self.blocked(until: record.blockedUntil, now: now, "too many failed logins for this account")
+    }
+    if let record = forAddress, record.blockedUntil > now {
+      throw Self.blocked(until: record.blockedUntil, now: now, "too many failed logins for this account from this address")
     }
   }
 
-  func recordSuccess(_ account: String) {
-    _ = records.withLock { $0.removeValue(forKey: account) }
+  func recordFailure(_ account: String, from address: String?, now: ContinuousClock.Instant = .now) {
+    let key = AddressKey(account: account, address: address ?? "")
+    records.withLock { records in
+      fail(&records.byAddress, key, free: Self.freeFailures, now: now)
+      fail(&records.byAccount, account, free: Self.freeFailuresPerAccount, now: now)
+    }
+  }
+
+  func recordSuccess(_ account: String, from address: String?) {
+    let key = AddressKey(account: account, address: address ?? "")
+    records.withLock { records in
+      records.byAddress.removeValue(forKey: key)
+      records.byAccount.removeValue(forKey: account)
+    }
+  }
+
+  /// Counts a failure in `records[key]`; past `free` failures it blocks, doubling each time.
+  private func fail<Key: Hashable>(_ records: inout [Key: Record], _ key: Key, free: Int, now: ContinuousClock.Instant) {
+    var record = records[key] ?? Record(blockedUntil: now)
+    record.failures += 1
+    if record.failures >= free {
+      let exponent = min(record.failures - free, 20)
+      record.blockedUntil = now + min(self.firstBlock * (1 << exponent), Self.longestBlock)
+    }
+    records[key] = record
+    if records.count > Self.capacity {
+      records = records.filter { $0.value.blockedUntil > now }
+    }
+  }
+
+  private static func blocked(until: ContinuousClock.Instant, now: ContinuousClock.Instant, _ what: String) -> RPCError {
+    let seconds = Int((until - now).components.seconds) + 1
+    return RPCError(code: .resourceExhausted, reason: "TOO_MANY_LOGIN_ATTEMPTS", message: "\(what); try again in \(seconds) s")
   }
 }
 

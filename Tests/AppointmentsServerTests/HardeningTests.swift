@@ -277,7 +277,7 @@ struct HardeningTests {
     }
   }
 
-  @Test("after 5 failed logins an account is blocked, even for the right password")
+  @Test("after 5 failed logins an account is blocked from that address, even for the right password")
   func accountThrottle() async throws {
     // A block long enough that a loaded machine cannot let it lapse before the next attempt
     // (the default 1 s, doubling, is tested on a given clock in LoginThrottleTests).
@@ -297,6 +297,36 @@ struct HardeningTests {
       }
       let ghost = await rpcError { _ = try await client.login(role: .patient, email: "ghost@example.org", password: "x") }
       #expect(ghost?.summary == "RESOURCE_EXHAUSTED/TOO_MANY_LOGIN_ATTEMPTS")
+    }
+  }
+
+  @Test("failed logins from one address block that address, not the account's owner elsewhere", .timeLimit(.minutes(1)))
+  func throttlePerAddress() async throws {
+    try await TestServer.with(configure: { $0.limits.firstLoginBlock = .seconds(600) }) { server in
+      let client = try await server.client()
+      let patient = try await Fixture.registerPatient(client)
+      await client.close()
+      /// Logs in with `passwords` in turn from `source`, one call at a time; the outcomes.
+      func logins(from source: String, _ passwords: [String]) async throws -> [String] {
+        let connection = try await RawConnection.connect(port: server.port, from: source)
+        return try await connection.channel.executeThenClose { inbound, outbound in
+          try await outbound.write(ByteBuffer(bytes: RawConnection.hello))
+          var reader = RawConnection.Reader(inbound)
+          var outcomes: [String] = []
+          for (index, password) in passwords.enumerated() {
+            let callID = UInt32(index + 1)
+            let login = try V1.LoginRequest(role: .patient, email: patient.email, password: password).serializedBytes()
+            try await outbound.write(ByteBuffer(bytes: try RawConnection.request(callID: callID, method: V1.Appointments.login.path, payload: login)))
+            let status = try RawConnection.responses(in: try await reader.frames { try RawConnection.responses(in: $0)[callID] != nil })[callID]?.status
+            outcomes.append(status.map { $0.code == 0 ? "OK" : $0.reason } ?? "no answer")
+          }
+          return outcomes
+        }
+      }
+      let wrong = Array(repeating: "wrong password", count: LoginThrottle.freeFailures)
+      #expect(try await logins(from: "127.0.0.1", wrong + [Fixture.password]) == Array(repeating: "INVALID_CREDENTIALS", count: 5) + ["TOO_MANY_LOGIN_ATTEMPTS"])
+      #expect(try await logins(from: "127.0.0.2", [Fixture.password]) == ["OK"])
+      #expect(try await logins(from: "127.0.0.1", [Fixture.password]) == ["TOO_MANY_LOGIN_ATTEMPTS"])
     }
   }
 
