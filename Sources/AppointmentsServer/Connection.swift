@@ -82,11 +82,10 @@ struct Connection {
     do {
       for try await frame in inbound {
         // Backpressure: a client that does not read its responses is not read from either.
-        let paused = await queue.waitForRoom(below: maxUnwrittenBytes) { unwritten in
-          readPauses.begin(unwritten: unwritten)
-          logger.debug("the client reads no answers: reading paused", metadata: ["unwritten-bytes": "\(unwritten)"])
+        await queue.waitForRoom(below: maxUnwrittenBytes) { unwritten in
+          readPauses.record(unwritten: unwritten)
+          logger.debug("the client leaves its answers unread: reading paused", metadata: ["unwritten-bytes": "\(unwritten)"])
         }
-        if paused { readPauses.end() }
         guard greeted || frame.type == .hello else {
           return goAway(.failedPrecondition, "the first frame must be HELLO")
         }

@@ -13,7 +13,9 @@ import NIOCore
 /// waits for it. The same key with a different request is refused (IDEMPOTENCY_KEY_REUSED).
 /// Only final answers are kept: a call that was cancelled, timed out, failed internally or was
 /// refused for load (RESOURCE_EXHAUSTED) may be retried for real. Entries expire after
-/// `retention` and the oldest go first beyond `capacity`.
+/// `retention` and the oldest go first beyond `capacity`. Anonymous calls (registrations) have
+/// a capacity of their own, a tenth of it besides, so that a flood of them with fresh keys pushes
+/// out only other anonymous answers, not those of callers with a token.
 ///
 /// With a log, each call runs as an ``IdempotentCall``: its answer is written in the same log
 /// record as its change (or in a record of its own for a refusal), and is given only once that
@@ -47,10 +49,8 @@ actor IdempotencyCache {
   /// Longest idempotency key accepted, in bytes.
   static let maxKeyLength = 128
 
-  private var entries: [Key: Entry] = [:]
-  private var order = CircularBuffer<Key>()
+  private var table: Table
   private let log: WriteAheadLog?
-  private let capacity: Int
   private let retentionMs: Int64
 
   /// Creates a cache; with `log`, answers are made durable there.
@@ -67,17 +67,17 @@ actor IdempotencyCache {
     retention: Duration = .seconds(24 * 3600)
   ) {
     self.log = log
-    self.capacity = capacity
     self.retentionMs = retention.components.seconds * 1000
+    var table = Table(capacity: capacity)
     let now = Self.nowMs()
-    for entry in stored.suffix(capacity) where now - entry.recordedAtMs < self.retentionMs {
+    for entry in stored.suffix(table.capacity + table.anonymousCapacity) where now - entry.recordedAtMs < self.retentionMs {
       guard let outcome = Self.outcome(of: entry, responseDecoder: responseDecoder) else { continue }
       let key = Key(accountID: entry.accountID, method: entry.method, key: entry.key)
       let answer = Answer(digest: entry.requestDigest, outcome: outcome, recordedAtMs: entry.recordedAtMs, stored: entry)
-      if self.entries.updateValue(.done(answer), forKey: key) == nil {
-        self.order.append(key)
-      }
+      table.remember(key, .done(answer))
     }
+    table.evict()
+    self.table = table
   }
 
   /// Runs `operation` once per key and request; later calls with the same key get its outcome.
@@ -87,7 +87,7 @@ actor IdempotencyCache {
     operation: @escaping @Sendable () async -> CallOutcome
   ) async -> CallOutcome {
     let digest = Array(SHA256.hash(data: request))
-    switch entries[key] {
+    switch table.entries[key] {
     case .running(let firstDigest, let task):
       guard firstDigest == digest else { return .failure(Self.reused) }
       return await task.value
@@ -105,9 +105,7 @@ actor IdempotencyCache {
       let outcome = await IdempotentCall.$current.withValue(call) { await operation() }
       return await Self.durable(await self.settle(key, digest: digest, outcome: outcome, call: call))
     }
-    if entries.updateValue(.running(digest: digest, task), forKey: key) == nil {
-      order.append(key)
-    }
+    table.remember(key, .running(digest: digest, task))
     return await task.value
   }
 
@@ -118,7 +116,7 @@ actor IdempotencyCache {
     let now = Self.nowMs()
     var answer = Answer(digest: digest, outcome: outcome, recordedAtMs: now)
     guard Self.isFinal(outcome) else {
-      entries[key] = nil
+      table.forget(key)
       _ = call?.finish(answer: nil)
       return answer
     }
@@ -126,15 +124,15 @@ actor IdempotencyCache {
       do {
         answer.stored = try Self.stored(outcome, key: key, digest: digest, at: now)
       } catch {
-        entries[key] = nil
+        table.forget(key)
         _ = call.finish(answer: nil)
         answer.outcome = .failure(RPCError(code: .internal, reason: "INTERNAL", message: "the answer could not be stored: \(error)"))
         return answer
       }
       answer.completion = call.finish(answer: answer.stored)
     }
-    entries[key] = .done(answer)
-    evict()
+    table.remember(key, .done(answer))
+    table.evict()
     return answer
   }
 
@@ -152,7 +150,7 @@ actor IdempotencyCache {
   func durableAnswers() -> [V1.IdempotencyEntry] {
     let durable = log?.durableSequence ?? 0
     let now = Self.nowMs()
-    return entries.values.compactMap { entry in
+    return table.entries.values.compactMap { entry in
       guard case .done(let answer) = entry, now - answer.recordedAtMs < retentionMs,
         (answer.completion?.through ?? 0) <= durable
       else { return nil }
@@ -160,25 +158,103 @@ actor IdempotencyCache {
     }
   }
 
-  /// Forgets the oldest answers beyond `capacity`. A call still running keeps its place in the
-  /// order: taken out of it, its answer, settled later, would never be forgotten.
-  private func evict() {
-    var running: [Key] = []
-    while entries.count > capacity, let oldest = order.popFirst() {
-      switch entries[oldest] {
-      case .done: entries[oldest] = nil
-      case .running: running.append(oldest)
-      case nil: break
+  /// The remembered entries, with the order in which they go: the keys of callers with a
+  /// token, and of anonymous callers, oldest first, each kind with its own capacity.
+  private struct Table {
+    var entries: [Key: Entry] = [:]
+    private var order = Order()
+    private var anonymousOrder = Order()
+    let capacity: Int
+    var anonymousCapacity: Int { max(capacity / 10, 1) }
+
+    init(capacity: Int) {
+      self.capacity = capacity
+    }
+
+    /// Keys in the order they came, with how many of them have an entry.
+    ///
+    /// A key whose entry was dropped (a call not remembered) stays until it comes up or the
+    /// order is compacted, which happens once it holds twice as many keys as entries.
+    private struct Order {
+      var keys = CircularBuffer<Key>()
+      var count = 0
+    }
+
+    /// Sets the entry of `key`, counting it in its order if it is new there.
+    mutating func remember(_ key: Key, _ entry: Entry) {
+      guard entries.updateValue(entry, forKey: key) == nil else { return }
+      if key.accountID == 0 {
+        anonymousOrder.keys.append(key)
+        anonymousOrder.count += 1
+      } else {
+        order.keys.append(key)
+        order.count += 1
       }
     }
-    for key in running.reversed() {
-      order.prepend(key)
+
+    /// Drops the entry of `key`; its place in the order goes when it comes up, or when the order
+    /// is compacted.
+    mutating func forget(_ key: Key) {
+      guard entries.removeValue(forKey: key) != nil else { return }
+      if key.accountID == 0 {
+        anonymousOrder.count -= 1
+        Self.compact(&anonymousOrder, entries: entries)
+      } else {
+        order.count -= 1
+        Self.compact(&order, entries: entries)
+      }
+    }
+
+    /// The keys held in the orders, with or without an entry (for tests).
+    var orderedKeys: Int {
+      order.keys.count + anonymousOrder.keys.count
+    }
+
+    /// Forgets the oldest answers beyond each order's capacity.
+    mutating func evict() {
+      Self.evict(from: &order, beyond: capacity, in: &entries)
+      Self.evict(from: &anonymousOrder, beyond: anonymousCapacity, in: &entries)
+    }
+
+    /// Forgets the oldest answers of `order` beyond `limit`. A call still running keeps its place:
+    /// taken out of the order, its answer, settled later, would never be forgotten.
+    private static func evict(from order: inout Order, beyond limit: Int, in entries: inout [Key: Entry]) {
+      var running: [Key] = []
+      while order.count > limit, let oldest = order.keys.popFirst() {
+        switch entries[oldest] {
+        case .done:
+          entries[oldest] = nil
+          order.count -= 1
+        case .running: running.append(oldest)
+        case nil: break
+        }
+      }
+      for key in running.reversed() {
+        order.keys.prepend(key)
+      }
+    }
+
+    /// Drops the keys without an entry once they are half of `order`; a key that came twice
+    /// keeps its newest place.
+    private static func compact(_ order: inout Order, entries: [Key: Entry]) {
+      guard order.keys.count > 2 * order.count + 64 else { return }
+      var seen = Set<Key>()
+      var kept = CircularBuffer<Key>(initialCapacity: order.count)
+      for key in order.keys.reversed() where entries[key] != nil && seen.insert(key).inserted {
+        kept.prepend(key)
+      }
+      order.keys = kept
     }
   }
 
   /// How many answers and running calls are remembered (for tests).
   var count: Int {
-    entries.count
+    table.entries.count
+  }
+
+  /// How many keys wait in the eviction order, some of them without an entry (for tests).
+  var orderedKeys: Int {
+    table.orderedKeys
   }
 
   private static func isFinal(_ outcome: CallOutcome) -> Bool {

@@ -111,4 +111,44 @@ struct IdempotencyCacheTests {
     }
     #expect(runs.count.load(ordering: .relaxed) == 2)
   }
+
+  @Test("anonymous answers have a tenth of the capacity of their own: a flood of them pushes out only anonymous ones")
+  func anonymousShare() async {
+    let cache = IdempotencyCache(capacity: 20)
+    let answer: CallOutcome = .success(Reply(message: V1.HealthResponse(status: .serving), metadata: Metadata()))
+    func key(_ account: AccountID, _ name: Int) -> IdempotencyCache.Key {
+      IdempotencyCache.Key(accountID: account, method: V1.Appointments.registerPatient.path, key: Array("\(name)".utf8))
+    }
+    for name in 0..<5 {
+      _ = await cache.run(key(7, name), request: [1]) { answer }
+    }
+    for name in 0..<100 {
+      _ = await cache.run(key(0, name), request: [1]) { answer }
+    }
+    #expect(await cache.count == 5 + 2)
+    let runs = Answered()
+    for (account, name) in [(7, 0), (7, 4), (0, 98), (0, 99)] {
+      _ = await cache.run(key(AccountID(account), name), request: [1]) {
+        runs.count.add(1, ordering: .relaxed)
+        return answer
+      }
+    }
+    #expect(runs.count.load(ordering: .relaxed) == 0, "the account's answers and the newest anonymous ones are remembered")
+    _ = await cache.run(key(0, 0), request: [1]) {
+      runs.count.add(1, ordering: .relaxed)
+      return answer
+    }
+    #expect(runs.count.load(ordering: .relaxed) == 1, "an older anonymous answer was pushed out")
+  }
+
+  @Test("the keys of calls that are not remembered do not pile up")
+  func forgottenKeysAreDropped() async {
+    let cache = IdempotencyCache(capacity: 100_000)
+    for name in 0..<1_000 {
+      let key = IdempotencyCache.Key(accountID: 7, method: V1.Appointments.bookSlot.path, key: Array("\(name)".utf8))
+      _ = await cache.run(key, request: [1]) { .failure(RPCError(code: .deadlineExceeded, message: "late")) }
+    }
+    #expect(await cache.count == 0)
+    #expect(await cache.orderedKeys <= 65)
+  }
 }
