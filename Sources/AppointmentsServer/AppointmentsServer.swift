@@ -33,7 +33,7 @@ public final class AppointmentsServer: Service, Sendable {
   /// The open connections, against `--max-connections` and `--max-connections-per-address`
   /// (internal, for tests).
   let openConnections: OpenConnections
-  /// The connections not read from while their clients leave answers unread (internal, for tests).
+  /// The pauses of connections whose clients leave their answers unread (internal, for tests).
   let readPauses = ReadPauses()
   private let log: WriteAheadLog
   private let snapshots: SnapshotScheduler
@@ -122,7 +122,8 @@ public final class AppointmentsServer: Service, Sendable {
         firstFrameTimeoutMs: Self.milliseconds(configuration.limits.firstFrameTimeout),
         frameTimeoutMs: Self.milliseconds(configuration.limits.frameTimeout),
         loginAttemptsPerMinute: UInt32(clamping: configuration.limits.loginAttemptsPerMinute),
-        maxConnectionsPerAddress: UInt32(clamping: configuration.limits.maxConnectionsPerAddress)
+        maxConnectionsPerAddress: UInt32(clamping: configuration.limits.maxConnectionsPerAddress),
+        maxUnwrittenBytesPerConnection: UInt32(clamping: configuration.limits.maxUnwrittenBytesPerConnection)
       ),
       draining: { state.draining.load(ordering: .relaxed) }
     )

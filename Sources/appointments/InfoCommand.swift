@@ -6,7 +6,7 @@ import ArgumentParser
 struct InfoCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "info",
-    abstract: "Show the server's version, protocol limits, specializations and booking horizon."
+    abstract: "Show the server's version, limits, specializations and booking horizon."
   )
 
   @OptionGroup var options: GlobalOptions
@@ -21,6 +21,10 @@ struct InfoCommand: AsyncParsableCommand {
           ["max frame", "\(info.maxFrameBytes) bytes"],
           ["max header block", "\(info.maxHeaderBytes) bytes"],
           ["calls per connection", "\(info.maxConcurrentCalls)"],
+          ["unread answers per connection", "\(info.maxUnwrittenBytesPerConnection) bytes"],
+          ["connections", "\(info.maxConnections) (\(info.maxConnectionsPerAddress) per address)"],
+          ["logins per connection", "\(info.loginAttemptsPerMinute) a minute"],
+          ["idle timeout", "\(info.idleTimeoutMs / 1000) s"],
           ["booking horizon", "\(info.bookingHorizonDays) days"],
           ["specializations", info.specializations.joined(separator: ", ")],
           ["started", Rendering.humanInstant(milliseconds: info.startedAtMs)],

@@ -134,6 +134,13 @@ enum JSONResults {
     var maxFrameBytes: UInt32
     var maxHeaderBytes: UInt32
     var maxConcurrentCalls: UInt32
+    var maxUnwrittenBytesPerConnection: UInt32
+    var maxConnections: UInt32
+    var maxConnectionsPerAddress: UInt32
+    var loginAttemptsPerMinute: UInt32
+    var idleTimeoutMs: UInt32
+    var firstFrameTimeoutMs: UInt32
+    var frameTimeoutMs: UInt32
     var specializations: [String]
     var bookingHorizonDays: UInt32
     var startedAt: String?
@@ -144,6 +151,13 @@ enum JSONResults {
       maxFrameBytes = info.maxFrameBytes
       maxHeaderBytes = info.maxHeaderBytes
       maxConcurrentCalls = info.maxConcurrentCalls
+      maxUnwrittenBytesPerConnection = info.maxUnwrittenBytesPerConnection
+      maxConnections = info.maxConnections
+      maxConnectionsPerAddress = info.maxConnectionsPerAddress
+      loginAttemptsPerMinute = info.loginAttemptsPerMinute
+      idleTimeoutMs = info.idleTimeoutMs
+      firstFrameTimeoutMs = info.firstFrameTimeoutMs
+      frameTimeoutMs = info.frameTimeoutMs
       specializations = info.specializations
       bookingHorizonDays = info.bookingHorizonDays
       startedAt = Rendering.instant(milliseconds: info.startedAtMs)

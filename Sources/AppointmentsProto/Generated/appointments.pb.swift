@@ -556,6 +556,9 @@ extension V1 {
     public var loginAttemptsPerMinute: UInt32
     /// Open connections from one IP address at once (see max_connections).
     public var maxConnectionsPerAddress: UInt32
+    /// Bytes of answers one connection may leave unread before the server stops reading its
+    /// requests, until the client reads.
+    public var maxUnwrittenBytesPerConnection: UInt32
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -572,7 +575,8 @@ extension V1 {
       firstFrameTimeoutMs: UInt32 = 0,
       frameTimeoutMs: UInt32 = 0,
       loginAttemptsPerMinute: UInt32 = 0,
-      maxConnectionsPerAddress: UInt32 = 0
+      maxConnectionsPerAddress: UInt32 = 0,
+      maxUnwrittenBytesPerConnection: UInt32 = 0
     ) {
       self.version = version
       self.protocolVersion = protocolVersion
@@ -588,6 +592,7 @@ extension V1 {
       self.frameTimeoutMs = frameTimeoutMs
       self.loginAttemptsPerMinute = loginAttemptsPerMinute
       self.maxConnectionsPerAddress = maxConnectionsPerAddress
+      self.maxUnwrittenBytesPerConnection = maxUnwrittenBytesPerConnection
     }
   }
 
@@ -1607,6 +1612,7 @@ extension V1.ServerInfoResponse {
     self.frameTimeoutMs = c.pointee.frame_timeout_ms
     self.loginAttemptsPerMinute = c.pointee.login_attempts_per_minute
     self.maxConnectionsPerAddress = c.pointee.max_connections_per_address
+    self.maxUnwrittenBytesPerConnection = c.pointee.max_unwritten_bytes_per_connection
   }
 
   func cMessage(in arena: ProtoArena) throws(ProtoEncodingError) -> UnsafeMutablePointer<Appointments__V1__ServerInfoResponse> {
@@ -1627,6 +1633,7 @@ extension V1.ServerInfoResponse {
     c.pointee.frame_timeout_ms = self.frameTimeoutMs
     c.pointee.login_attempts_per_minute = self.loginAttemptsPerMinute
     c.pointee.max_connections_per_address = self.maxConnectionsPerAddress
+    c.pointee.max_unwritten_bytes_per_connection = self.maxUnwrittenBytesPerConnection
     return c
   }
 }

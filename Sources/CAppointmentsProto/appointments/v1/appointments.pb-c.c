@@ -2697,7 +2697,7 @@ const ProtobufCMessageDescriptor appointments__v1__server_info_request__descript
   (ProtobufCMessageInit) appointments__v1__server_info_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor appointments__v1__server_info_response__field_descriptors[14] =
+static const ProtobufCFieldDescriptor appointments__v1__server_info_response__field_descriptors[15] =
 {
   {
     "version",
@@ -2867,6 +2867,18 @@ static const ProtobufCFieldDescriptor appointments__v1__server_info_response__fi
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "max_unwritten_bytes_per_connection",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Appointments__V1__ServerInfoResponse, max_unwritten_bytes_per_connection),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned appointments__v1__server_info_response__field_indices_by_name[] = {
   6,   /* field[6] = booking_horizon_days */
@@ -2879,6 +2891,7 @@ static const unsigned appointments__v1__server_info_response__field_indices_by_n
   13,   /* field[13] = max_connections_per_address */
   2,   /* field[2] = max_frame_bytes */
   3,   /* field[3] = max_header_bytes */
+  14,   /* field[14] = max_unwritten_bytes_per_connection */
   1,   /* field[1] = protocol_version */
   5,   /* field[5] = specializations */
   7,   /* field[7] = started_at_ms */
@@ -2887,7 +2900,7 @@ static const unsigned appointments__v1__server_info_response__field_indices_by_n
 static const ProtobufCIntRange appointments__v1__server_info_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 14 }
+  { 0, 15 }
 };
 const ProtobufCMessageDescriptor appointments__v1__server_info_response__descriptor =
 {
@@ -2897,7 +2910,7 @@ const ProtobufCMessageDescriptor appointments__v1__server_info_response__descrip
   "Appointments__V1__ServerInfoResponse",
   "appointments.v1",
   sizeof(Appointments__V1__ServerInfoResponse),
-  14,
+  15,
   appointments__v1__server_info_response__field_descriptors,
   appointments__v1__server_info_response__field_indices_by_name,
   1,  appointments__v1__server_info_response__number_ranges,

@@ -491,10 +491,15 @@ struct  Appointments__V1__ServerInfoResponse
    * Open connections from one IP address at once (see max_connections).
    */
   uint32_t max_connections_per_address;
+  /*
+   * Bytes of answers one connection may leave unread before the server stops reading its
+   * requests, until the client reads.
+   */
+  uint32_t max_unwritten_bytes_per_connection;
 };
 #define APPOINTMENTS__V1__SERVER_INFO_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&appointments__v1__server_info_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0,NULL, 0, 0, 0, 0, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0,NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 
 /* Appointments__V1__Date methods */
