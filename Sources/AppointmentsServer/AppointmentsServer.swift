@@ -4,6 +4,7 @@ import AppointmentsProto
 import AppointmentsStorage
 import AppointmentsWire
 import Foundation
+public import CoreMetrics
 public import Logging
 import NIOCore
 import NIOPosix
@@ -35,6 +36,9 @@ public final class AppointmentsServer: Service, Sendable {
   let openConnections: OpenConnections
   /// The pauses of connections whose clients leave their answers unread (internal, for tests).
   let readPauses = ReadPauses()
+  private let metrics: ServerMetrics
+  private let metricsExport: MetricsExport?
+  private let metricsBound = Latch<Int?>()
   private let log: WriteAheadLog
   private let snapshots: SnapshotScheduler
   /// The hasher of every password this server derives a key from (internal, for tests).
@@ -43,8 +47,14 @@ public final class AppointmentsServer: Service, Sendable {
   /// Prepares the server: creates the data folder, loads or generates the JWT secret, recovers
   /// the state and opens the log. Throws when the data folder, its data or the secret cannot be
   /// used.
-  public init(configuration: ServerConfiguration, logger: Logger) async throws {
+  ///
+  /// - Parameter metrics: Where the server's counters go, and how to render them for
+  ///   `GET /metrics` (``ServerConfiguration/Network/metricsPort``); nil counts nothing.
+  public init(configuration: ServerConfiguration, logger: Logger, metrics: MetricsExport? = nil) async throws {
     self.configuration = configuration
+    self.metricsExport = metrics
+    let serverMetrics = ServerMetrics(factory: metrics?.factory ?? NOOPMetricsHandler.instance)
+    self.metrics = serverMetrics
     self.openConnections = OpenConnections(
       limit: configuration.limits.maxConnections, limitPerAddress: configuration.limits.maxConnectionsPerAddress
     )
@@ -127,10 +137,10 @@ public final class AppointmentsServer: Service, Sendable {
       ),
       draining: { state.draining.load(ordering: .relaxed) }
     )
-    let router = Router(service.routes)
+    let router = Router(service.routes, metrics: serverMetrics)
     let idempotency = IdempotencyCache(log: log, restoring: recovered.idempotency) { method, bytes in
-      guard let route = router[method] else { throw RPCError(code: .notFound, message: "no method \(method)") }
-      return try route.decodeResponse(bytes)
+      guard let entry = router[method] else { throw RPCError(code: .notFound, message: "no method \(method)") }
+      return try entry.route.decodeResponse(bytes)
     }
     self.router = router
     self.executor = CallExecutor(
@@ -160,6 +170,11 @@ public final class AppointmentsServer: Service, Sendable {
   /// The port the server listens on, once it is bound (useful with port 0).
   public func listeningPort() async -> Int {
     await bound.value
+  }
+
+  /// The port `GET /metrics` is served on once it is bound; nil when it is not served.
+  public func metricsPort() async -> Int? {
+    await metricsBound.value
   }
 
   /// Returns once `run()` has started its idle pollers, if any, and every one of them has taken
@@ -207,14 +222,20 @@ public final class AppointmentsServer: Service, Sendable {
     let port = serverChannel.channel.localAddress?.port ?? network.port
     logger.info("listening", metadata: ["host": "\(network.host)", "port": "\(port)"])
     bound.resolve(port)
+    let metricsChannel = try await bindMetrics()
+    defer { metricsChannel?.close(promise: nil) }
 
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask { try await self.serve(serverChannel) }
-      group.addTask { [snapshots, logger] in
+      group.addTask { [snapshots, logger, metrics] in
         await snapshots.run { event in
           switch event {
-          case .written(let summary): logger.info("snapshot written", metadata: ["snapshot": "\(summary)"])
-          case .failed(let error): logger.error("snapshot failed; the log still holds everything", metadata: ["error": "\(error)"])
+          case .written(let summary):
+            metrics.snapshot(written: true)
+            logger.info("snapshot written", metadata: ["snapshot": "\(summary)"])
+          case .failed(let error):
+            metrics.snapshot(written: false)
+            logger.error("snapshot failed; the log still holds everything", metadata: ["error": "\(error)"])
           }
         }
       }
@@ -240,6 +261,22 @@ public final class AppointmentsServer: Service, Sendable {
     logger.info("stopped")
   }
 
+  /// Binds `GET /metrics` when a port and an export are configured, and says where.
+  private func bindMetrics() async throws -> (any Channel)? {
+    guard let port = configuration.network.metricsPort, let export = metricsExport else {
+      if configuration.network.metricsPort != nil {
+        logger.warning("no metrics to export: GET /metrics is not served")
+      }
+      metricsBound.resolve(nil)
+      return nil
+    }
+    let channel = try await MetricsEndpoint.bind(host: configuration.network.host, port: port, render: export.render)
+    let bound = channel.localAddress?.port ?? port
+    logger.info("metrics at GET /metrics", metadata: ["host": "\(configuration.network.host)", "port": "\(bound)"])
+    metricsBound.resolve(bound)
+    return channel
+  }
+
   /// Accepts connections until graceful shutdown, then waits for every connection to drain.
   private func serve(_ serverChannel: NIOAsyncChannel<NIOAsyncChannel<Frame, ByteBuffer>, Never>) async throws {
     try await withGracefulShutdownHandler {
@@ -250,6 +287,7 @@ public final class AppointmentsServer: Service, Sendable {
             for try await connection in connections {
               let address = connection.channel.remoteAddress?.ipAddress
               if let refusal = openConnections.open(from: address) {
+                metrics.connectionRefused()
                 if let line = refusals.note(refusal, now: .now) {
                   logger.warning("refusing a connection", metadata: ["reason": "\(line)"])
                 }
@@ -257,9 +295,11 @@ public final class AppointmentsServer: Service, Sendable {
                 continue
               }
               let handler = handler(for: connection, from: address)
-              group.addTask { [openConnections] in
+              metrics.connectionOpened()
+              group.addTask { [openConnections, metrics] in
                 await handler.run()
                 openConnections.close(from: address)
+                metrics.connectionClosed()
               }
             }
           } catch {
@@ -293,6 +333,7 @@ public final class AppointmentsServer: Service, Sendable {
       limits: configuration.limits.protocolLimits,
       maxUnwrittenBytes: configuration.limits.maxUnwrittenBytesPerConnection,
       readPauses: readPauses,
+      metrics: metrics,
       loginAttemptsPerMinute: configuration.limits.loginAttemptsPerMinute,
       agent: "appointmentd/\(Self.version)",
       logger: logger
@@ -352,5 +393,17 @@ extension TimeAmount {
   init(_ duration: Duration) {
     let (seconds, attoseconds) = duration.components
     self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+  }
+}
+
+/// Where a server's counters go (swift-metrics) and how to render them for `GET /metrics`.
+public struct MetricsExport: Sendable {
+  public var factory: any MetricsFactory
+  /// The metrics in Prometheus' text exposition format.
+  public var render: @Sendable () -> [UInt8]
+
+  public init(factory: any MetricsFactory, render: @escaping @Sendable () -> [UInt8]) {
+    self.factory = factory
+    self.render = render
   }
 }

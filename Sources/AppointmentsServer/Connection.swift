@@ -25,6 +25,7 @@ struct Connection {
   /// Answer bytes the client may leave unread before the connection stops reading its requests.
   let maxUnwrittenBytes: Int
   let readPauses: ReadPauses
+  let metrics: ServerMetrics
   let loginAttemptsPerMinute: Int
   let agent: String
   let logger: Logger
@@ -84,6 +85,7 @@ struct Connection {
         // Backpressure: a client that does not read its responses is not read from either.
         await queue.waitForRoom(below: maxUnwrittenBytes) { unwritten in
           readPauses.record(unwritten: unwritten)
+          metrics.readPaused()
           logger.debug("the client leaves its answers unread: reading paused", metadata: ["unwritten-bytes": "\(unwritten)"])
         }
         guard greeted || frame.type == .hello else {
@@ -149,13 +151,18 @@ struct Connection {
     calls: inout DiscardingTaskGroup
   ) {
     let callID = frame.callID
+    guard let entry = router[header.method] else {
+      metrics.unknownMethod.count(StatusCode.unimplemented.rawValue)
+      let error = RPCError(code: .unimplemented, reason: "UNKNOWN_METHOD", message: "no method \(Validation.quoted(header.method))")
+      return queue.enqueue(.response(callID: callID, header: V1.ResponseHeader(status: error.status), payload: nil))
+    }
+    let route = entry.route
+    let answers = entry.answers
     func refuse(_ error: RPCError) {
+      answers.count(error.code.rawValue)
       queue.enqueue(.response(callID: callID, header: V1.ResponseHeader(status: error.status), payload: nil))
     }
 
-    guard let route = router[header.method] else {
-      return refuse(RPCError(code: .unimplemented, reason: "UNKNOWN_METHOD", message: "no method \(Validation.quoted(header.method))"))
-    }
     // The limit first: a call refused for it costs no decoding.
     guard let control = inFlight.start(callID, limit: limits.maxConcurrentCalls) else {
       return refuse(
@@ -176,6 +183,7 @@ struct Connection {
     )
     let respond: @Sendable (V1.ResponseHeader, (any ProtoMessage)?) -> Void = { header, payload in
       inFlight.finish(callID)
+      answers.count(header.status?.code ?? StatusCode.ok.rawValue)
       queue.enqueue(.response(callID: callID, header: header, payload: payload))
     }
     if call.mayRunInPlace, executor.startInPlace(route, call, context: context, respond: respond) {

@@ -105,13 +105,19 @@ struct Route: Sendable {
 
 /// Method path → route.
 struct Router: Sendable {
-  private let routes: [String: Route]
-
-  init(_ routes: [Route]) {
-    self.routes = Dictionary(uniqueKeysWithValues: routes.map { ($0.path, $0) })
+  /// A method's route and the counters of its answers.
+  struct Entry: Sendable {
+    let route: Route
+    let answers: ServerMetrics.Answers
   }
 
-  subscript(path: String) -> Route? { routes[path] }
+  private let routes: [String: Entry]
+
+  init(_ routes: [Route], metrics: ServerMetrics) {
+    self.routes = Dictionary(uniqueKeysWithValues: routes.map { ($0.path, Entry(route: $0, answers: metrics.answers(method: $0.path))) })
+  }
+
+  subscript(path: String) -> Entry? { routes[path] }
 
   var paths: [String] { routes.keys.sorted() }
 }

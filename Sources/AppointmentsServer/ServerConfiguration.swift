@@ -34,8 +34,11 @@ public struct ServerConfiguration: Sendable {
     /// How long the cores are kept from going idle after each read (zero: never); see
     /// `IdlePoller`. Lower latency for sparse calls on virtual machines, paid in idle CPU time.
     public var idlePoll: Duration
+    /// Where `GET /metrics` is served, on ``host`` (nil: nowhere); 0 picks a free port, reported
+    /// by ``AppointmentsServer/metricsPort()``. Needs the metrics' export given to the server.
+    public var metricsPort: Int? = nil
 
-    /// 127.0.0.1:7070 — loopback only unless told otherwise; no idle polling.
+    /// 127.0.0.1:7070 — loopback only unless told otherwise; no idle polling, no metrics port.
     public static var defaults: Network { Network(host: "127.0.0.1", port: 7070) }
 
     public init(host: String, port: Int, idlePoll: Duration = .zero) {

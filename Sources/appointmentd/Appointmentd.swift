@@ -5,6 +5,7 @@ import AppointmentsWire
 import ArgumentParser
 import Foundation
 import Logging
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
@@ -33,6 +34,15 @@ struct Appointmentd: AsyncParsableCommand {
 
   @Option(help: "Write the bound port to this file once listening (for scripts and tests).")
   var portFile: String?
+
+  @Option(
+    help: """
+      Serve the server's metrics at GET /metrics on this port of --host, in Prometheus' text \
+      format (default: not served; 0 picks a free port, logged). No authentication: keep it on a \
+      private address.
+      """
+  )
+  var metricsPort: Int?
 
   @Option(
     help: """
@@ -137,6 +147,7 @@ struct Appointmentd: AsyncParsableCommand {
 
   func validate() throws {
     guard (0...65535).contains(port) else { throw ValidationError("--port must be within 0…65535") }
+    guard (0...65535).contains(metricsPort ?? 0) else { throw ValidationError("--metrics-port must be within 0…65535") }
     guard (0...1_000_000).contains(idlePollMicroseconds) else {
       throw ValidationError("--idle-poll-microseconds must be within 0…1,000,000 (a second)")
     }
@@ -172,6 +183,7 @@ struct Appointmentd: AsyncParsableCommand {
   var serverConfiguration: ServerConfiguration {
     var configuration = ServerConfiguration()
     configuration.network = .init(host: host, port: port, idlePoll: .microseconds(idlePollMicroseconds))
+    configuration.network.metricsPort = metricsPort
     configuration.limits.protocolLimits.maxFrameBytes = maxFrameBytes
     configuration.limits.protocolLimits.maxConcurrentCalls = maxCallsPerConnection
     configuration.limits.maxConnections = maxConnections
@@ -212,7 +224,16 @@ struct Appointmentd: AsyncParsableCommand {
     if passwordCost == .test {
       logger.warning("--password-cost test: passwords are hashed with weak parameters; never use this in production")
     }
-    let server = try await AppointmentsServer(configuration: serverConfiguration, logger: logger)
+    // Counted only when someone can read them.
+    let metrics = metricsPort.map { _ in
+      let registry = PrometheusCollectorRegistry()
+      return MetricsExport(factory: PrometheusMetricsFactory(registry: registry)) {
+        var text: [UInt8] = []
+        registry.emit(into: &text)
+        return text
+      }
+    }
+    let server = try await AppointmentsServer(configuration: serverConfiguration, logger: logger, metrics: metrics)
     let group = ServiceGroup(
       configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
     )

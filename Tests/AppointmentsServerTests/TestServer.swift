@@ -33,6 +33,7 @@ struct TestServer {
   ///   secret included); by default a fresh one, removed afterwards.
   static func with<Result: Sendable>(
     existingDataDirectory: String? = nil,
+    metrics: MetricsExport? = nil,
     configure: (inout ServerConfiguration) -> Void = { _ in },
     _ body: (TestServer) async throws -> Result
   ) async throws -> Result {
@@ -58,7 +59,7 @@ struct TestServer {
     configure(&configuration)
 
     let logger = Logger(label: "test-server") { _ in SwiftLogNoOpLogHandler() }
-    let server = try await AppointmentsServer(configuration: configuration, logger: logger)
+    let server = try await AppointmentsServer(configuration: configuration, logger: logger, metrics: metrics)
     let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
       tasks.addTask { try await group.run() }
