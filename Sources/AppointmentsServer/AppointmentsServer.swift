@@ -270,7 +270,9 @@ public final class AppointmentsServer: Service, Sendable {
       metricsBound.resolve(nil)
       return nil
     }
-    let channel = try await MetricsEndpoint.bind(host: configuration.network.host, port: port, render: export.render)
+    let channel = try await MetricsEndpoint.bind(
+      host: configuration.network.host, port: port, idleTimeout: TimeAmount(configuration.limits.firstFrameTimeout), render: export.render
+    )
     let bound = channel.localAddress?.port ?? port
     logger.info("metrics at GET /metrics", metadata: ["host": "\(configuration.network.host)", "port": "\(bound)"])
     metricsBound.resolve(bound)

@@ -4,16 +4,22 @@ import NIOPosix
 
 /// Serves the server's metrics at `GET /metrics` over HTTP/1.1, on a port of its own
 /// (`--metrics-port`), for a Prometheus scraper. Every answer closes its connection; anything but
-/// `GET /metrics` gets 404 or 405.
+/// `GET /metrics` gets 404 or 405; a connection that sends nothing for `idleTimeout` is closed.
 enum MetricsEndpoint {
   /// Binds the endpoint; close the returned channel to stop it.
   ///
   /// - Parameter render: The metrics in Prometheus' text exposition format.
-  static func bind(host: String, port: Int, render: @escaping @Sendable () -> [UInt8]) async throws -> any Channel {
+  static func bind(
+    host: String,
+    port: Int,
+    idleTimeout: TimeAmount,
+    render: @escaping @Sendable () -> [UInt8]
+  ) async throws -> any Channel {
     try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
       .childChannelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
+          try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
           try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
           try channel.pipeline.syncOperations.addHandler(Handler(render: render))
         }
@@ -43,6 +49,14 @@ enum MetricsEndpoint {
         guard let head else { return }
         self.head = nil
         respond(to: head, context: context)
+      }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+      if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+        context.close(promise: nil)
+      } else {
+        context.fireUserInboundEventTriggered(event)
       }
     }
 

@@ -103,6 +103,15 @@ struct MetricsTests {
     }
   }
 
+  @Test("a connection to the metrics port that sends nothing is closed after the first-frame timeout")
+  func idleClose() async throws {
+    try await Self.withServer(configure: { $0.limits.firstFrameTimeout = .milliseconds(200) }) { server, _ in
+      let port = try #require(await server.server.metricsPort())
+      let connection = try await RawConnection.connect(port: port)
+      #expect(try await connection.exchange([]) == [])
+    }
+  }
+
   @Test("without a metrics port nothing is served")
   func noPort() async throws {
     try await TestServer.with { server in
