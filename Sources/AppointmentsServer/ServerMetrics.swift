@@ -1,4 +1,4 @@
-public import CoreMetrics
+import CoreMetrics
 import AppointmentsWire
 
 /// What the server counts for operators, through swift-metrics: `appointmentd` exports it in
