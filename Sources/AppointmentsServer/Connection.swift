@@ -151,22 +151,25 @@ struct Connection {
     calls: inout DiscardingTaskGroup
   ) {
     let callID = frame.callID
-    guard let entry = router[header.method] else {
-      metrics.unknownMethod.count(StatusCode.unimplemented.rawValue)
-      let error = RPCError(code: .unimplemented, reason: "UNKNOWN_METHOD", message: "no method \(Validation.quoted(header.method))")
-      return queue.enqueue(.response(callID: callID, header: V1.ResponseHeader(status: error.status), payload: nil))
-    }
-    let route = entry.route
-    let answers = entry.answers
-    func refuse(_ error: RPCError) {
+    func refuse(_ error: RPCError, countedIn answers: ServerMetrics.Answers) {
       answers.count(error.code.rawValue)
       queue.enqueue(.response(callID: callID, header: V1.ResponseHeader(status: error.status), payload: nil))
     }
 
+    guard let entry = router[header.method] else {
+      return refuse(
+        RPCError(code: .unimplemented, reason: "UNKNOWN_METHOD", message: "no method \(Validation.quoted(header.method))"),
+        countedIn: metrics.unknownMethod
+      )
+    }
+    let route = entry.route
+    let answers = entry.answers
+
     // The limit first: a call refused for it costs no decoding.
     guard let control = inFlight.start(callID, limit: limits.maxConcurrentCalls) else {
       return refuse(
-        RPCError(code: .resourceExhausted, reason: "TOO_MANY_CALLS", message: "more than \(limits.maxConcurrentCalls) calls in flight")
+        RPCError(code: .resourceExhausted, reason: "TOO_MANY_CALLS", message: "more than \(limits.maxConcurrentCalls) calls in flight"),
+        countedIn: answers
       )
     }
     let call: any DecodedCall
@@ -174,7 +177,10 @@ struct Connection {
       call = try route.prepare(frame.payload, arena)
     } catch {
       inFlight.finish(callID)
-      return refuse(RPCError(code: .invalidArgument, reason: "MALFORMED_PAYLOAD", message: "request does not decode: \(error.message)"))
+      return refuse(
+        RPCError(code: .invalidArgument, reason: "MALFORMED_PAYLOAD", message: "request does not decode: \(error.message)"),
+        countedIn: answers
+      )
     }
     let deadline = header.timeoutMs == 0 ? nil : ContinuousClock.now.advanced(by: .milliseconds(header.timeoutMs))
     let context = CallContext(

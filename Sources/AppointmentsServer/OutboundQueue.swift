@@ -50,7 +50,7 @@ final class OutboundQueue: Sendable {
     waiter?.resume()
   }
 
-  /// Bytes queued or being written.
+  /// Bytes queued or being written (for tests).
   var unwrittenBytes: Int {
     state.withLock { $0.unwritten }
   }
