@@ -113,6 +113,7 @@ public final class AppointmentsServer: Service, Sendable {
       hasher: self.passwordHasher,
       tokens: tokens,
       loginThrottle: LoginThrottle(firstBlock: configuration.limits.firstLoginBlock),
+      registrations: RegistrationLimit(perMinute: configuration.limits.registrationsPerAddressPerMinute),
       revocations: revocations,
       appointmentIDs: IDGenerator(after: recovered.highestAppointmentID),
       policy: policy,
@@ -133,7 +134,8 @@ public final class AppointmentsServer: Service, Sendable {
         frameTimeoutMs: Self.milliseconds(configuration.limits.frameTimeout),
         loginAttemptsPerMinute: UInt32(clamping: configuration.limits.loginAttemptsPerMinute),
         maxConnectionsPerAddress: UInt32(clamping: configuration.limits.maxConnectionsPerAddress),
-        maxUnwrittenBytesPerConnection: UInt32(clamping: configuration.limits.maxUnwrittenBytesPerConnection)
+        maxUnwrittenBytesPerConnection: UInt32(clamping: configuration.limits.maxUnwrittenBytesPerConnection),
+        registrationsPerAddressPerMinute: UInt32(clamping: configuration.limits.registrationsPerAddressPerMinute)
       ),
       draining: { state.draining.load(ordering: .relaxed) }
     )

@@ -15,6 +15,7 @@ struct AppointmentsService: Sendable {
   let hasher: PasswordHasher
   let tokens: TokenAuthority
   let loginThrottle: LoginThrottle
+  let registrations: RegistrationLimit
   let revocations: RevocationList
   let appointmentIDs: IDGenerator
   let policy: BookingPolicy
@@ -63,7 +64,8 @@ struct AppointmentsService: Sendable {
 
   // MARK: Accounts
 
-  /// `client` is the caller's address, for its fair share of the password hashing.
+  /// `client` is the caller's address, for its registration limit and its fair share of the
+  /// password hashing.
   func registerDoctor(_ request: V1.RegisterDoctorRequest, from client: String?) async throws -> V1.RegisterResponse {
     let registration = try DoctorRegistration(
       name: request.name, email: request.email, password: request.password, contact: request.contact,
@@ -74,6 +76,7 @@ struct AppointmentsService: Sendable {
     if await accounts.isEmailRegistered(registration.email, role: .doctor) {
       throw AppointmentsError.emailTaken(registration.email, role: .doctor)
     }
+    try registrations.spend(from: client)
     let hash = try await hasher.hash(request.password, for: client)
     let committed = try await accounts.registerDoctor(registration, passwordHash: hash, now: .current)
     try await shard(for: committed.value.id).addDoctor(committed.value)
@@ -88,6 +91,7 @@ struct AppointmentsService: Sendable {
     if await accounts.isEmailRegistered(registration.email, role: .patient) {
       throw AppointmentsError.emailTaken(registration.email, role: .patient)
     }
+    try registrations.spend(from: client)
     let hash = try await hasher.hash(request.password, for: client)
     let patient = try await accounts.registerPatient(registration, passwordHash: hash, now: .current).waitUntilDurable()
     return V1.RegisterResponse(id: patient.id)

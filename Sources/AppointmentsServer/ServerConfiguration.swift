@@ -70,13 +70,17 @@ public struct ServerConfiguration: Sendable {
     public var frameTimeout: Duration
     /// Login attempts one connection may make per minute.
     public var loginAttemptsPerMinute: Int
+    /// Registrations one IP address may make per minute, in a burst or spread out
+    /// (``RegistrationLimit``).
+    public var registrationsPerAddressPerMinute = 60
     /// How long an account is blocked after its first failed login beyond the free ones; each
     /// further failure doubles it (``LoginThrottle``).
     public var firstLoginBlock: Duration = LoginThrottle.firstBlock
 
     /// ``ProtocolLimits/defaults`` (1 MiB frames, 16 KiB headers, 256 calls in flight),
     /// 10,000 connections (1,000 from one address), 1 MiB of unread answers per connection, 5 minutes idle, 10 s for the first frame, 30 s to finish a frame,
-    /// 60 logins a minute per connection, a first login block of 1 s.
+    /// 60 logins a minute per connection, 60 registrations a minute per address, a first login
+    /// block of 1 s.
     public static var defaults: Limits {
       Limits(
         protocolLimits: .defaults, maxConnections: 10_000, idleTimeout: .seconds(300),

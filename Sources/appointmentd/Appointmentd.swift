@@ -132,6 +132,14 @@ struct Appointmentd: AsyncParsableCommand {
   @Option(help: "Login attempts one connection may make per minute.")
   var loginAttemptsPerMinute = ServerConfiguration.Limits.defaults.loginAttemptsPerMinute
 
+  @Option(
+    help: """
+      Accounts one IP address may register per minute: that many at once, then spread out over \
+      the minute. Raise it for a gateway that registers its users from one address.
+      """
+  )
+  var registrationsPerAddressPerMinute = ServerConfiguration.Limits.defaults.registrationsPerAddressPerMinute
+
   @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
   var logLevel: String = "info"
 
@@ -173,6 +181,9 @@ struct Appointmentd: AsyncParsableCommand {
       throw ValidationError("--idle-timeout, --first-frame-timeout and --frame-timeout must be within 1…\(year) seconds (a year)")
     }
     guard loginAttemptsPerMinute > 0 else { throw ValidationError("--login-attempts-per-minute must be positive") }
+    guard (1...1_000_000_000).contains(registrationsPerAddressPerMinute) else {
+      throw ValidationError("--registrations-per-address-per-minute must be within 1…1,000,000,000")
+    }
     guard snapshotInterval >= 0, snapshotRecords >= 0 else {
       throw ValidationError("--snapshot-interval and --snapshot-records must not be negative")
     }
@@ -193,6 +204,7 @@ struct Appointmentd: AsyncParsableCommand {
     configuration.limits.firstFrameTimeout = .seconds(firstFrameTimeout)
     configuration.limits.frameTimeout = .seconds(frameTimeout)
     configuration.limits.loginAttemptsPerMinute = loginAttemptsPerMinute
+    configuration.limits.registrationsPerAddressPerMinute = registrationsPerAddressPerMinute
     configuration.storage = .init(
       dataDirectory: dataDirectory,
       durability: durability.mode,

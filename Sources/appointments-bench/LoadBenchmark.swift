@@ -22,8 +22,9 @@ struct LoadBenchmark: AsyncParsableCommand {
       minutes, and with a high --login-attempts-per-minute such as 1000000000, the value the \
       started server gets: seeding logs every patient in over --connections connections, far \
       more than the default 60 a minute per connection, and a login refused while seeding fails \
-      the run; --workload login would count mostly refusals; past 1,000 --connections, also a \
-      higher --max-connections-per-address). Seeds its own doctors and \
+      the run; --workload login would count mostly refusals; a high \
+      --registrations-per-address-per-minute, or seeding fails past 60 accounts; past 1,000 \
+      --connections, also a higher --max-connections-per-address). Seeds its own doctors and \
       patients through RegisterDoctor, RegisterPatient and Login, then keeps --connections × \
       --in-flight calls outstanding over --connections TCP connections for --warmup seconds (not \
       recorded) and --duration seconds (recorded). With --rate the calls follow a fixed timetable \

@@ -53,6 +53,9 @@ final class ServerProcess: @unchecked Sendable {
     if help.contains("--max-connections-per-address") {
       arguments += ["--max-connections-per-address", "1000000"]
     }
+    if help.contains("--registrations-per-address-per-minute") {
+      arguments += ["--registrations-per-address-per-minute", "1000000000"]
+    }
     arguments += extraArguments
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)

@@ -24,6 +24,7 @@ struct InfoCommand: AsyncParsableCommand {
           ["unread answers per connection", "\(info.maxUnwrittenBytesPerConnection) bytes"],
           ["connections", "\(info.maxConnections) (\(info.maxConnectionsPerAddress) per address)"],
           ["logins per connection", "\(info.loginAttemptsPerMinute) a minute"],
+          ["registrations per address", "\(info.registrationsPerAddressPerMinute) a minute"],
           ["idle timeout", "\(info.idleTimeoutMs / 1000) s"],
           ["booking horizon", "\(info.bookingHorizonDays) days"],
           ["specializations", info.specializations.joined(separator: ", ")],

@@ -138,6 +138,7 @@ enum JSONResults {
     var maxConnections: UInt32
     var maxConnectionsPerAddress: UInt32
     var loginAttemptsPerMinute: UInt32
+    var registrationsPerAddressPerMinute: UInt32
     var idleTimeoutMs: UInt32
     var firstFrameTimeoutMs: UInt32
     var frameTimeoutMs: UInt32
@@ -155,6 +156,7 @@ enum JSONResults {
       maxConnections = info.maxConnections
       maxConnectionsPerAddress = info.maxConnectionsPerAddress
       loginAttemptsPerMinute = info.loginAttemptsPerMinute
+      registrationsPerAddressPerMinute = info.registrationsPerAddressPerMinute
       idleTimeoutMs = info.idleTimeoutMs
       firstFrameTimeoutMs = info.firstFrameTimeoutMs
       frameTimeoutMs = info.frameTimeoutMs

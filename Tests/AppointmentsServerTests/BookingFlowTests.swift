@@ -257,6 +257,7 @@ struct BookingFlowTests {
       #expect(info.firstFrameTimeoutMs == 10_000 && info.frameTimeoutMs == 30_000 && info.idleTimeoutMs == 300_000)
       #expect(info.maxConnections == 10_000 && info.maxConnectionsPerAddress == 1_000)
       #expect(info.maxUnwrittenBytesPerConnection == 1 << 20)
+      #expect(info.registrationsPerAddressPerMinute == 100_000)  // as TestServer configures it
       let unknown = await rpcError {
         _ = try await client.call(RPCMethod<V1.HealthRequest, V1.HealthResponse>(path: "/appointments.v1.Appointments/Nope"), V1.HealthRequest())
       }

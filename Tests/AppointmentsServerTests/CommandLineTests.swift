@@ -37,6 +37,7 @@ struct CommandLineTests {
       (["--token-lifetime", "0"], "--token-lifetime must be within 1…31536000 seconds"),
       (["--max-connections-per-address", "0"], "--max-connections-per-address must be within 1…1,000,000"),
       (["--max-unwritten-bytes-per-connection", "1023"], "--max-unwritten-bytes-per-connection must be within 1 KiB…1 GiB"),
+      (["--registrations-per-address-per-minute", "0"], "--registrations-per-address-per-minute must be within 1…1,000,000,000"),
     ]
   )
   func outOfRange(arguments: [String], message: String) async throws {

@@ -307,25 +307,40 @@ struct HardeningTests {
       await client.close()
       /// Logs in with `passwords` in turn from `source`, one call at a time; the outcomes.
       func logins(from source: String, _ passwords: [String]) async throws -> [String] {
-        let connection = try await RawConnection.connect(port: server.port, from: source)
-        return try await connection.channel.executeThenClose { inbound, outbound in
-          try await outbound.write(ByteBuffer(bytes: RawConnection.hello))
-          var reader = RawConnection.Reader(inbound)
-          var outcomes: [String] = []
-          for (index, password) in passwords.enumerated() {
-            let callID = UInt32(index + 1)
-            let login = try V1.LoginRequest(role: .patient, email: patient.email, password: password).serializedBytes()
-            try await outbound.write(ByteBuffer(bytes: try RawConnection.request(callID: callID, method: V1.Appointments.login.path, payload: login)))
-            let status = try RawConnection.responses(in: try await reader.frames { try RawConnection.responses(in: $0)[callID] != nil })[callID]?.status
-            outcomes.append(status.map { $0.code == 0 ? "OK" : $0.reason } ?? "no answer")
-          }
-          return outcomes
-        }
+        try await RawConnection.outcomes(
+          port: server.port, from: source,
+          try passwords.map { (V1.Appointments.login.path, try V1.LoginRequest(role: .patient, email: patient.email, password: $0).serializedBytes()) }
+        )
       }
       let wrong = Array(repeating: "wrong password", count: LoginThrottle.freeFailures)
       #expect(try await logins(from: "127.0.0.1", wrong + [Fixture.password]) == Array(repeating: "INVALID_CREDENTIALS", count: 5) + ["TOO_MANY_LOGIN_ATTEMPTS"])
       #expect(try await logins(from: "127.0.0.2", [Fixture.password]) == ["OK"])
       #expect(try await logins(from: "127.0.0.1", [Fixture.password]) == ["TOO_MANY_LOGIN_ATTEMPTS"])
+    }
+  }
+
+  @Test("one address may only register so many accounts a minute; a refused one is not created")
+  func registrationLimit() async throws {
+    try await TestServer.with(configure: { $0.limits.registrationsPerAddressPerMinute = 2 }) { server in
+      let email = Fixture.email("patient")
+      func register(_ email: String) throws -> (method: String, payload: [UInt8]) {
+        (V1.Appointments.registerPatient.path, try V1.RegisterPatientRequest(name: "Ada", email: email, password: Fixture.password, contact: "+1 555 0100").serializedBytes())
+      }
+      let doctor = try V1.RegisterDoctorRequest(
+        name: "Dr. Who", email: Fixture.email("doctor"), password: Fixture.password, contact: "+1 555 0101", specialization: "cardiology",
+        timeZone: "UTC", schedule: V1.Schedule(weekdays: [1, 2, 3, 4, 5], startMinute: 540, endMinute: 1020, slotMinutes: 30)
+      ).serializedBytes()
+      let taken = Fixture.email("patient")
+      #expect(
+        try await RawConnection.outcomes(
+          port: server.port, from: "127.0.0.1",
+          [try register(taken), try register(taken), try register(Fixture.email("patient")), (V1.Appointments.registerDoctor.path, doctor), try register(email)]
+        ) == ["OK", "EMAIL_TAKEN", "OK", "TOO_MANY_REGISTRATIONS", "TOO_MANY_REGISTRATIONS"],
+        "a taken email costs nothing; doctors and patients share the address's budget"
+      )
+      // The refused registration left nothing behind: its email is free, and another address
+      // has a budget of its own.
+      #expect(try await RawConnection.outcomes(port: server.port, from: "127.0.0.2", [try register(email)]) == ["OK"])
     }
   }
 

@@ -128,4 +128,22 @@ struct RawConnection {
     guard let frame = try frames(in: bytes).first(where: { $0.type == .goAway }) else { return nil }
     return try V1.GoAway(decoding: frame.header, arena: ProtoArena())
   }
+
+  /// Makes `calls` in turn, each answered before the next, on a connection from `source`; their
+  /// outcomes: "OK" or the refusal's reason.
+  static func outcomes(port: Int, from source: String, _ calls: [(method: String, payload: [UInt8])]) async throws -> [String] {
+    let connection = try await connect(port: port, from: source)
+    return try await connection.channel.executeThenClose { inbound, outbound in
+      try await outbound.write(ByteBuffer(bytes: hello))
+      var reader = Reader(inbound)
+      var outcomes: [String] = []
+      for (index, call) in calls.enumerated() {
+        let callID = UInt32(index + 1)
+        try await outbound.write(ByteBuffer(bytes: try request(callID: callID, method: call.method, payload: call.payload)))
+        let status = try responses(in: try await reader.frames { try responses(in: $0)[callID] != nil })[callID]?.status
+        outcomes.append(status.map { $0.code == 0 ? "OK" : $0.reason } ?? "no answer")
+      }
+      return outcomes
+    }
+  }
 }

@@ -54,8 +54,10 @@ struct TestServer {
     configuration.storage = .init(dataDirectory: dataDirectory)
     configuration.auth.passwordParameters = .cheapestForTests
     configuration.auth.secretFile = secretFile
-    // Tests log in hundreds of times over a few connections; the throttling tests lower this.
+    // Tests log in and register hundreds of times from one address; the throttling tests lower
+    // these.
     configuration.limits.loginAttemptsPerMinute = 100_000
+    configuration.limits.registrationsPerAddressPerMinute = 100_000
     configure(&configuration)
 
     let logger = Logger(label: "test-server") { _ in SwiftLogNoOpLogHandler() }

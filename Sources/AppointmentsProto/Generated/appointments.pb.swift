@@ -559,6 +559,8 @@ extension V1 {
     /// Bytes of answers one connection may leave unread before the server stops reading its
     /// requests, until the client reads.
     public var maxUnwrittenBytesPerConnection: UInt32
+    /// Accounts one IP address may register per minute (a burst of that many, then spread out).
+    public var registrationsPerAddressPerMinute: UInt32
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -576,7 +578,8 @@ extension V1 {
       frameTimeoutMs: UInt32 = 0,
       loginAttemptsPerMinute: UInt32 = 0,
       maxConnectionsPerAddress: UInt32 = 0,
-      maxUnwrittenBytesPerConnection: UInt32 = 0
+      maxUnwrittenBytesPerConnection: UInt32 = 0,
+      registrationsPerAddressPerMinute: UInt32 = 0
     ) {
       self.version = version
       self.protocolVersion = protocolVersion
@@ -593,6 +596,7 @@ extension V1 {
       self.loginAttemptsPerMinute = loginAttemptsPerMinute
       self.maxConnectionsPerAddress = maxConnectionsPerAddress
       self.maxUnwrittenBytesPerConnection = maxUnwrittenBytesPerConnection
+      self.registrationsPerAddressPerMinute = registrationsPerAddressPerMinute
     }
   }
 
@@ -1613,6 +1617,7 @@ extension V1.ServerInfoResponse {
     self.loginAttemptsPerMinute = c.pointee.login_attempts_per_minute
     self.maxConnectionsPerAddress = c.pointee.max_connections_per_address
     self.maxUnwrittenBytesPerConnection = c.pointee.max_unwritten_bytes_per_connection
+    self.registrationsPerAddressPerMinute = c.pointee.registrations_per_address_per_minute
   }
 
   func cMessage(in arena: ProtoArena) throws(ProtoEncodingError) -> UnsafeMutablePointer<Appointments__V1__ServerInfoResponse> {
@@ -1634,6 +1639,7 @@ extension V1.ServerInfoResponse {
     c.pointee.login_attempts_per_minute = self.loginAttemptsPerMinute
     c.pointee.max_connections_per_address = self.maxConnectionsPerAddress
     c.pointee.max_unwritten_bytes_per_connection = self.maxUnwrittenBytesPerConnection
+    c.pointee.registrations_per_address_per_minute = self.registrationsPerAddressPerMinute
     return c
   }
 }

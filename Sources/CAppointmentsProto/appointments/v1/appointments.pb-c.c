@@ -2697,7 +2697,7 @@ const ProtobufCMessageDescriptor appointments__v1__server_info_request__descript
   (ProtobufCMessageInit) appointments__v1__server_info_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor appointments__v1__server_info_response__field_descriptors[15] =
+static const ProtobufCFieldDescriptor appointments__v1__server_info_response__field_descriptors[16] =
 {
   {
     "version",
@@ -2879,6 +2879,18 @@ static const ProtobufCFieldDescriptor appointments__v1__server_info_response__fi
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "registrations_per_address_per_minute",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Appointments__V1__ServerInfoResponse, registrations_per_address_per_minute),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned appointments__v1__server_info_response__field_indices_by_name[] = {
   6,   /* field[6] = booking_horizon_days */
@@ -2893,6 +2905,7 @@ static const unsigned appointments__v1__server_info_response__field_indices_by_n
   3,   /* field[3] = max_header_bytes */
   14,   /* field[14] = max_unwritten_bytes_per_connection */
   1,   /* field[1] = protocol_version */
+  15,   /* field[15] = registrations_per_address_per_minute */
   5,   /* field[5] = specializations */
   7,   /* field[7] = started_at_ms */
   0,   /* field[0] = version */
@@ -2900,7 +2913,7 @@ static const unsigned appointments__v1__server_info_response__field_indices_by_n
 static const ProtobufCIntRange appointments__v1__server_info_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 15 }
+  { 0, 16 }
 };
 const ProtobufCMessageDescriptor appointments__v1__server_info_response__descriptor =
 {
@@ -2910,7 +2923,7 @@ const ProtobufCMessageDescriptor appointments__v1__server_info_response__descrip
   "Appointments__V1__ServerInfoResponse",
   "appointments.v1",
   sizeof(Appointments__V1__ServerInfoResponse),
-  15,
+  16,
   appointments__v1__server_info_response__field_descriptors,
   appointments__v1__server_info_response__field_indices_by_name,
   1,  appointments__v1__server_info_response__number_ranges,

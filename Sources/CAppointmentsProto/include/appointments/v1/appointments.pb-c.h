@@ -496,10 +496,14 @@ struct  Appointments__V1__ServerInfoResponse
    * requests, until the client reads.
    */
   uint32_t max_unwritten_bytes_per_connection;
+  /*
+   * Accounts one IP address may register per minute (a burst of that many, then spread out).
+   */
+  uint32_t registrations_per_address_per_minute;
 };
 #define APPOINTMENTS__V1__SERVER_INFO_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&appointments__v1__server_info_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0,NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0,NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 
 /* Appointments__V1__Date methods */
