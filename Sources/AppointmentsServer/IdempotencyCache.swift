@@ -15,7 +15,9 @@ import NIOCore
 /// refused for load (RESOURCE_EXHAUSTED) may be retried for real. Entries expire after
 /// `retention` and the oldest go first beyond `capacity`. Anonymous calls (registrations) have
 /// a capacity of their own, a tenth of it besides, so that a flood of them with fresh keys pushes
-/// out only other anonymous answers, not those of callers with a token.
+/// out only other anonymous answers, not those of callers with a token; and one account keeps at
+/// most `perAccountCapacity` answers, its own oldest going first, so that an account calling
+/// with fresh keys pushes out only its own.
 ///
 /// With a log, each call runs as an ``IdempotentCall``: its answer is written in the same log
 /// record as its change (or in a record of its own for a refusal), and is given only once that
@@ -59,16 +61,18 @@ actor IdempotencyCache {
   ///   - restoring: answers recovered from the data folder, oldest first; the newest
   ///     `capacity` are kept, except those past `retention` or whose response no longer decodes.
   ///   - responseDecoder: decodes restored responses.
+  ///   - perAccountCapacity: answers one account (a caller with a token) keeps at most.
   init(
     log: WriteAheadLog? = nil,
     restoring stored: [V1.IdempotencyEntry] = [],
     responseDecoder: ResponseDecoder? = nil,
     capacity: Int = 100_000,
+    perAccountCapacity: Int = 1_000,
     retention: Duration = .seconds(24 * 3600)
   ) {
     self.log = log
     self.retentionMs = retention.components.seconds * 1000
-    var table = Table(capacity: capacity)
+    var table = Table(capacity: capacity, perAccountCapacity: perAccountCapacity)
     let now = Self.nowMs()
     for entry in stored.suffix(table.capacity + table.anonymousCapacity) where now - entry.recordedAtMs < self.retentionMs {
       guard let outcome = Self.outcome(of: entry, responseDecoder: responseDecoder) else { continue }
@@ -158,17 +162,24 @@ actor IdempotencyCache {
     }
   }
 
-  /// The remembered entries, with the order in which they go: the keys of callers with a
-  /// token, and of anonymous callers, oldest first, each kind with its own capacity.
+  /// The remembered entries, with the orders in which they go: the keys of callers with a
+  /// token, of anonymous callers, and of each account, oldest first, each with its capacity.
   private struct Table {
+    /// An order of keys: those of callers with a token, of anonymous callers, of one account.
+    enum Queue: Hashable {
+      case callers, anonymous
+      case account(AccountID)
+    }
+
     var entries: [Key: Entry] = [:]
-    private var order = Order()
-    private var anonymousOrder = Order()
+    private var orders: [Queue: Order] = [:]
     let capacity: Int
     var anonymousCapacity: Int { max(capacity / 10, 1) }
+    let perAccountCapacity: Int
 
-    init(capacity: Int) {
+    init(capacity: Int, perAccountCapacity: Int) {
       self.capacity = capacity
+      self.perAccountCapacity = perAccountCapacity
     }
 
     /// Keys in the order they came, with how many of them have an entry.
@@ -180,57 +191,64 @@ actor IdempotencyCache {
       var count = 0
     }
 
-    /// Sets the entry of `key`, counting it in its order if it is new there.
+    /// The orders `key` is counted in.
+    private static func queues(of key: Key) -> [Queue] {
+      key.accountID == 0 ? [.anonymous] : [.callers, .account(key.accountID)]
+    }
+
+    /// Sets the entry of `key`, counting it in its orders if it is new; past its account's
+    /// capacity, the account's oldest answer is forgotten.
     mutating func remember(_ key: Key, _ entry: Entry) {
       guard entries.updateValue(entry, forKey: key) == nil else { return }
-      if key.accountID == 0 {
-        anonymousOrder.keys.append(key)
-        anonymousOrder.count += 1
-      } else {
-        order.keys.append(key)
-        order.count += 1
+      for queue in Self.queues(of: key) {
+        orders[queue, default: Order()].keys.append(key)
+        orders[queue, default: Order()].count += 1
+      }
+      if key.accountID != 0 {
+        evict(.account(key.accountID), beyond: perAccountCapacity)
       }
     }
 
-    /// Drops the entry of `key`; its place in the order goes when it comes up, or when the order
-    /// is compacted.
+    /// Drops the entry of `key`; its places in the orders go when they come up, or when an
+    /// order is compacted.
     mutating func forget(_ key: Key) {
       guard entries.removeValue(forKey: key) != nil else { return }
-      if key.accountID == 0 {
-        anonymousOrder.count -= 1
-        Self.compact(&anonymousOrder, entries: entries)
-      } else {
+      for queue in Self.queues(of: key) {
+        guard var order = orders.removeValue(forKey: queue) else { continue }
         order.count -= 1
-        Self.compact(&order, entries: entries)
+        // An account's order without entries goes, keys and all.
+        if order.count > 0 || queue == .callers || queue == .anonymous {
+          Self.compact(&order, entries: entries)
+          orders[queue] = order
+        }
       }
     }
 
     /// The keys held in the orders, with or without an entry (for tests).
     var orderedKeys: Int {
-      order.keys.count + anonymousOrder.keys.count
+      orders.values.reduce(0) { $0 + $1.keys.count }
     }
 
-    /// Forgets the oldest answers beyond each order's capacity.
+    /// Forgets the oldest answers beyond the capacities of callers with a token and of anonymous
+    /// callers.
     mutating func evict() {
-      Self.evict(from: &order, beyond: capacity, in: &entries)
-      Self.evict(from: &anonymousOrder, beyond: anonymousCapacity, in: &entries)
+      evict(.callers, beyond: capacity)
+      evict(.anonymous, beyond: anonymousCapacity)
     }
 
-    /// Forgets the oldest answers of `order` beyond `limit`. A call still running keeps its place:
+    /// Forgets the oldest answers of `queue` beyond `limit`. A call still running keeps its place:
     /// taken out of the order, its answer, settled later, would never be forgotten.
-    private static func evict(from order: inout Order, beyond limit: Int, in entries: inout [Key: Entry]) {
+    private mutating func evict(_ queue: Queue, beyond limit: Int) {
       var running: [Key] = []
-      while order.count > limit, let oldest = order.keys.popFirst() {
+      while let order = orders[queue], order.count > limit, let oldest = orders[queue]?.keys.popFirst() {
         switch entries[oldest] {
-        case .done:
-          entries[oldest] = nil
-          order.count -= 1
+        case .done: forget(oldest)
         case .running: running.append(oldest)
         case nil: break
         }
       }
       for key in running.reversed() {
-        order.keys.prepend(key)
+        orders[queue]?.keys.prepend(key)
       }
     }
 

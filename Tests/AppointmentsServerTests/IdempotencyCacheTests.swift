@@ -141,6 +141,37 @@ struct IdempotencyCacheTests {
     #expect(runs.count.load(ordering: .relaxed) == 1, "an older anonymous answer was pushed out")
   }
 
+  @Test("one account keeps at most its share: calling with fresh keys pushes out only its own answers")
+  func perAccountShare() async {
+    let cache = IdempotencyCache(capacity: 1_000, perAccountCapacity: 10)
+    let answer: CallOutcome = .success(Reply(message: V1.HealthResponse(status: .serving), metadata: Metadata()))
+    func key(_ account: AccountID, _ name: Int) -> IdempotencyCache.Key {
+      IdempotencyCache.Key(accountID: account, method: V1.Appointments.bookSlot.path, key: Array("\(name)".utf8))
+    }
+    let runs = Answered()
+    func run(_ account: AccountID, _ name: Int) async {
+      _ = await cache.run(key(account, name), request: [1]) {
+        runs.count.add(1, ordering: .relaxed)
+        return answer
+      }
+    }
+    for name in 0..<5 {
+      await run(8, name)
+    }
+    for name in 0..<500 {
+      await run(7, name)
+    }
+    #expect(await cache.count == 5 + 10)
+    #expect(await cache.orderedKeys <= 2 * (5 + 10) + 3 * 64, "the flooding account's keys do not pile up either")
+    runs.count.store(0, ordering: .relaxed)
+    for (account, name) in [(8, 0), (8, 4), (7, 490), (7, 499)] {
+      await run(AccountID(account), name)
+    }
+    #expect(runs.count.load(ordering: .relaxed) == 0, "the other account's answers and the flooder's newest are remembered")
+    await run(7, 489)
+    #expect(runs.count.load(ordering: .relaxed) == 1, "the flooder's older answers were pushed out")
+  }
+
   @Test("the keys of calls that are not remembered do not pile up")
   func forgottenKeysAreDropped() async {
     let cache = IdempotencyCache(capacity: 100_000)
