@@ -4,7 +4,7 @@ import AppointmentsProto
 import AppointmentsStorage
 import AppointmentsWire
 import Foundation
-public import CoreMetrics
+import CoreMetrics
 public import Logging
 import NIOCore
 import NIOPosix
@@ -53,7 +53,7 @@ public final class AppointmentsServer: Service, Sendable {
   public init(configuration: ServerConfiguration, logger: Logger, metrics: MetricsExport? = nil) async throws {
     self.configuration = configuration
     self.metricsExport = metrics
-    let serverMetrics = ServerMetrics(factory: metrics?.factory ?? NOOPMetricsHandler.instance)
+    let serverMetrics = ServerMetrics(factory: metrics?.factory ?? NOOPMetricsHandler.instance, timesCalls: metrics != nil)
     self.metrics = serverMetrics
     self.openConnections = OpenConnections(
       limit: configuration.limits.maxConnections, limitPerAddress: configuration.limits.maxConnectionsPerAddress
@@ -397,17 +397,5 @@ extension TimeAmount {
   init(_ duration: Duration) {
     let (seconds, attoseconds) = duration.components
     self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-  }
-}
-
-/// Where a server's counters go (swift-metrics) and how to render them for `GET /metrics`.
-public struct MetricsExport: Sendable {
-  public var factory: any MetricsFactory
-  /// The metrics in Prometheus' text exposition format.
-  public var render: @Sendable () -> [UInt8]
-
-  public init(factory: any MetricsFactory, render: @escaping @Sendable () -> [UInt8]) {
-    self.factory = factory
-    self.render = render
   }
 }

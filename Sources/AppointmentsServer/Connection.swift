@@ -164,6 +164,7 @@ struct Connection {
     }
     let route = entry.route
     let answers = entry.answers
+    let started = answers.start()
 
     // The limit first: a call refused for it costs no decoding.
     guard let control = inFlight.start(callID, limit: limits.maxConcurrentCalls) else {
@@ -189,7 +190,7 @@ struct Connection {
     )
     let respond: @Sendable (V1.ResponseHeader, (any ProtoMessage)?) -> Void = { header, payload in
       inFlight.finish(callID)
-      answers.count(header.status?.code ?? StatusCode.ok.rawValue)
+      answers.count(header.status?.code ?? StatusCode.ok.rawValue, started: started)
       queue.enqueue(.response(callID: callID, header: header, payload: payload))
     }
     if call.mayRunInPlace, executor.startInPlace(route, call, context: context, respond: respond) {

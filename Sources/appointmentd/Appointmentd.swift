@@ -5,7 +5,6 @@ import AppointmentsWire
 import ArgumentParser
 import Foundation
 import Logging
-import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
@@ -237,14 +236,7 @@ struct Appointmentd: AsyncParsableCommand {
       logger.warning("--password-cost test: passwords are hashed with weak parameters; never use this in production")
     }
     // Counted only when someone can read them.
-    let metrics = metricsPort.map { _ in
-      let registry = PrometheusCollectorRegistry()
-      return MetricsExport(factory: PrometheusMetricsFactory(registry: registry)) {
-        var text: [UInt8] = []
-        registry.emit(into: &text)
-        return text
-      }
-    }
+    let metrics = metricsPort.map { _ in MetricsExport.prometheus() }
     let server = try await AppointmentsServer(configuration: serverConfiguration, logger: logger, metrics: metrics)
     let group = ServiceGroup(
       configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -4,7 +4,6 @@ import AppointmentsProto
 import AppointmentsWire
 import Foundation
 import NIOCore
-import Prometheus
 import Testing
 
 /// The counters an operator scrapes at `GET /metrics`.
@@ -15,13 +14,7 @@ struct MetricsTests {
     configure: (inout ServerConfiguration) -> Void = { _ in },
     _ body: (TestServer, _ scrape: @Sendable () async throws -> (head: String, body: String)) async throws -> Result
   ) async throws -> Result {
-    let registry = PrometheusCollectorRegistry()
-    let export = MetricsExport(factory: PrometheusMetricsFactory(registry: registry)) {
-      var text: [UInt8] = []
-      registry.emit(into: &text)
-      return text
-    }
-    return try await TestServer.with(metrics: export, configure: { configuration in
+    try await TestServer.with(metrics: .prometheus(), configure: { configuration in
       configuration.network.metricsPort = 0
       configure(&configuration)
     }) { server in
@@ -83,6 +76,13 @@ struct MetricsTests {
       #expect(Self.value(during, "appointments_calls_total", [("method", book), ("code", "ALREADY_EXISTS")]) == 1)
       #expect(Self.value(during, "appointments_calls_total", [("method", "unknown"), ("code", "UNIMPLEMENTED")]) == 1)
       #expect(Self.value(during, "appointments_connections_open") == 1)
+      // Both bookings were timed, each under the largest finite bucket (5 s) and over nothing.
+      let duration = "appointments_call_duration_seconds"
+      #expect(Self.value(during, duration + "_count", [("method", book)]) == 2)
+      #expect(Self.value(during, duration + "_bucket", [("method", book), ("le", "+Inf")]) == 2)
+      #expect(Self.value(during, duration + "_bucket", [("method", book), ("le", "5.0")]) == 2)
+      #expect(try #require(Self.value(during, duration + "_sum", [("method", book)])) > 0)
+      #expect(Self.value(during, duration + "_count", [("method", V1.Appointments.login.path)]) == 1)
       #expect(Self.value(during, "appointments_connections_accepted_total") == 1)
       await client.close()
     }
