@@ -2,6 +2,7 @@ import AppointmentsClient
 import AppointmentsProto
 @testable import AppointmentsServer
 import AppointmentsWire
+import CoreMetrics
 import Foundation
 import NIOCore
 import Testing
@@ -110,6 +111,12 @@ struct MetricsTests {
       let connection = try await RawConnection.connect(port: port)
       #expect(try await connection.exchange([]) == [])
     }
+  }
+
+  @Test("calls are timed only when metrics are served: otherwise no clock is read")
+  func timingOnlyWhenServed() {
+    #expect(ServerMetrics(factory: NOOPMetricsHandler.instance, timesCalls: false).answers(method: "m").start() == nil)
+    #expect(ServerMetrics(factory: NOOPMetricsHandler.instance, timesCalls: true).answers(method: "m").start() != nil)
   }
 
   @Test("without a metrics port nothing is served")
