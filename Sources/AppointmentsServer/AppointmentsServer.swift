@@ -289,7 +289,7 @@ public final class AppointmentsServer: Service, Sendable {
           var refusals = RefusalLog()
           do {
             for try await connection in connections {
-              let address = connection.channel.remoteAddress?.ipAddress
+              let address = ClientAddress.key(of: connection.channel.remoteAddress)
               if let refusal = openConnections.open(from: address) {
                 metrics.connectionRefused()
                 if let line = refusals.note(refusal, now: .now) {
