@@ -8,9 +8,10 @@ import Synchronization
 /// each failure blocks that address's attempts on it for 1 s, 2 s, 4 s … (by default) up to 15
 /// minutes. So that one client cannot lock an account's owner out, that block holds for its
 /// address only; across all addresses, 50 failures are free, then the account is blocked the same
-/// way for everyone (a guesser with many addresses). A success clears both records. A blocked
-/// attempt is refused with RESOURCE_EXHAUSTED `TOO_MANY_LOGIN_ATTEMPTS` before any password is
-/// hashed.
+/// way for everyone (a guesser with many addresses) — except at the last few addresses the account
+/// logged in from, so that guessers elsewhere cannot lock a returning owner out. A success clears
+/// both records. A blocked attempt is refused with RESOURCE_EXHAUSTED `TOO_MANY_LOGIN_ATTEMPTS`
+/// before any password is hashed.
 final class LoginThrottle: Sendable {
   private struct Record {
     var failures = 0
@@ -25,6 +26,8 @@ final class LoginThrottle: Sendable {
   private struct Records {
     var byAddress: [AddressKey: Record] = [:]
     var byAccount: [String: Record] = [:]
+    /// The addresses each account last logged in from, the latest last.
+    var knownAddresses: [String: [String]] = [:]
   }
 
   /// Failures in a row on one account from one address before the blocks start.
@@ -36,6 +39,11 @@ final class LoginThrottle: Sendable {
   static let longestBlock = Duration.seconds(15 * 60)
   /// Records of each kind kept at most; beyond it, the ones no longer blocking are forgotten.
   static let capacity = 100_000
+  /// The addresses an account last logged in from that its block for everyone spares.
+  static let knownAddressesPerAccount = 4
+  /// Accounts whose known addresses are kept at most; beyond it, a quarter of them, chosen by the
+  /// table's order, are forgotten (their owners lose only the exemption).
+  static let knownAccountsCapacity = 100_000
 
   private let records = Mutex(Records())
   private let firstBlock: Duration
@@ -49,8 +57,10 @@ final class LoginThrottle: Sendable {
   /// Throws when `account` is blocked, for everyone or for `address` (nil: a peer without one).
   func check(_ account: String, from address: String?, now: ContinuousClock.Instant = .now) throws(RPCError) {
     let key = AddressKey(account: account, address: address ?? "")
-    let (forAddress, forAccount) = records.withLock { ($0.byAddress[key], $0.byAccount[account]) }
-    if let record = forAccount, record.blockedUntil > now {
+    let (forAddress, forAccount, isKnown) = records.withLock {
+      ($0.byAddress[key], $0.byAccount[account], $0.knownAddresses[account]?.contains(key.address) ?? false)
+    }
+    if let record = forAccount, record.blockedUntil > now, !isKnown {
       throw Self.blocked(until: record.blockedUntil, now: now, "too many failed logins for this account")
     }
     if let record = forAddress, record.blockedUntil > now {
@@ -71,6 +81,13 @@ final class LoginThrottle: Sendable {
     records.withLock { records in
       records.byAddress.removeValue(forKey: key)
       records.byAccount.removeValue(forKey: account)
+      var known = records.knownAddresses[account] ?? []
+      known.removeAll { $0 == key.address }
+      known.append(key.address)
+      records.knownAddresses[account] = Array(known.suffix(Self.knownAddressesPerAccount))
+      if records.knownAddresses.count > Self.knownAccountsCapacity {
+        records.knownAddresses = Dictionary(uniqueKeysWithValues: records.knownAddresses.dropFirst(Self.knownAccountsCapacity / 4).map { ($0.key, $0.value) })
+      }
     }
   }
 

@@ -87,4 +87,28 @@ struct LoginThrottleTests {
     #expect(!isBlocked(throttle, "patient:a", from: "10.0.0.99", after: 0))
     #expect(isBlocked(throttle, "patient:a", from: "10.0.0.2", after: 0))
   }
+
+  @Test("the block for everyone spares the last addresses the account logged in from, not their own blocks")
+  func knownAddressesAreSpared() {
+    let throttle = LoginThrottle(firstBlock: .seconds(60))
+    for host in 1...5 {
+      throttle.recordSuccess("patient:a", from: "10.0.1.\(host)")
+    }
+    for host in 1...10 {
+      for _ in 0..<LoginThrottle.freeFailures {
+        throttle.recordFailure("patient:a", from: "10.0.0.\(host)", now: start)
+      }
+    }
+    #expect(isBlocked(throttle, "patient:a", from: "10.0.0.99", after: 0), "blocked for everyone else")
+    for host in 2...5 {
+      #expect(!isBlocked(throttle, "patient:a", from: "10.0.1.\(host)", after: 0), "the owner's last four addresses log in")
+    }
+    #expect(isBlocked(throttle, "patient:a", from: "10.0.1.1", after: 0), "only the last four are known")
+    // A known address that fails in its turn is blocked like any other.
+    for _ in 0..<LoginThrottle.freeFailures {
+      throttle.recordFailure("patient:a", from: "10.0.1.5", now: start)
+    }
+    #expect(isBlocked(throttle, "patient:a", from: "10.0.1.5", after: 0))
+    #expect(!isBlocked(throttle, "patient:b", from: "10.0.1.5", after: 0))
+  }
 }
