@@ -217,10 +217,9 @@ actor IdempotencyCache {
         guard var order = orders.removeValue(forKey: queue) else { continue }
         order.count -= 1
         // An account's order without entries goes, keys and all.
-        if order.count > 0 || queue == .callers || queue == .anonymous {
-          Self.compact(&order, entries: entries)
-          orders[queue] = order
-        }
+        if case .account = queue, order.count == 0 { continue }
+        Self.compact(&order, entries: entries)
+        orders[queue] = order
       }
     }
 
@@ -240,7 +239,8 @@ actor IdempotencyCache {
     /// taken out of the order, its answer, settled later, would never be forgotten.
     private mutating func evict(_ queue: Queue, beyond limit: Int) {
       var running: [Key] = []
-      while let order = orders[queue], order.count > limit, let oldest = orders[queue]?.keys.popFirst() {
+      // No copy of the order is held across the pop: it would make the pop copy its keys.
+      while (orders[queue]?.count ?? 0) > limit, let oldest = orders[queue]?.keys.popFirst() {
         switch entries[oldest] {
         case .done: forget(oldest)
         case .running: running.append(oldest)

@@ -1,5 +1,6 @@
-import CoreMetrics
 import AppointmentsWire
+import CoreMetrics
+import NIOCore
 
 /// What the server counts for operators, through swift-metrics: `appointmentd` exports it in
 /// Prometheus' text format on `--metrics-port`.
@@ -24,8 +25,7 @@ final class ServerMetrics: Sendable {
     func count(_ code: UInt32, started: ContinuousClock.Instant? = nil) {
       byCode[Int(code < UInt32(byCode.count) ? code : StatusCode.unknown.rawValue)].increment()
       if let started, let duration {
-        let (seconds, attoseconds) = (ContinuousClock.now - started).components
-        duration.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        duration.recordNanoseconds(TimeAmount(ContinuousClock.now - started).nanoseconds)
       }
     }
   }
