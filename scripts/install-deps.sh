@@ -12,17 +12,21 @@
 #     from Debian: python3-protobuf (4.21 on Debian 12) and python3-pytest; and where those are
 #     too old, from pip again (python3-pip, with --break-system-packages if it must);
 #   - with --redis: redis-server and redis-benchmark, the floor that `scripts/bench-compare.sh
-#     --floor` measures.
+#     --floor` measures;
+#   - with --valgrind: valgrind (its vgdb), gcc, curl and xz-utils, which
+#     `scripts/bench-instructions.sh` uses.
 # Debian/Ubuntu only; uses sudo when not root. Safe to run again.
 set -euo pipefail
 
 python=false
 redis=false
+valgrind=false
 for argument in "$@"; do
   case "$argument" in
     --python) python=true ;;
     --redis) redis=true ;;
-    *) echo "unknown argument: $argument (--python, --redis)" >&2; exit 2 ;;
+    --valgrind) valgrind=true ;;
+    *) echo "unknown argument: $argument (--python, --redis, --valgrind)" >&2; exit 2 ;;
   esac
 done
 
@@ -37,6 +41,12 @@ $python && ! command -v protoc >/dev/null 2>&1 && missing+=(protobuf-compiler)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 $redis && ! command -v redis-server >/dev/null 2>&1 && missing+=(redis-server)
 $redis && ! command -v redis-benchmark >/dev/null 2>&1 && missing+=(redis-tools)
+if $valgrind; then
+  command -v vgdb >/dev/null 2>&1 || missing+=(valgrind)
+  command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v xz >/dev/null 2>&1 || missing+=(xz-utils)
+fi
 updated=false
 apt_install() {
   echo "installing $*" >&2
