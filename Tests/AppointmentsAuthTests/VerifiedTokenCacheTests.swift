@@ -26,6 +26,21 @@ struct VerifiedTokenCacheTests {
     #expect(cache.lookup("token-2", now: Self.issuedAt) == nil)
   }
 
+  @Test("tells apart tokens that share their length and the ending it hashes")
+  func comparesWholeTokens() {
+    let ending = String(repeating: "s", count: VerifiedTokenCache.Key.hashedSuffix)
+    let first = "header.one." + ending
+    let second = "header.two." + ending
+    let cache = VerifiedTokenCache(capacity: 4)
+    cache.insert(Self.verified(1), for: first)
+    #expect(VerifiedTokenCache.Key(token: first).hashValue == VerifiedTokenCache.Key(token: second).hashValue)
+    #expect(cache.lookup(second, now: Self.issuedAt) == nil)
+    cache.insert(Self.verified(2), for: second)
+    #expect(cache.count == 2)
+    #expect(cache.lookup(first, now: Self.issuedAt)?.accountID == 1)
+    #expect(cache.lookup(second, now: Self.issuedAt)?.accountID == 2)
+  }
+
   @Test("never returns an expired entry, and drops it", arguments: [3600.0, 3600.5, 86_400.0])
   func neverReturnsExpired(secondsAfterIssue: TimeInterval) {
     let cache = VerifiedTokenCache(capacity: 4)
