@@ -22,17 +22,21 @@ extension ByteBuffer {
   /// Throws ``ProtoEncodingError`` when a text field holds a NUL, and ``WireError`` with
   /// ``WireError/Code/headerTooLarge`` when the header block needs more than 65,535 bytes; the
   /// buffer is then unchanged.
+  ///
+  /// The payload is not optional: for a payload known only at run time (the server's answers,
+  /// `any ProtoMessage`), an optional one made every frame look `Optional`'s metadata up in the
+  /// runtime, twice. A frame without one is ``writeFrame(type:callID:header:arena:)``.
   @discardableResult
   public mutating func writeFrame(
     type: FrameType,
     callID: UInt32,
     header: some ProtoMessage,
-    payload: (some ProtoMessage)?,
+    payload: some ProtoMessage,
     arena: ProtoArena
   ) throws -> Int {
     try writeFrame(type: type, callID: callID) { buffer in
       let headerLength = try buffer.writeMessage(header, arena: arena)
-      if let payload { try buffer.writeMessage(payload, arena: arena) }
+      try buffer.writeMessage(payload, arena: arena)
       return headerLength
     }
   }
@@ -93,7 +97,7 @@ extension ByteBuffer {
     header: some ProtoMessage,
     arena: ProtoArena
   ) throws -> Int {
-    try writeFrame(type: type, callID: callID, header: header, payload: V1.Cancel?.none, arena: arena)
+    try writeFrame(type: type, callID: callID) { buffer in try buffer.writeMessage(header, arena: arena) }
   }
 
   /// Appends one protobuf-c-encoded message; returns its size.

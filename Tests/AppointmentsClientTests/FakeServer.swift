@@ -69,7 +69,11 @@ struct FakeConnection: Sendable, Hashable {
   /// Writes one frame to the client.
   func send(_ type: FrameType, callID: UInt32 = 0, header: some ProtoMessage, payload: (some ProtoMessage)? = V1.Cancel?.none) async throws {
     var buffer = channel.allocator.buffer(capacity: 256)
-    try buffer.writeFrame(type: type, callID: callID, header: header, payload: payload, arena: ProtoArena())
+    if let payload {
+      try buffer.writeFrame(type: type, callID: callID, header: header, payload: payload, arena: ProtoArena())
+    } else {
+      try buffer.writeFrame(type: type, callID: callID, header: header, arena: ProtoArena())
+    }
     try await channel.writeAndFlush(buffer)
   }
 
