@@ -5,13 +5,13 @@ public import Foundation
 /// Which instants a civil date covers depends on whose date it is; for bookings it is always the
 /// doctor's, read in his time zone. Accepted years are 1…9999, which keeps every date printable
 /// in the four-digit ISO form and far away from integer limits.
+///
+/// A date is kept as its day number alone (``dayNumber``): the calendars compare, hash and index
+/// dates far more often than they print them, and every appointment and list entry holds one.
+/// Year, month and day are worked out when asked for.
 public struct CivilDate: Sendable, Hashable, Comparable {
-  /// The year, 1…9999.
-  public let year: Int
-  /// The month, 1…12.
-  public let month: Int
-  /// The day of the month, 1…28/29/30/31.
-  public let day: Int
+  /// Days since 1970-01-01, which is day 0; negative before it.
+  public let dayNumber: Int
 
   /// The years a date may have.
   public static let supportedYears = 1...9999
@@ -31,9 +31,13 @@ public struct CivilDate: Sendable, Hashable, Comparable {
     guard (1...length).contains(day) else {
       throw .invalidDate("\(pad(year, 4))-\(pad(month, 2)) has no day \(day)")
     }
-    self.year = year
-    self.month = month
-    self.day = day
+    // Howard Hinnant's days_from_civil, the inverse of init(dayNumber:).
+    let yearFromMarch = month <= 2 ? year - 1 : year
+    let era = (yearFromMarch >= 0 ? yearFromMarch : yearFromMarch - 399) / 400
+    let yearOfEra = yearFromMarch - era * 400
+    let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+    let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+    self.dayNumber = era * 146_097 + dayOfEra - 719_468
   }
 
   /// Parses the ISO 8601 form `YYYY-MM-DD`.
@@ -56,28 +60,29 @@ public struct CivilDate: Sendable, Hashable, Comparable {
   /// Any day number gives a real date; callers that accept input keep it within
   /// ``supportedYears`` through ``init(year:month:day:)``.
   public init(dayNumber: Int) {
+    self.dayNumber = dayNumber
+  }
+
+  /// The year, 1…9999 for a date made by ``init(year:month:day:)`` or ``init(_:)``.
+  public var year: Int { self.civil.year }
+  /// The month, 1…12.
+  public var month: Int { self.civil.month }
+  /// The day of the month, 1…28/29/30/31.
+  public var day: Int { self.civil.day }
+
+  /// Year, month and day of ``dayNumber``.
+  public var civil: (year: Int, month: Int, day: Int) {
     // Howard Hinnant's civil_from_days: counts in 400-year eras starting on March 1st so that
     // the leap day falls at the end of a year.
-    let shifted = dayNumber + 719_468
+    let shifted = self.dayNumber + 719_468
     let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
     let dayOfEra = shifted - era * 146_097
     let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
     let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
     let shiftedMonth = (5 * dayOfYear + 2) / 153
-    self.day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
-    self.month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-    self.year = yearOfEra + era * 400 + (self.month <= 2 ? 1 : 0)
-  }
-
-  /// Days since 1970-01-01, which is day 0; negative before it.
-  public var dayNumber: Int {
-    // Howard Hinnant's days_from_civil, the inverse of init(dayNumber:).
-    let yearFromMarch = self.month <= 2 ? self.year - 1 : self.year
-    let era = (yearFromMarch >= 0 ? yearFromMarch : yearFromMarch - 399) / 400
-    let yearOfEra = yearFromMarch - era * 400
-    let dayOfYear = (153 * (self.month > 2 ? self.month - 3 : self.month + 9) + 2) / 5 + self.day - 1
-    let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-    return era * 146_097 + dayOfEra - 719_468
+    let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+    let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+    return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
   }
 
   /// The ISO weekday: 1 Monday … 7 Sunday.
@@ -114,14 +119,15 @@ public struct CivilDate: Sendable, Hashable, Comparable {
   }
 
   public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool {
-    (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
+    lhs.dayNumber < rhs.dayNumber
   }
 }
 
 extension CivilDate: CustomStringConvertible {
   /// The date in ISO 8601 form, e.g. `2026-12-01`.
   public var description: String {
-    "\(pad(self.year, 4))-\(pad(self.month, 2))-\(pad(self.day, 2))"
+    let (year, month, day) = self.civil
+    return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
   }
 }
 

@@ -5,7 +5,8 @@ import AppointmentsProto
 
 extension V1.Date {
   init(_ date: CivilDate) {
-    self.init(year: Int32(date.year), month: Int32(date.month), day: Int32(date.day))
+    let (year, month, day) = date.civil
+    self.init(year: Int32(year), month: Int32(month), day: Int32(day))
   }
 }
 

@@ -162,15 +162,12 @@ extension Schedule {
 extension V1.StoredAppointment {
   /// The stored form of an appointment; the patient's details are not repeated.
   public init(_ appointment: Appointment) {
+    let (year, month, day) = appointment.date.civil
     self.init(
       id: appointment.id,
       doctorID: appointment.doctorID,
       patientID: appointment.patientID,
-      date: V1.Date(
-        year: Int32(appointment.date.year),
-        month: Int32(appointment.date.month),
-        day: Int32(appointment.date.day)
-      ),
+      date: V1.Date(year: Int32(year), month: Int32(month), day: Int32(day)),
       startMinute: UInt32(clamping: appointment.startMinute),
       durationMinutes: UInt32(clamping: appointment.durationMinutes),
       status: appointment.status == .booked ? .booked : .cancelled,

@@ -79,9 +79,9 @@ struct Seeder {
       },
       password: password,
       slotStarts: (0..<UInt32(slotsPerDay)).map { Self.workdayStart + $0 * slotMinutes },
-      dates: (1...max(1, days)).map { day in
-        let date = today.adding(days: day)
-        return V1.Date(year: Int32(date.year), month: Int32(date.month), day: Int32(date.day))
+      dates: (1...max(1, days)).map { offset in
+        let (year, month, day) = today.adding(days: offset).civil
+        return V1.Date(year: Int32(year), month: Int32(month), day: Int32(day))
       }
     )
   }
