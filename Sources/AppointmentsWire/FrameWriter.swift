@@ -62,6 +62,9 @@ extension ByteBuffer {
 
   /// Appends a frame's fixed header, then what `contents` writes (the header block, then the
   /// payload; it returns the header block's size), then fills in the lengths.
+  ///
+  /// The header's first 8 bytes (length, type, flags, header_len) are set as one integer once
+  /// the lengths are known: each of NIO's integer writes checks capacity and access on its own.
   private mutating func writeFrame(
     type: FrameType,
     callID: UInt32,
@@ -69,18 +72,15 @@ extension ByteBuffer {
   ) throws -> Int {
     let start = writerIndex
     do {
-      writeInteger(UInt32(0))  // length, set below
-      writeInteger(type.rawValue)
-      writeInteger(UInt8(0))
-      writeInteger(UInt16(0))  // header_len, set below
+      writeInteger(UInt64(0))  // length, type, flags and header_len, set below
       writeInteger(callID)
       let headerLength = try contents(&self)
       guard headerLength <= UInt16.max else {
         throw WireError(code: .headerTooLarge, message: "header block of \(headerLength) bytes does not fit a frame")
       }
       let length = writerIndex - start - 4
-      setInteger(UInt32(length), at: start)
-      setInteger(UInt16(headerLength), at: start + 6)
+      // flags are 0.
+      setInteger(UInt64(length) << 32 | UInt64(type.rawValue) << 24 | UInt64(headerLength), at: start)
       return length + 4
     } catch {
       moveWriterIndex(to: start)

@@ -7,6 +7,8 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral {
 
   /// Key of the bearer token: `authorization: Bearer <jwt>`.
   public static let authorizationKey = "authorization"
+  /// What an `authorization` value starts with before its token.
+  private static let bearerPrefix = Array("Bearer ".utf8)
   /// Key of the client-chosen idempotency key of a mutating call.
   public static let idempotencyKey = "idempotency-key"
 
@@ -38,7 +40,8 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral {
   public var bearerToken: String? {
     get {
       guard let value = self[Self.authorizationKey] else { return nil }
-      let prefix = "Bearer ".utf8
+      // Bytes against bytes: against `"Bearer ".utf8` the comparison was generic and slow.
+      let prefix = Self.bearerPrefix
       guard value.count > prefix.count, value.starts(with: prefix) else { return nil }
       let token = value[prefix.count...]
       // ASCII, so no UTF-8 validation: `String(validating:as:)` looks metadata up at run time
