@@ -83,39 +83,50 @@ final class ConnectionGuard: ChannelInboundHandler {
   }
 
   /// Advances the frame-boundary tracking over `buffer`'s readable bytes.
+  ///
+  /// It works on local copies of the tracking state and on the bytes in place: each use of a
+  /// handler's stored property, and each of NIO's reads from a buffer, is checked for exclusive
+  /// access on its own.
   private func track(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
-    var index = buffer.readerIndex
-    let end = buffer.writerIndex
+    var lengthBytesSeen = self.lengthBytesSeen
+    var length = self.length
+    var remaining = self.remaining
+    var finishedFrames = 0
     // Only a frame still unfinished at the end of the buffer needs its start time: the clock is
     // read once then, not once per frame of a pipelined burst.
     var unfinishedStartedHere = false
-    while index < end {
-      if remaining == 0 {
-        if lengthBytesSeen == 0 { unfinishedStartedHere = true }
-        length = length << 8 | UInt32(buffer.getInteger(at: index, as: UInt8.self)!)
-        lengthBytesSeen += 1
-        index += 1
-        if lengthBytesSeen == 4 {
-          remaining = Int(length)
-          lengthBytesSeen = 0
-          length = 0
+    buffer.withUnsafeReadableBytes { bytes in
+      var index = 0
+      while index < bytes.count {
+        if remaining == 0 {
+          if lengthBytesSeen == 0 { unfinishedStartedHere = true }
+          length = length << 8 | UInt32(bytes[index])
+          lengthBytesSeen += 1
+          index += 1
+          if lengthBytesSeen == 4 {
+            remaining = Int(length)
+            lengthBytesSeen = 0
+            length = 0
+          }
+        } else {
+          let take = min(remaining, bytes.count - index)
+          remaining -= take
+          index += take
         }
-      } else {
-        let take = min(remaining, end - index)
-        remaining -= take
-        index += take
-      }
-      if remaining == 0, lengthBytesSeen == 0 {
-        finishFrame()
-        unfinishedStartedHere = false
+        if remaining == 0, lengthBytesSeen == 0 {
+          finishedFrames += 1
+          unfinishedStartedHere = false
+        }
       }
     }
+    self.lengthBytesSeen = lengthBytesSeen
+    self.length = length
+    self.remaining = remaining
+    if finishedFrames > 0 {
+      completedFrames += finishedFrames
+      frameStartedAt = nil
+    }
     if unfinishedStartedHere { frameStartedAt = context.eventLoop.now }
-  }
-
-  private func finishFrame() {
-    completedFrames += 1
-    frameStartedAt = nil
   }
 
   private func checkDeadlines(context: ChannelHandlerContext) {
