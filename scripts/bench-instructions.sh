@@ -6,9 +6,10 @@
 #
 # Usage: scripts/bench-instructions.sh [--connections N] [--in-flight N] [--warmup S]
 #          [--duration S] [--doctors N] [--patients N] [--top N] [--keep DIR]
-#          [--server-arg ARG]... [--no-build]
+#          [--server PATH] [--server-arg ARG]... [--no-build]
 # Defaults: 8 connections × 64 in flight (the `book` target's), 5 s of warm-up, 20 s counted,
-# 1,000 doctors and 1,000 patients, the top 25 functions.
+# 1,000 doctors and 1,000 patients, the top 25 functions, the release build's appointmentd
+# (--server: another binary, e.g. one built before a change, to compare).
 #
 # How: the release appointmentd runs under `valgrind --tool=callgrind --separate-threads=yes`
 # (--durability none, --password-cost test, a fresh data folder; extra flags with --server-arg),
@@ -40,6 +41,7 @@ PATIENTS=1000
 TOP=25
 KEEP=
 BUILD=1
+SERVER=
 SERVER_ARGS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -51,15 +53,17 @@ while [[ $# -gt 0 ]]; do
     --patients) PATIENTS=$2; shift 2 ;;
     --top) TOP=$2; shift 2 ;;
     --keep) KEEP=$2; shift 2 ;;
+    --server) SERVER=$2; shift 2 ;;
     --server-arg) SERVER_ARGS+=("$2"); shift 2 ;;
     --server-arg=*) SERVER_ARGS+=("${1#--server-arg=}"); shift ;;
     --no-build) BUILD=0; shift ;;
-    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 
 B=.build-bench/release
+SERVER=${SERVER:-$B/appointmentd}
 scripts/install-deps.sh --valgrind
 if [[ $BUILD == 1 ]]; then
   swift build -c release --scratch-path .build-bench --product appointmentd
@@ -101,7 +105,7 @@ gcc -O2 -shared -fPIC -o "$WORK/dispatch-main.so" scripts/valgrind-dispatch-main
 echo "starting appointmentd under $(env "${VALGRIND_ENV[@]}" "$VALGRIND" --version) (callgrind)…" >&2
 env "${VALGRIND_ENV[@]}" LD_PRELOAD="$WORK/dispatch-main.so" "$VALGRIND" --tool=callgrind --separate-threads=yes \
   --callgrind-out-file="$WORK/callgrind.out" --log-file="$WORK/valgrind.log" \
-  "$B/appointmentd" --port 0 --port-file "$WORK/port" --data-dir "$WORK/data" --durability none \
+  "$SERVER" --port 0 --port-file "$WORK/port" --data-dir "$WORK/data" --durability none \
   --password-cost test --login-attempts-per-minute 1000000000 \
   --registrations-per-address-per-minute 1000000000 --log-level warning "${SERVER_ARGS[@]}" &
 SERVER_PID=$!

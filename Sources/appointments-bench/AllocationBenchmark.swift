@@ -67,6 +67,8 @@ struct AllocationBenchmark: AsyncParsableCommand {
 
     var configuration = ServerConfiguration()
     configuration.network = .init(host: "127.0.0.1", port: 0)
+    // It registers every doctor and patient from 127.0.0.1, past the default 60 a minute.
+    configuration.limits.registrationsPerAddressPerMinute = 1_000_000_000
     configuration.storage = .init(
       dataDirectory: dataDirectory, durability: .none, snapshots: .init(interval: nil, recordCount: nil)
     )
