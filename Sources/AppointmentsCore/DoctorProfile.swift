@@ -2,8 +2,8 @@ import Synchronization
 
 /// A doctor as others see him: everything but the password hash.
 ///
-/// Only ``AccountDirectory`` creates these, from a validated ``DoctorRegistration``, so the
-/// fields are already normalised. A profile never changes once registered.
+/// Made from a validated ``DoctorRegistration`` (by ``AccountDirectory``) or read back from
+/// storage, so the fields are already normalised. A profile never changes once registered.
 ///
 /// The fields live in one shared, immutable object: a copy of a profile (a search copies every
 /// doctor it lists several times, on every event loop at once) costs one reference count, not

@@ -1,7 +1,7 @@
 /// A patient as his doctors see him: everything but the password hash.
 ///
-/// Only ``AccountDirectory`` creates these, from a validated ``PatientRegistration``, so the
-/// fields are already normalised. A profile never changes once registered.
+/// Made from a validated ``PatientRegistration`` (by ``AccountDirectory``) or read back from
+/// storage, so the fields are already normalised. A profile never changes once registered.
 ///
 /// As with ``DoctorProfile``, the text fields live in one shared, immutable object: every
 /// appointment holds its patient's profile, and a booking copies it several times (the change,
