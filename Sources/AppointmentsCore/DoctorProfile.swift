@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A doctor as others see him: everything but the password hash.
 ///
 /// Made from a validated ``DoctorRegistration`` (by ``AccountDirectory``) or read back from
@@ -17,8 +15,8 @@ public struct DoctorProfile: Sendable, Hashable {
     let specialization: Specialization
     let timeZone: String
     let schedule: Schedule
-    /// ``derived(_:)``'s form, retained; nil until first asked for.
-    let derivedForm = Atomic<Unmanaged<any AnyObject & Sendable>?>(nil)
+    /// ``derived(_:)``'s form.
+    let derivedForm = DerivedForm()
 
     init(
       id: AccountID, name: String, email: String, contact: String, specialization: Specialization, timeZone: String,
@@ -33,9 +31,6 @@ public struct DoctorProfile: Sendable, Hashable {
       self.schedule = schedule
     }
 
-    deinit {
-      derivedForm.load(ordering: .acquiring)?.release()
-    }
   }
 
   private let fields: Fields
@@ -76,16 +71,7 @@ public struct DoctorProfile: Sendable, Hashable {
   /// (read with one atomic load, no lock). A profile keeps one derived form: asking for a form
   /// of another type makes it anew each time.
   public func derived<Form: AnyObject & Sendable>(_ derive: (DoctorProfile) -> Form) -> Form {
-    if let kept = fields.derivedForm.load(ordering: .acquiring) {
-      return kept.takeUnretainedValue() as? Form ?? derive(self)
-    }
-    let form = derive(self)
-    let made = Unmanaged<any AnyObject & Sendable>.passRetained(form)
-    let (stored, kept) = fields.derivedForm.compareExchange(expected: nil, desired: made, ordering: .acquiringAndReleasing)
-    if stored { return form }
-    // Another thread stored its form first: use that one.
-    made.release()
-    return kept!.takeUnretainedValue() as? Form ?? form
+    fields.derivedForm.get { derive(self) }
   }
 
   public static func == (lhs: DoctorProfile, rhs: DoctorProfile) -> Bool {

@@ -12,6 +12,8 @@ public struct PatientProfile: Sendable, Hashable {
     let name: String
     let email: String
     let contact: String
+    /// ``derived(_:)``'s form.
+    let derivedForm = DerivedForm()
 
     init(name: String, email: String, contact: String) {
       self.name = name
@@ -35,6 +37,13 @@ public struct PatientProfile: Sendable, Hashable {
   public init(id: AccountID, name: String, email: String, contact: String) {
     self.id = id
     self.fields = Fields(name: name, email: email, contact: contact)
+  }
+
+  /// The profile in a form another layer makes of it — the server's encoded `V1.Patient` — made
+  /// by `derive` the first time it is asked for, then kept and shared by every copy and thread
+  /// (see ``DoctorProfile/derived(_:)``).
+  public func derived<Form: AnyObject & Sendable>(_ derive: (PatientProfile) -> Form) -> Form {
+    fields.derivedForm.get { derive(self) }
   }
 
   public static func == (lhs: PatientProfile, rhs: PatientProfile) -> Bool {

@@ -95,11 +95,23 @@ extension V1.Patient {
   }
 }
 
+/// A patient's profile as the `patient` field of his appointments, encoded once per profile
+/// (``PatientProfile/derived(_:)``), as a doctor's is (``EncodedDoctor``): every booking answers
+/// with it, and a doctor's list of filled slots names a patient per appointment.
+final class EncodedPatient: Sendable {
+  /// `Appointment.patient` (field 3), alone; empty if the profile could not be encoded.
+  let asAppointmentPatient: [ProtoEncodedField]
+
+  init(_ profile: PatientProfile) {
+    // Validated text, as a doctor's: see EncodedDoctor.
+    self.asAppointmentPatient = (try? ProtoEncodedField(number: 3, message: V1.Patient(profile))).map { [$0] } ?? []
+  }
+}
+
 extension V1.Appointment {
   init(_ appointment: Appointment, doctor: DoctorProfile?) {
     self.init(
       id: appointment.id,
-      patient: V1.Patient(appointment.patient),
       date: V1.Date(appointment.date),
       startMinute: UInt32(appointment.startMinute),
       durationMinutes: UInt32(appointment.durationMinutes),
@@ -107,14 +119,19 @@ extension V1.Appointment {
       bookedAtMs: appointment.bookedAt.millisecondsSinceEpoch,
       cancelledAtMs: appointment.cancelledAt?.millisecondsSinceEpoch ?? 0
     )
+    var encoded = appointment.patient.derived(EncodedPatient.init).asAppointmentPatient
+    if encoded.isEmpty {
+      self.patient = V1.Patient(appointment.patient)
+    }
     if let doctor {
-      let encoded = doctor.derived(EncodedDoctor.init).asAppointmentDoctor
-      if encoded.isEmpty {
+      let encodedDoctor = doctor.derived(EncodedDoctor.init).asAppointmentDoctor
+      if encodedDoctor.isEmpty {
         self.doctor = V1.Doctor(doctor)
       } else {
-        self.preencodedFields = encoded
+        encoded += encodedDoctor
       }
     }
+    self.preencodedFields = encoded
   }
 }
 

@@ -1,4 +1,5 @@
 import AppointmentsCore
+import Synchronization
 import Testing
 
 @Suite("PatientProfile")
@@ -25,5 +26,26 @@ struct PatientProfileTests {
     #expect(base != Self.profile(name: "Anne"))
     #expect(base != Self.profile(email: "anne@example.com"))
     #expect(base != Self.profile(contact: "+33 2"))
+  }
+
+  final class Form: Sendable {
+    let email: String
+    init(_ profile: PatientProfile, made: borrowing Atomic<Int>) {
+      self.email = profile.email
+      made.add(1, ordering: .relaxed)
+    }
+  }
+
+  @Test("a derived form is made once and shared by every copy; an equal profile made apart has its own")
+  func derivedOnce() {
+    let made = Atomic(0)
+    let profile = Self.profile()
+    let copy = profile
+    let first = profile.derived { Form($0, made: made) }
+    #expect(copy.derived { Form($0, made: made) } === first)
+    #expect(first.email == "ann@example.com")
+    #expect(made.load(ordering: .relaxed) == 1)
+    #expect(Self.profile().derived { Form($0, made: made) } !== first)
+    #expect(made.load(ordering: .relaxed) == 2)
   }
 }
