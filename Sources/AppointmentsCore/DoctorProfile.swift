@@ -30,7 +30,6 @@ public struct DoctorProfile: Sendable, Hashable {
       self.timeZone = timeZone
       self.schedule = schedule
     }
-
   }
 
   private let fields: Fields
