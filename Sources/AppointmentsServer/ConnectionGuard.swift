@@ -20,7 +20,8 @@ final class ConnectionGuard: ChannelInboundHandler {
   private let frameTimeout: TimeAmount
   private var connectedAt = NIODeadline.uptimeNanoseconds(0)
   private var sawFirstByte = false
-  private var completedFrames = 0
+  /// Whether a whole frame has arrived yet (the first-frame deadline is met then).
+  private var completedAFrame = false
   /// The length field being read (it may arrive split across reads).
   private var lengthBytesSeen = 0
   private var length: UInt32 = 0
@@ -91,7 +92,7 @@ final class ConnectionGuard: ChannelInboundHandler {
     var lengthBytesSeen = self.lengthBytesSeen
     var length = self.length
     var remaining = self.remaining
-    var finishedFrames = 0
+    var finishedAFrame = false
     // Only a frame still unfinished at the end of the buffer needs its start time: the clock is
     // read once then, not once per frame of a pipelined burst.
     var unfinishedStartedHere = false
@@ -114,7 +115,7 @@ final class ConnectionGuard: ChannelInboundHandler {
           index += take
         }
         if remaining == 0, lengthBytesSeen == 0 {
-          finishedFrames += 1
+          finishedAFrame = true
           unfinishedStartedHere = false
         }
       }
@@ -122,8 +123,8 @@ final class ConnectionGuard: ChannelInboundHandler {
     self.lengthBytesSeen = lengthBytesSeen
     self.length = length
     self.remaining = remaining
-    if finishedFrames > 0 {
-      completedFrames += finishedFrames
+    if finishedAFrame {
+      completedAFrame = true
       frameStartedAt = nil
     }
     if unfinishedStartedHere { frameStartedAt = context.eventLoop.now }
@@ -139,7 +140,7 @@ final class ConnectionGuard: ChannelInboundHandler {
     }
     // Once its input is closed, a connection is only watched for writes that cannot go out.
     guard !inputClosed else { return }
-    let slowStart = completedFrames == 0 && now - connectedAt > firstFrameTimeout
+    let slowStart = !completedAFrame && now - connectedAt > firstFrameTimeout
     let slowFrame = frameStartedAt.map { now - $0 > frameTimeout } ?? false
     guard slowStart || slowFrame else { return }
     inputClosed = true
