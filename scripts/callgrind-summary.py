@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Sums up one Callgrind dump of appointmentd per call: scripts/bench-instructions.sh.
 
-Usage: callgrind-summary.py [--calls-to REGEX] [--top N] FILE...
+Usage: callgrind-summary.py [--calls-to REGEX] [--top N] [--callers REGEX] FILE...
 
 FILEs are the per-thread files of one dump (valgrind --separate-threads=yes). Prints the
 instructions executed per call, where the calls are the times functions whose (mangled) names
 match REGEX were entered, counted by Callgrind in the same files; then each thread's share and
 the functions with the most instructions of their own (self cost) per call, demangled with
-`swift demangle` when it is on the PATH.
+`swift demangle` when it is on the PATH. With --callers, also who calls the functions whose
+(mangled) names match REGEX, and the instructions those calls cost, callees included.
 """
 import argparse
 import collections
@@ -28,6 +29,7 @@ class Dump:
         self.total = 0
         self.self_cost = collections.Counter()
         self.calls = collections.Counter()
+        self.call_cost = collections.Counter()  # (caller, callee) → instructions, callees included
         names = {}  # the "(id)" of a compressed name → the name
 
         def name(text):
@@ -47,6 +49,7 @@ class Dump:
                     cost = int(line.split()[-1])
                     if after_calls:
                         # A call's cost, already counted as its callee's own.
+                        self.call_cost[(function, callee)] += cost
                         after_calls = False
                     else:
                         self.self_cost[function] += cost
@@ -87,6 +90,8 @@ def main():
                         help="regular expression of the functions entered once per call "
                              "(default: CalendarShard.bookSlot)")
     parser.add_argument("--top", type=int, default=25, help="functions to list (default: 25)")
+    parser.add_argument("--callers", metavar="REGEX",
+                        help="also list the callers of the functions matching REGEX")
     parser.add_argument("files", nargs="+")
     arguments = parser.parse_args()
 
@@ -112,6 +117,21 @@ def main():
     print(f"the {len(top)} functions with the most instructions of their own (per call, share):")
     for (name, cost), readable in zip(top, demangled([name for name, _ in top])):
         print(f"  {cost / calls:>10,.1f}  {100 * cost / total:5.1f} %  {readable[:150]}")
+
+    if arguments.callers:
+        callee_pattern = re.compile(arguments.callers)
+        edges = collections.Counter()
+        for dump in dumps:
+            edges.update({edge: cost for edge, cost in dump.call_cost.items()
+                          if edge[1] and callee_pattern.search(edge[1])})
+        top = edges.most_common(arguments.top)
+        print(f"the {len(top)} costliest calls of functions matching {arguments.callers} "
+              f"(per call, callees included):")
+        names = demangled([name for edge, _ in top for name in edge])
+        for index, (_, cost) in enumerate(top):
+            caller, callee = names[2 * index], names[2 * index + 1]
+            print(f"  {cost / calls:>10,.1f}  {caller[:100]}\n"
+                  f"              → {callee[:100]}")
 
 
 if __name__ == "__main__":

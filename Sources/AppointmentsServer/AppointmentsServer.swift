@@ -217,8 +217,8 @@ public final class AppointmentsServer: Service, Sendable {
           )
           try handlers.addHandler(IdleStateHandler(readTimeout: TimeAmount(limits.idleTimeout)))
           try handlers.addHandler(IdleConnectionCloser())
-          try handlers.addHandler(ByteToMessageHandler(FrameDecoder(limits: limits.protocolLimits)))
-          return try NIOAsyncChannel<Frame, ByteBuffer>(wrappingChannelSynchronously: channel)
+          try handlers.addHandler(ByteToMessageHandler(FrameBatchDecoder(limits: limits.protocolLimits)))
+          return try NIOAsyncChannel<[Frame], ByteBuffer>(wrappingChannelSynchronously: channel)
         }
       }
     let port = serverChannel.channel.localAddress?.port ?? network.port
@@ -282,7 +282,7 @@ public final class AppointmentsServer: Service, Sendable {
   }
 
   /// Accepts connections until graceful shutdown, then waits for every connection to drain.
-  private func serve(_ serverChannel: NIOAsyncChannel<NIOAsyncChannel<Frame, ByteBuffer>, Never>) async throws {
+  private func serve(_ serverChannel: NIOAsyncChannel<NIOAsyncChannel<[Frame], ByteBuffer>, Never>) async throws {
     try await withGracefulShutdownHandler {
       try await serverChannel.executeThenClose { connections in
         await withDiscardingTaskGroup { group in
@@ -319,7 +319,7 @@ public final class AppointmentsServer: Service, Sendable {
   }
 
   /// Tells a connection the limits refuse why, in a GOAWAY in place of the HELLO, and closes it.
-  private static func refuse(_ connection: NIOAsyncChannel<Frame, ByteBuffer>, _ refusal: OpenConnections.Refusal) async {
+  private static func refuse(_ connection: NIOAsyncChannel<[Frame], ByteBuffer>, _ refusal: OpenConnections.Refusal) async {
     let goAway = V1.GoAway(lastCallID: 0, code: StatusCode.resourceExhausted.rawValue, message: refusal.message)
     var buffer = ByteBuffer()
     _ = try? buffer.writeFrame(type: .goAway, callID: 0, header: goAway, arena: ProtoArena())
@@ -328,7 +328,7 @@ public final class AppointmentsServer: Service, Sendable {
     }
   }
 
-  private func handler(for connection: NIOAsyncChannel<Frame, ByteBuffer>, from address: String?) -> Connection {
+  private func handler(for connection: NIOAsyncChannel<[Frame], ByteBuffer>, from address: String?) -> Connection {
     Connection(
       channel: connection,
       clientAddress: address,

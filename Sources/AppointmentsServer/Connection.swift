@@ -16,7 +16,7 @@ import ServiceLifecycle
 /// the connection with a GOAWAY naming the last call that will be answered. On graceful shutdown
 /// the connection stops reading, sends a GOAWAY, finishes the calls it accepted, and closes.
 struct Connection {
-  let channel: NIOAsyncChannel<Frame, ByteBuffer>
+  let channel: NIOAsyncChannel<[Frame], ByteBuffer>
   /// The client's IP address (nil for a peer without one).
   let clientAddress: String?
   let executor: CallExecutor
@@ -66,7 +66,7 @@ struct Connection {
 
   /// Reads until the client leaves, breaks a rule, or the server drains; returns the GOAWAY to send.
   private func readFrames(
-    _ inbound: NIOAsyncChannelInboundStream<Frame>,
+    _ inbound: NIOAsyncChannelInboundStream<[Frame]>,
     queue: OutboundQueue,
     inFlight: InFlightCalls,
     calls: inout DiscardingTaskGroup
@@ -81,53 +81,56 @@ struct Connection {
     }
 
     do {
-      for try await frame in inbound {
-        // Backpressure: a client that does not read its responses is not read from either.
-        await queue.waitForRoom(below: maxUnwrittenBytes) { unwritten in
-          readPauses.record(unwritten: unwritten)
-          metrics.readPaused()
-          logger.debug("the client leaves its answers unread: reading paused", metadata: ["unwritten-bytes": "\(unwritten)"])
-        }
-        guard greeted || frame.type == .hello else {
-          return goAway(.failedPrecondition, "the first frame must be HELLO")
-        }
-        switch frame.type {
-        case .hello:
-          guard !greeted else { return goAway(.failedPrecondition, "HELLO was already received") }
-          guard let hello = try? V1.Hello(decoding: frame.header, arena: arena) else {
-            return goAway(.invalidArgument, "HELLO header block does not decode")
+      // A batch holds every whole frame one read brought (FrameBatchDecoder).
+      for try await frames in inbound {
+        for frame in frames {
+          // Backpressure: a client that does not read its responses is not read from either.
+          await queue.waitForRoom(below: maxUnwrittenBytes) { unwritten in
+            readPauses.record(unwritten: unwritten)
+            metrics.readPaused()
+            logger.debug("the client leaves its answers unread: reading paused", metadata: ["unwritten-bytes": "\(unwritten)"])
           }
-          guard hello.protocolVersion == FrameHeader.protocolVersion else {
-            return goAway(.unimplemented, "protocol version \(hello.protocolVersion) is not supported; this server speaks 1")
+          guard greeted || frame.type == .hello else {
+            return goAway(.failedPrecondition, "the first frame must be HELLO")
           }
-          greeted = true
-          queue.enqueue(.hello(limits.hello(agent: agent)))
+          switch frame.type {
+          case .hello:
+            guard !greeted else { return goAway(.failedPrecondition, "HELLO was already received") }
+            guard let hello = try? V1.Hello(decoding: frame.header, arena: arena) else {
+              return goAway(.invalidArgument, "HELLO header block does not decode")
+            }
+            guard hello.protocolVersion == FrameHeader.protocolVersion else {
+              return goAway(.unimplemented, "protocol version \(hello.protocolVersion) is not supported; this server speaks 1")
+            }
+            greeted = true
+            queue.enqueue(.hello(limits.hello(agent: agent)))
 
-        case .request:
-          guard frame.callID > lastCallID else {
-            return goAway(.failedPrecondition, "call id \(frame.callID) is not above the previous \(lastCallID)")
+          case .request:
+            guard frame.callID > lastCallID else {
+              return goAway(.failedPrecondition, "call id \(frame.callID) is not above the previous \(lastCallID)")
+            }
+            lastCallID = frame.callID
+            guard let header = try? V1.RequestHeader(decoding: frame.header, arena: arena) else {
+              return goAway(.invalidArgument, "request header block of call \(frame.callID) does not decode")
+            }
+            startCall(frame, header: header, arena: arena, inFlight: inFlight, loginBudget: loginBudget, queue: queue, calls: &calls)
+
+          case .cancel:
+            inFlight.cancel(frame.callID)
+
+          case .ping:
+            let ping = (try? V1.Ping(decoding: frame.header, arena: arena)) ?? V1.Ping()
+            queue.enqueue(.pong(ping))
+
+          case .pong:
+            continue
+
+          case .goAway:
+            return goAway(.ok, "goodbye")
+
+          case .response:
+            return goAway(.failedPrecondition, "clients do not send RESPONSE frames")
           }
-          lastCallID = frame.callID
-          guard let header = try? V1.RequestHeader(decoding: frame.header, arena: arena) else {
-            return goAway(.invalidArgument, "request header block of call \(frame.callID) does not decode")
-          }
-          startCall(frame, header: header, arena: arena, inFlight: inFlight, loginBudget: loginBudget, queue: queue, calls: &calls)
-
-        case .cancel:
-          inFlight.cancel(frame.callID)
-
-        case .ping:
-          let ping = (try? V1.Ping(decoding: frame.header, arena: arena)) ?? V1.Ping()
-          queue.enqueue(.pong(ping))
-
-        case .pong:
-          continue
-
-        case .goAway:
-          return goAway(.ok, "goodbye")
-
-        case .response:
-          return goAway(.failedPrecondition, "clients do not send RESPONSE frames")
         }
       }
       // The input ended: the server drains, the connection was idle, or the client left.
