@@ -59,7 +59,7 @@ final class ClientConnection: Sendable {
             eventLoop: channel.eventLoop
           )
           try channel.pipeline.syncOperations.addHandlers(
-            ByteToMessageHandler(FrameDecoder(limits: configuration.limits)),
+            ByteToMessageHandler(FrameBatchDecoder(limits: configuration.limits)),
             handler
           )
         }

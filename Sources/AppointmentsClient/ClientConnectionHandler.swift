@@ -14,7 +14,8 @@ internal import NIOCore
 /// Frames written during one event-loop tick are gathered in one buffer and flushed together
 /// by a task queued behind them, so a burst of pipelined calls costs one `writev`, not one each.
 final class ClientConnectionHandler: ChannelInboundHandler {
-  typealias InboundIn = Frame
+  /// Every whole frame of one read (``FrameBatchDecoder``).
+  typealias InboundIn = [Frame]
   typealias OutboundOut = ByteBuffer
 
   private enum Phase {
@@ -138,9 +139,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-    let frame = unwrapInboundIn(data)
-    if case .closed = phase { return }
-    if isClosing { return }
+    for frame in unwrapInboundIn(data) {
+      if case .closed = phase { return }
+      if isClosing { return }
+      receive(frame)
+    }
+  }
+
+  private func receive(_ frame: Frame) {
     // A GOAWAY may come in place of the HELLO: the server refuses the connection.
     if case .awaitingServerHello = phase, frame.type != .hello, frame.type != .goAway {
       protocolViolation("the server's first frame is \(frame.type), not HELLO")

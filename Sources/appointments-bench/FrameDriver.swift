@@ -45,7 +45,7 @@ struct FrameDriver: Sendable {
                 plan: plan, call: call, headers: headers, inFlight: inFlight, tally: tally,
                 seed: UInt64(index + 1) &* 0x9E37_79B9_7F4A_7C15, greeted: greeted, finished: finished
               )
-              try channel.pipeline.syncOperations.addHandlers(ByteToMessageHandler(FrameDecoder(limits: .defaults)), driver)
+              try channel.pipeline.syncOperations.addHandlers(ByteToMessageHandler(FrameBatchDecoder(limits: .defaults)), driver)
             }
           }
           .connect(host: host, port: port)
@@ -127,7 +127,8 @@ private struct RequestHeaders: Sendable {
 /// Drives one connection: HELLO, then from ``Start`` on `inFlight` calls outstanding until the
 /// end of the run.
 private final class ConnectionDriver: ChannelInboundHandler {
-  typealias InboundIn = Frame
+  /// Every whole frame of one read (``FrameBatchDecoder``).
+  typealias InboundIn = [Frame]
   typealias OutboundOut = ByteBuffer
 
   /// The user event that starts the calls.
@@ -200,8 +201,15 @@ private final class ConnectionDriver: ChannelInboundHandler {
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-    let frame = unwrapInboundIn(data)
+    // The frames of one read arrived together.
     let now = ContinuousClock.now
+    for frame in unwrapInboundIn(data) {
+      receive(frame, now: now, context: context)
+      if done { return }
+    }
+  }
+
+  private func receive(_ frame: Frame, now: ContinuousClock.Instant, context: ChannelHandlerContext) {
     switch frame.type {
     case .hello:
       guard !isGreeted else { return fail(BenchmarkError("the server sent a second HELLO"), context: context) }
