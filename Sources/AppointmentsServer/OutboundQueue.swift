@@ -136,6 +136,16 @@ final class OutboundQueue: Sendable {
     }
   }
 
+  /// The header of an answer that succeeded and carries no metadata: most answers.
+  private static let okHeader = V1.ResponseHeader(status: V1.Status(code: StatusCode.ok.rawValue))
+  /// ``okHeader`` encoded once: it is the same block every time.
+  private static let okHeaderBlock: ByteBuffer = {
+    var block = ByteBuffer()
+    // It has no text, so it cannot fail to encode.
+    try! block.writeMessage(okHeader, arena: ProtoArena())
+    return block
+  }()
+
   /// Appends `frame` to `buffer`; returns the bytes appended.
   private static func encode(_ frame: OutboundFrame, into buffer: inout ByteBuffer, arena: ProtoArena) -> Int {
     let start = buffer.writerIndex
@@ -147,6 +157,8 @@ final class OutboundQueue: Sendable {
         try buffer.writeFrame(type: .pong, callID: 0, header: ping, arena: arena)
       case .goAway(let goAway):
         try buffer.writeFrame(type: .goAway, callID: 0, header: goAway, arena: arena)
+      case .response(let callID, let header, let payload?) where header == Self.okHeader:
+        try buffer.writeFrame(type: .response, callID: callID, encodedHeader: Self.okHeaderBlock, payload: payload, arena: arena)
       case .response(let callID, let header, let payload?):
         try buffer.writeFrame(type: .response, callID: callID, header: header, payload: payload, arena: arena)
       case .response(let callID, let header, nil):

@@ -34,6 +34,31 @@ struct OutboundQueueTests {
     #expect(await queue.next(swapping: &batch) == false)
   }
 
+  @Test("an answer's header block and payload decode to what was queued, OK or not, with or without metadata")
+  func answersDecode() async throws {
+    let payload = V1.GoAway(lastCallID: 7, code: 0, message: "the payload")
+    let headers = [
+      // OK and no metadata: the block encoded once.
+      V1.ResponseHeader(status: V1.Status(code: 0)),
+      V1.ResponseHeader(),
+      V1.ResponseHeader(metadata: [V1.MetadataEntry(key: "retry-after-ms", value: Array("250".utf8))]),
+      V1.ResponseHeader(status: V1.Status(code: 5, message: "no such doctor", reason: "DOCTOR_NOT_FOUND")),
+    ]
+    let queue = OutboundQueue()
+    for (index, header) in headers.enumerated() {
+      queue.enqueue(.response(callID: UInt32(index + 1), header: header, payload: payload))
+    }
+    var batch = ByteBuffer()
+    #expect(await queue.next(swapping: &batch))
+    let frames = try RawConnection.frames(in: Array(buffer: batch))
+    #expect(frames.map(\.callID) == [1, 2, 3, 4])
+    let arena = ProtoArena()
+    for (frame, header) in zip(frames, headers) {
+      #expect(try V1.ResponseHeader(decoding: frame.header, arena: arena) == header)
+      #expect(try V1.GoAway(decoding: frame.payload, arena: arena) == payload)
+    }
+  }
+
   @Test("frames queued while the writer waits go out together once it runs, not the first alone")
   func wakingTakesEverything() async throws {
     let loop = MultiThreadedEventLoopGroup.singleton.next()
