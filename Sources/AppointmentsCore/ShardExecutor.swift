@@ -7,7 +7,7 @@ public protocol ShardExecutor: SerialExecutor {
   /// another thread has the shard. `work` does not escape, so its context needs no allocation.
   func run(_ work: () -> Void)
 
-  /// Runs `work` on the calling thread's executor after what is queued there now (for a
+  /// Runs `work` on the calling thread's executor after the job running there now (for a
   /// booking's wait for its receipt, see ``CalendarShard/runLater(_:)``).
   func runLater(_ work: @escaping @Sendable () -> Void)
 }

@@ -40,9 +40,21 @@ final class LockShardExecutor: ShardExecutor {
     }
   }
 
+  /// On an event loop, the work of one job of the loop runs in one job after it, in order: a
+  /// burst of bookings queues one job for all their receipts, not one each. Work queued while
+  /// that job runs goes in the next.
   func runLater(_ work: @escaping @Sendable () -> Void) {
-    loopHere.execute(work)
+    guard let loop = MultiThreadedEventLoopGroup.currentEventLoop else { return defaultLoop.execute(work) }
+    let later = Self.laterWork.currentValue ?? {
+      let later = LaterWork()
+      Self.laterWork.currentValue = later
+      return later
+    }()
+    if later.add(work) { loop.execute { later.run() } }
   }
+
+  /// The event loop threads' work from ``runLater(_:)``.
+  private static let laterWork = ThreadSpecificVariable<LaterWork>()
 
   func enqueue(_ job: consuming ExecutorJob) {
     let job = UnownedJob(job)
@@ -80,5 +92,27 @@ final class LockShardExecutor: ShardExecutor {
   /// The event loop of the calling thread, or `defaultLoop`.
   private var loopHere: any EventLoop {
     MultiThreadedEventLoopGroup.currentEventLoop ?? defaultLoop
+  }
+}
+
+/// One event loop thread's work from ``LockShardExecutor/runLater(_:)`` (of every shard).
+///
+/// Unchecked `Sendable`: only its own thread uses it, through a `ThreadSpecificVariable` and the
+/// job it queues on its own loop.
+private final class LaterWork: @unchecked Sendable {
+  private var queued: [@Sendable () -> Void] = []
+  /// The work being run; kept to reuse its storage.
+  private var running: [@Sendable () -> Void] = []
+
+  /// Queues `work`; true when the queue was empty, and a job must be queued to run it.
+  func add(_ work: @escaping @Sendable () -> Void) -> Bool {
+    queued.append(work)
+    return queued.count == 1
+  }
+
+  func run() {
+    swap(&queued, &running)
+    for work in running { work() }
+    running.removeAll(keepingCapacity: true)
   }
 }

@@ -69,6 +69,28 @@ struct LockShardExecutorTests {
     #expect(trace.list == ["at once", "run returned", "later"])
   }
 
+  @Test("later work of one job runs in order, in one job after it; work it queues waits for the loop's next jobs")
+  func laterWorkOfAJob() async throws {
+    let loop = Self.group.any()
+    let shard = try await Self.shard(defaultLoop: loop)
+    let trace = Trace()
+    let done = loop.makePromise(of: Void.self)
+    try await loop.submit {
+      shard.runLater {
+        trace.note("later 1")
+        shard.runLater {
+          trace.note("queued by later 1")
+          done.succeed()
+        }
+      }
+      loop.execute { trace.note("the next job") }
+      shard.runLater { trace.note("later 2") }
+      trace.note("the job ends")
+    }.get()
+    try await done.futureResult.get()
+    #expect(trace.list == ["the job ends", "later 1", "later 2", "the next job", "queued by later 1"])
+  }
+
   @Test("two event loops and a task, all at once: every step has the shard to itself")
   func exclusive() async throws {
     let loops = Array(Self.group.makeIterator())
