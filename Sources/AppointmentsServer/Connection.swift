@@ -170,7 +170,7 @@ struct Connection {
     let started = answers.start()
 
     // The limit first: a call refused for it costs no decoding.
-    guard let control = inFlight.start(callID, limit: limits.maxConcurrentCalls) else {
+    guard inFlight.start(limit: limits.maxConcurrentCalls) else {
       return refuse(
         RPCError(code: .resourceExhausted, reason: "TOO_MANY_CALLS", message: "more than \(limits.maxConcurrentCalls) calls in flight"),
         countedIn: answers
@@ -201,6 +201,7 @@ struct Connection {
     }
     // The request is kept only where a retry will be compared with it.
     let requestBytes = route.isIdempotent(context.metadata) ? Array(buffer: frame.payload) : []
+    let control = inFlight.control(for: callID)
     // Started right here, on the reader's loop, until its first suspension: no job is queued to
     // the loop to start it.
     calls.addImmediateTask { [executor] in

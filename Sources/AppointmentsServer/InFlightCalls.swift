@@ -1,6 +1,11 @@
 import Synchronization
 
-/// The calls a connection is running: how many, and a cancellation flag for each.
+/// The calls a connection is running: how many, and a cancellation flag for each that runs as a
+/// task.
+///
+/// A call run in place (``CallExecutor/startInPlace(_:_:context:respond:)``) has no flag: it is
+/// applied before the reader reads the next frame, so no CANCEL can come in time; counting it is
+/// all it costs.
 final class InFlightCalls: Sendable {
   /// Set by a CANCEL frame; a call checks it before it applies anything.
   final class Control: Sendable {
@@ -10,27 +15,36 @@ final class InFlightCalls: Sendable {
   }
 
   private struct State {
-    var calls: [UInt32: Control] = [:]
+    var count = 0
+    /// The flags of the calls that run as tasks, by call id.
+    var controls: [UInt32: Control] = [:]
     /// Waits in ``waitUntilNone()`` for the last call to finish.
     var idleWaiter: CheckedContinuation<Void, Never>?
   }
 
   private let state = Mutex(State())
 
-  /// Registers a call unless `limit` calls are already running.
-  func start(_ callID: UInt32, limit: Int) -> Control? {
+  /// Counts a call in, unless `limit` calls are already running.
+  func start(limit: Int) -> Bool {
     state.withLock { state in
-      guard state.calls.count < limit else { return nil }
-      let control = Control()
-      state.calls[callID] = control
-      return control
+      guard state.count < limit else { return false }
+      state.count += 1
+      return true
     }
+  }
+
+  /// The flag of a started call that runs as a task, which a CANCEL for `callID` then sets.
+  func control(for callID: UInt32) -> Control {
+    let control = Control()
+    state.withLock { $0.controls[callID] = control }
+    return control
   }
 
   func finish(_ callID: UInt32) {
     let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-      state.calls.removeValue(forKey: callID)
-      guard state.calls.isEmpty else { return nil }
+      state.count -= 1
+      if !state.controls.isEmpty { state.controls.removeValue(forKey: callID) }
+      guard state.count == 0 else { return nil }
       defer { state.idleWaiter = nil }
       return state.idleWaiter
     }
@@ -38,7 +52,7 @@ final class InFlightCalls: Sendable {
   }
 
   func cancel(_ callID: UInt32) {
-    state.withLock { $0.calls[callID] }?.cancel()
+    state.withLock { $0.controls[callID] }?.cancel()
   }
 
   /// Whether ``waitUntilNone()`` waits (for tests).
@@ -49,10 +63,10 @@ final class InFlightCalls: Sendable {
   /// Returns once no call is running (at once if none is). One waiter at a time: the
   /// connection, before it stops its writer.
   func waitUntilNone() async {
-    if state.withLock({ $0.calls.isEmpty }) { return }
+    if state.withLock({ $0.count == 0 }) { return }
     await withCheckedContinuation { continuation in
       let idle = state.withLock { state -> Bool in
-        if state.calls.isEmpty { return true }
+        if state.count == 0 { return true }
         state.idleWaiter = continuation
         return false
       }

@@ -40,7 +40,8 @@ struct CallExecutorTests {
     let call = try route.prepare(ByteBuffer(), ProtoArena())
     #expect(!call.mayRunInPlace, "health has no in-place handler")
     let calls = InFlightCalls()
-    let control = try #require(calls.start(1, limit: 1))
+    #expect(calls.start(limit: 1))
+    let control = calls.control(for: 1)
     if cancelled { calls.cancel(1) }
     let context = CallContext(
       callID: 1, method: route.path, metadata: Metadata(), deadline: deadline, loginBudget: LoginBudget(perMinute: 1)
