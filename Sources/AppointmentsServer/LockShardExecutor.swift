@@ -100,19 +100,25 @@ final class LockShardExecutor: ShardExecutor {
 /// Unchecked `Sendable`: only its own thread uses it, through a `ThreadSpecificVariable` and the
 /// job it queues on its own loop.
 private final class LaterWork: @unchecked Sendable {
-  private var queued: [@Sendable () -> Void] = []
+  /// A closure in a struct: an array of bare closures would hold each behind a thunk, which is
+  /// one more allocation per closure.
+  private struct Work {
+    let run: @Sendable () -> Void
+  }
+
+  private var queued: [Work] = []
   /// The work being run; kept to reuse its storage.
-  private var running: [@Sendable () -> Void] = []
+  private var running: [Work] = []
 
   /// Queues `work`; true when the queue was empty, and a job must be queued to run it.
   func add(_ work: @escaping @Sendable () -> Void) -> Bool {
-    queued.append(work)
+    queued.append(Work(run: work))
     return queued.count == 1
   }
 
   func run() {
     swap(&queued, &running)
-    for work in running { work() }
+    for work in running { work.run() }
     running.removeAll(keepingCapacity: true)
   }
 }
