@@ -80,6 +80,52 @@ struct Connection {
       V1.GoAway(lastCallID: lastCallID, code: code.rawValue, message: message)
     }
 
+    /// Acts on one frame; returns the GOAWAY that ends the connection when the frame breaks a rule.
+    func receive(_ frame: Frame) -> V1.GoAway? {
+      guard greeted || frame.type == .hello else {
+        return goAway(.failedPrecondition, "the first frame must be HELLO")
+      }
+      switch frame.type {
+      case .hello:
+        guard !greeted else { return goAway(.failedPrecondition, "HELLO was already received") }
+        guard let hello = try? V1.Hello(decoding: frame.header, arena: arena) else {
+          return goAway(.invalidArgument, "HELLO header block does not decode")
+        }
+        guard hello.protocolVersion == FrameHeader.protocolVersion else {
+          return goAway(.unimplemented, "protocol version \(hello.protocolVersion) is not supported; this server speaks 1")
+        }
+        greeted = true
+        queue.enqueue(.hello(limits.hello(agent: agent)))
+
+      case .request:
+        guard frame.callID > lastCallID else {
+          return goAway(.failedPrecondition, "call id \(frame.callID) is not above the previous \(lastCallID)")
+        }
+        lastCallID = frame.callID
+        guard let header = try? V1.RequestHeader(decoding: frame.header, arena: arena) else {
+          return goAway(.invalidArgument, "request header block of call \(frame.callID) does not decode")
+        }
+        startCall(frame, header: header, arena: arena, inFlight: inFlight, loginBudget: loginBudget, queue: queue, calls: &calls)
+
+      case .cancel:
+        inFlight.cancel(frame.callID)
+
+      case .ping:
+        let ping = (try? V1.Ping(decoding: frame.header, arena: arena)) ?? V1.Ping()
+        queue.enqueue(.pong(ping))
+
+      case .pong:
+        break
+
+      case .goAway:
+        return goAway(.ok, "goodbye")
+
+      case .response:
+        return goAway(.failedPrecondition, "clients do not send RESPONSE frames")
+      }
+      return nil
+    }
+
     do {
       // A batch holds every whole frame one read brought (FrameBatchDecoder).
       for try await frames in inbound {
@@ -90,47 +136,7 @@ struct Connection {
             metrics.readPaused()
             logger.debug("the client leaves its answers unread: reading paused", metadata: ["unwritten-bytes": "\(unwritten)"])
           }
-          guard greeted || frame.type == .hello else {
-            return goAway(.failedPrecondition, "the first frame must be HELLO")
-          }
-          switch frame.type {
-          case .hello:
-            guard !greeted else { return goAway(.failedPrecondition, "HELLO was already received") }
-            guard let hello = try? V1.Hello(decoding: frame.header, arena: arena) else {
-              return goAway(.invalidArgument, "HELLO header block does not decode")
-            }
-            guard hello.protocolVersion == FrameHeader.protocolVersion else {
-              return goAway(.unimplemented, "protocol version \(hello.protocolVersion) is not supported; this server speaks 1")
-            }
-            greeted = true
-            queue.enqueue(.hello(limits.hello(agent: agent)))
-
-          case .request:
-            guard frame.callID > lastCallID else {
-              return goAway(.failedPrecondition, "call id \(frame.callID) is not above the previous \(lastCallID)")
-            }
-            lastCallID = frame.callID
-            guard let header = try? V1.RequestHeader(decoding: frame.header, arena: arena) else {
-              return goAway(.invalidArgument, "request header block of call \(frame.callID) does not decode")
-            }
-            startCall(frame, header: header, arena: arena, inFlight: inFlight, loginBudget: loginBudget, queue: queue, calls: &calls)
-
-          case .cancel:
-            inFlight.cancel(frame.callID)
-
-          case .ping:
-            let ping = (try? V1.Ping(decoding: frame.header, arena: arena)) ?? V1.Ping()
-            queue.enqueue(.pong(ping))
-
-          case .pong:
-            continue
-
-          case .goAway:
-            return goAway(.ok, "goodbye")
-
-          case .response:
-            return goAway(.failedPrecondition, "clients do not send RESPONSE frames")
-          }
+          if let ending = receive(frame) { return ending }
         }
       }
       // The input ended: the server drains, the connection was idle, or the client left.

@@ -45,16 +45,9 @@ final class LockShardExecutor: ShardExecutor {
   /// that job runs goes in the next.
   func runLater(_ work: @escaping @Sendable () -> Void) {
     guard let loop = MultiThreadedEventLoopGroup.currentEventLoop else { return defaultLoop.execute(work) }
-    let later = Self.laterWork.currentValue ?? {
-      let later = LaterWork()
-      Self.laterWork.currentValue = later
-      return later
-    }()
+    let later = LaterWork.ofThisThread
     if later.add(work) { loop.execute { later.run() } }
   }
-
-  /// The event loop threads' work from ``runLater(_:)``.
-  private static let laterWork = ThreadSpecificVariable<LaterWork>()
 
   func enqueue(_ job: consuming ExecutorJob) {
     let job = UnownedJob(job)
@@ -100,6 +93,16 @@ final class LockShardExecutor: ShardExecutor {
 /// Unchecked `Sendable`: only its own thread uses it, through a `ThreadSpecificVariable` and the
 /// job it queues on its own loop.
 private final class LaterWork: @unchecked Sendable {
+  private static let byThread = ThreadSpecificVariable<LaterWork>()
+
+  /// The calling thread's.
+  static var ofThisThread: LaterWork {
+    if let later = byThread.currentValue { return later }
+    let later = LaterWork()
+    byThread.currentValue = later
+    return later
+  }
+
   /// A closure in a struct: an array of bare closures would hold each behind a thunk, which is
   /// one more allocation per closure.
   private struct Work {
