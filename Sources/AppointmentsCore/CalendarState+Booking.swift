@@ -191,7 +191,7 @@ extension CalendarState {
   }
 
   private func checkIsNew(_ appointmentID: UInt64) throws(AppointmentsError) {
-    guard appointmentID != 0, self.appointments[appointmentID] == nil else {
+    guard appointmentID != 0, !self.appointments.contains(appointmentID) else {
       throw .appointmentIDInUse(appointmentID)
     }
   }

@@ -116,7 +116,7 @@ public struct CalendarState: Sendable, Equatable {
     case .booked:
       try self.apply(.appointmentBooked(appointment))
     case .cancelled:
-      guard appointment.id != 0, self.appointments[appointment.id] == nil else {
+      guard appointment.id != 0, !self.appointments.contains(appointment.id) else {
         throw .inconsistentChange("appointment id \(appointment.id) is 0 or already used")
       }
       guard self.doctors[appointment.doctorID] != nil, appointment.cancelledAt != nil else {
@@ -133,7 +133,7 @@ public struct CalendarState: Sendable, Equatable {
     guard appointment.status == .booked, appointment.cancelledAt == nil else {
       throw .inconsistentChange("booked appointment \(id) is marked cancelled")
     }
-    guard id != 0, self.appointments[id] == nil else {
+    guard id != 0, !self.appointments.contains(id) else {
       throw .inconsistentChange("appointment id \(id) is 0 or already used")
     }
     guard let entry = self.doctors[appointment.doctorID] else {

@@ -35,7 +35,10 @@ public struct JournalReceipt: Sendable {
 }
 
 /// What a ``JournalReceipt`` waits on: a journal's record on its way to the disk.
-public protocol PendingDurability: Sendable {
+///
+/// A class, so that a receipt is one reference: copying one (every booking's, into the closure
+/// that answers it) is a retain, not a copy through the conforming type's value witnesses.
+public protocol PendingDurability: AnyObject, Sendable {
   /// Returns once the record is durable; throws the journal's error when it cannot be.
   func wait() async throws
 

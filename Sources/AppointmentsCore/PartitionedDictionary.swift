@@ -37,6 +37,11 @@ struct PartitionedDictionary<Key: PartitionKey, Value: Sendable>: Sendable {
     self.parts.reduce(0) { $0 + $1.count }
   }
 
+  /// Whether there is an entry for `key`; unlike `self[key] != nil`, copies no value out.
+  func contains(_ key: Key) -> Bool {
+    self.parts[self.part(of: key)].index(forKey: key) != nil
+  }
+
   /// The value for `key`, or nil; setting nil removes the entry.
   subscript(key: Key) -> Value? {
     get { self.parts[self.part(of: key)][key] }

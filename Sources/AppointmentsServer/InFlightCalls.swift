@@ -18,8 +18,9 @@ final class InFlightCalls: Sendable {
     var count = 0
     /// The flags of the calls that run as tasks, by call id.
     var controls: [UInt32: Control] = [:]
-    /// Waits in ``waitUntilNone()`` for the last call to finish.
-    var idleWaiter: CheckedContinuation<Void, Never>?
+    /// Waits in ``waitUntilNone()`` for the last call to finish. Unsafe, as ``OutboundQueue``'s
+    /// waiters are: a checked continuation is copied through value witnesses at every finish.
+    var idleWaiter: UnsafeContinuation<Void, Never>?
   }
 
   private let state = Mutex(State())
@@ -41,7 +42,7 @@ final class InFlightCalls: Sendable {
   }
 
   func finish(_ callID: UInt32) {
-    let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+    let waiter = state.withLock { state -> UnsafeContinuation<Void, Never>? in
       state.count -= 1
       if !state.controls.isEmpty { state.controls.removeValue(forKey: callID) }
       guard state.count == 0 else { return nil }
@@ -64,7 +65,7 @@ final class InFlightCalls: Sendable {
   /// connection, before it stops its writer.
   func waitUntilNone() async {
     if state.withLock({ $0.count == 0 }) { return }
-    await withCheckedContinuation { continuation in
+    await withUnsafeContinuation { continuation in
       let idle = state.withLock { state -> Bool in
         if state.count == 0 { return true }
         state.idleWaiter = continuation

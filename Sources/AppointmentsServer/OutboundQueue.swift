@@ -24,24 +24,28 @@ enum OutboundFrame: Sendable {
 /// reading its socket). Counting bytes, not frames, bounds the memory one such client holds
 /// whatever its answers' sizes.
 final class OutboundQueue: Sendable {
+  /// The waiters are unsafe continuations: `CheckedContinuation` is a resilient type, so every
+  /// call's look at ``waiter`` copied and destroyed it through its value witnesses (~500
+  /// instructions per call, counted with scripts/bench-instructions.sh). Each is resumed once:
+  /// it is taken out of the state, under the lock, by whoever resumes it.
   private struct State: ~Copyable {
     /// Frames queued and not yet taken by the writer.
     var pending = ByteBuffer()
     /// Encodes frames into ``pending``; used only with the lock held.
     let arena = ProtoArena()
     /// The writer, waiting for a first frame.
-    var waiter: CheckedContinuation<Void, Never>?
+    var waiter: UnsafeContinuation<Void, Never>?
     var finished = false
     /// Bytes queued or being written.
     var unwritten = 0
-    var roomWaiter: (limit: Int, continuation: CheckedContinuation<Void, Never>)?
+    var roomWaiter: (limit: Int, continuation: UnsafeContinuation<Void, Never>)?
   }
 
   private let state = Mutex(State())
 
   /// Encodes and queues a frame; ignored once ``finish()`` was called.
   func enqueue(_ frame: OutboundFrame) {
-    let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+    let waiter = state.withLock { state -> UnsafeContinuation<Void, Never>? in
       guard !state.finished else { return nil }
       state.unwritten += Self.encode(frame, into: &state.pending, arena: state.arena)
       defer { state.waiter = nil }
@@ -81,7 +85,7 @@ final class OutboundQueue: Sendable {
 
   /// The writer wrote (or dropped) `count` bytes it had taken.
   func written(_ count: Int) {
-    let roomWaiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+    let roomWaiter = state.withLock { state -> UnsafeContinuation<Void, Never>? in
       state.unwritten -= count
       guard let waiter = state.roomWaiter, state.unwritten < waiter.limit else { return nil }
       state.roomWaiter = nil
@@ -94,11 +98,11 @@ final class OutboundQueue: Sendable {
   /// already are; otherwise true, after calling `paused` with the bytes unwritten and waiting.
   @discardableResult
   func waitForRoom(below limit: Int, paused: (Int) -> Void = { _ in }) async -> Bool {
-    // The usual case, checked first: no continuation to make (a checked one allocates).
+    // The usual case, checked first: no continuation to make.
     let unwritten = state.withLock { $0.finished ? 0 : $0.unwritten }
     if unwritten < limit { return false }
     paused(unwritten)
-    await withCheckedContinuation { continuation in
+    await withUnsafeContinuation { continuation in
       let ready = state.withLock { state -> Bool in
         if state.unwritten < limit || state.finished { return true }
         state.roomWaiter = (limit, continuation)
@@ -125,7 +129,7 @@ final class OutboundQueue: Sendable {
         return state.finished ? false : nil
       }
       if let taken { return taken }
-      await withCheckedContinuation { continuation in
+      await withUnsafeContinuation { continuation in
         let wait = state.withLock { state -> Bool in
           guard state.pending.readableBytes == 0, !state.finished else { return false }
           state.waiter = continuation

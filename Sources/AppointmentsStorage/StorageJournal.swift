@@ -32,9 +32,14 @@ public struct StorageJournal: ChangeJournal {
   }
 
   /// A record of this journal on its way to the disk.
-  private struct Record: PendingDurability {
+  private final class Record: PendingDurability {
     let ticket: WriteAheadLog.Ticket
     let log: WriteAheadLog
+
+    init(ticket: WriteAheadLog.Ticket, log: WriteAheadLog) {
+      self.ticket = ticket
+      self.log = log
+    }
 
     func wait() async throws {
       if isLeftToCall { return }

@@ -74,7 +74,8 @@ public final class WriteAheadLog: Sendable {
   public struct Ticket: Sendable {
     private enum Source: Sendable {
       case log(LogCore)
-      case refused(StorageError)
+      /// Boxed: a refusal is rare, and a ticket without it is three words, cheap to copy.
+      indirect case refused(StorageError)
     }
 
     /// The record's sequence number; 0 when the record was refused.

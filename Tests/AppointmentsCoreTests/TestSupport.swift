@@ -117,9 +117,14 @@ final class RecordingJournal: ChangeJournal {
   }
 
   /// A receipt that notes each wait for it, and is durable at once.
-  private struct Awaited: PendingDurability {
+  private final class Awaited: PendingDurability {
     let journal: RecordingJournal
     let sequenceNumber: Int
+
+    init(journal: RecordingJournal, sequenceNumber: Int) {
+      self.journal = journal
+      self.sequenceNumber = sequenceNumber
+    }
 
     func wait() async throws {
       journal.recordAwaited(sequenceNumber)
@@ -140,7 +145,7 @@ struct FailingJournal: ChangeJournal {
     JournalReceipt(Failed())
   }
 
-  private struct Failed: PendingDurability {
+  private final class Failed: PendingDurability {
     func wait() async throws {
       throw SyncFailed()
     }
