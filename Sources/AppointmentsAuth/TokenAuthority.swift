@@ -120,7 +120,13 @@ public final class TokenAuthority: Sendable {
   ///
   /// - Throws: ``AuthError/Code/expired`` or ``AuthError/Code/notYetValid``.
   public func verifiedBefore(_ token: String, now: Date) throws(AuthError) -> VerifiedToken? {
-    guard let cached = self.cache.lookup(token, now: now) else { return nil }
+    try self.verifiedBefore(utf8: ArraySlice(token.utf8), now: now)
+  }
+
+  /// ``verifiedBefore(_:now:)`` for a token's bytes, as a request's metadata carries them
+  /// (``Metadata/bearerTokenUTF8``): no string is made of them.
+  public func verifiedBefore(utf8 token: ArraySlice<UInt8>, now: Date) throws(AuthError) -> VerifiedToken? {
+    guard let cached = self.cache.lookup(utf8: token, now: now) else { return nil }
     try self.checkTimes(of: cached, now: now)
     return cached
   }

@@ -1,46 +1,71 @@
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
 
-/// A size-capped least-recently-used map from a full token string to the result of verifying it,
-/// so that a token presented on every request is parsed and its HMAC computed only once.
+/// A size-capped least-recently-used map from a full token to the result of verifying it, so
+/// that a token presented on every request is parsed and its HMAC computed only once.
 ///
 /// Tokens are compared whole but hashed by their length and last bytes only (``Key``): hashing
 /// all ~200 bytes of a token on every request was a third of the cost of authenticating it.
+/// They are looked up by their bytes, as a request's metadata carries them: making a `String`
+/// of each request's token first cost ~650 instructions a call (scripts/bench-instructions.sh).
 ///
 /// Only tokens that passed every check are inserted, so garbage cannot crowd out real entries.
 /// A lookup never returns an entry whose `expiresAt` is at or before `now`: such entries are
 /// dropped. Everything else that depends on time or on server state (revocation) stays the
 /// caller's job on every request.
 final class VerifiedTokenCache: Sendable {
-  /// A token as the map's key: equal when the whole tokens are, hashed by their length and last
-  /// ``hashedSuffix`` bytes.
+  /// A token's bytes as the map's key: equal when the whole tokens are, hashed by their length
+  /// and last ``hashedSuffix`` bytes.
   ///
   /// The last bytes of a JWT are its HMAC signature, which nobody can choose without the secret,
   /// and only verified tokens are inserted: their hashes spread as well as whole tokens' would,
   /// and a lookup with a made-up token that shares an entry's ending finds that entry's bucket
   /// and is told apart by the full comparison, as any collision is.
   struct Key: Hashable {
-    let token: String
+    /// A lookup's key borrows the request's bytes; an entry's owns a copy.
+    let bytes: ArraySlice<UInt8>
 
     /// Bytes of a signature's 43 base64url characters (HS256): 96 bits of it.
     static let hashedSuffix = 16
 
+    init(_ bytes: ArraySlice<UInt8>) {
+      self.bytes = bytes
+    }
+
+    init(_ token: String) {
+      self.bytes = ArraySlice(token.utf8)
+    }
+
     func hash(into hasher: inout Hasher) {
-      var token = self.token
-      token.withUTF8 { bytes in
-        hasher.combine(bytes.count)
-        hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.suffix(Self.hashedSuffix))))
+      hasher.combine(self.bytes.count)
+      self.bytes.withUnsafeBytes { bytes in
+        hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: bytes.suffix(Self.hashedSuffix)))
+      }
+    }
+
+    static func == (lhs: Key, rhs: Key) -> Bool {
+      lhs.bytes.withUnsafeBytes { left in
+        rhs.bytes.withUnsafeBytes { right in
+          guard left.count == right.count else { return false }
+          guard let leftBase = left.baseAddress, let rightBase = right.baseAddress else { return true }  // both empty
+          return memcmp(leftBase, rightBase, left.count) == 0
+        }
       }
     }
   }
 
   private struct Entry {
-    var token: String
+    var token: Key
     var verified: VerifiedToken
     var newer: Int?
     var older: Int?
@@ -56,9 +81,10 @@ final class VerifiedTokenCache: Sendable {
     var oldest: Int?
 
     mutating func unlink(_ slot: Int) {
-      let entry = self.entries[slot]
-      if let newer = entry.newer { self.entries[newer].older = entry.older } else { self.newest = entry.older }
-      if let older = entry.older { self.entries[older].newer = entry.newer } else { self.oldest = entry.newer }
+      // The links alone: copying the entry retained and released its token and claims.
+      let (newer, older) = (self.entries[slot].newer, self.entries[slot].older)
+      if let newer { self.entries[newer].older = older } else { self.newest = older }
+      if let older { self.entries[older].newer = newer } else { self.oldest = newer }
       self.entries[slot].newer = nil
       self.entries[slot].older = nil
     }
@@ -73,9 +99,9 @@ final class VerifiedTokenCache: Sendable {
 
     mutating func remove(_ slot: Int) {
       self.unlink(slot)
-      self.slots[Key(token: self.entries[slot].token)] = nil
-      // Drop the token string now rather than when the slot is reused.
-      self.entries[slot].token = ""
+      self.slots[self.entries[slot].token] = nil
+      // Drop the token's bytes now rather than when the slot is reused.
+      self.entries[slot].token = Key([])
       self.freeSlots.append(slot)
     }
   }
@@ -98,8 +124,13 @@ final class VerifiedTokenCache: Sendable {
   /// The cached result for `token`, unless there is none or it has expired at `now` (then the
   /// entry is dropped). A hit becomes the most recently used entry.
   func lookup(_ token: String, now: Date) -> VerifiedToken? {
+    self.lookup(utf8: ArraySlice(token.utf8), now: now)
+  }
+
+  /// ``lookup(_:now:)`` by the token's bytes.
+  func lookup(utf8 token: ArraySlice<UInt8>, now: Date) -> VerifiedToken? {
     self.storage.withLock { storage in
-      guard let slot = storage.slots[Key(token: token)] else { return nil }
+      guard let slot = storage.slots[Key(token)] else { return nil }
       let verified = storage.entries[slot].verified
       guard now < verified.expiresAt else {
         storage.remove(slot)
@@ -114,8 +145,9 @@ final class VerifiedTokenCache: Sendable {
   /// Remembers a verified token, evicting the least recently used entry when full.
   func insert(_ verified: VerifiedToken, for token: String) {
     guard self.capacity > 0 else { return }
+    let key = Key(token)
     self.storage.withLock { storage in
-      if let slot = storage.slots[Key(token: token)] {
+      if let slot = storage.slots[key] {
         storage.entries[slot].verified = verified
         storage.unlink(slot)
         storage.pushNewest(slot)
@@ -124,7 +156,7 @@ final class VerifiedTokenCache: Sendable {
       if storage.slots.count >= self.capacity, let oldest = storage.oldest {
         storage.remove(oldest)
       }
-      let entry = Entry(token: token, verified: verified)
+      let entry = Entry(token: key, verified: verified)
       let slot: Int
       if let free = storage.freeSlots.popLast() {
         storage.entries[free] = entry
@@ -133,7 +165,7 @@ final class VerifiedTokenCache: Sendable {
         storage.entries.append(entry)
         slot = storage.entries.count - 1
       }
-      storage.slots[Key(token: token)] = slot
+      storage.slots[key] = slot
       storage.pushNewest(slot)
     }
   }

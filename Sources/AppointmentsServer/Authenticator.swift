@@ -14,7 +14,7 @@ struct Authenticator: Sendable {
 
   func authenticate(_ metadata: Metadata, access: Access) async throws(RPCError) -> Caller? {
     if case .anyone = access { return nil }
-    let token = try Self.bearerToken(in: metadata)
+    let token = String(decoding: try Self.bearerToken(in: metadata), as: UTF8.self)
     let verified: VerifiedToken
     do {
       verified = try await tokens.verify(token, now: Date())
@@ -31,7 +31,7 @@ struct Authenticator: Sendable {
     let token = try Self.bearerToken(in: metadata)
     let verified: VerifiedToken
     do {
-      guard let known = try tokens.verifiedBefore(token, now: Date()) else { return .none }
+      guard let known = try tokens.verifiedBefore(utf8: token, now: Date()) else { return .none }
       verified = known
     } catch {
       throw Self.refusal(error)
@@ -39,8 +39,9 @@ struct Authenticator: Sendable {
     return .some(try caller(verified, access: access))
   }
 
-  private static func bearerToken(in metadata: Metadata) throws(RPCError) -> String {
-    guard let token = metadata.bearerToken else {
+  /// The bearer token's bytes (ASCII).
+  private static func bearerToken(in metadata: Metadata) throws(RPCError) -> ArraySlice<UInt8> {
+    guard let token = metadata.bearerTokenUTF8 else {
       let reason = metadata[Metadata.authorizationKey] == nil ? "MISSING_TOKEN" : "INVALID_TOKEN"
       throw RPCError(code: .unauthenticated, reason: reason, message: "this method needs `authorization: Bearer <token>`")
     }

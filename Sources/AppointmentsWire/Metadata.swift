@@ -39,21 +39,27 @@ public struct Metadata: Sendable, Hashable, ExpressibleByDictionaryLiteral {
   /// ASCII: other bytes make it not one).
   public var bearerToken: String? {
     get {
-      guard let value = self[Self.authorizationKey] else { return nil }
-      // Bytes against bytes: against `"Bearer ".utf8` the comparison was generic and slow.
-      let prefix = Self.bearerPrefix
-      guard value.count > prefix.count, value.starts(with: prefix) else { return nil }
-      let token = value[prefix.count...]
       // ASCII, so no UTF-8 validation: `String(validating:as:)` looks metadata up at run time
-      // on every call. The bytes are or-ed together without an early exit, which the compiler
-      // vectorizes: a byte-by-byte test was most of the cost of reading the token.
-      guard token.withUnsafeBufferPointer({ $0.reduce(0, |) }) < 0x80 else { return nil }
-      return String(decoding: token, as: UTF8.self)
+      // on every call.
+      self.bearerTokenUTF8.map { String(decoding: $0, as: UTF8.self) }
     }
     set {
       entries.removeAll { $0.key == Self.authorizationKey }
       if let newValue { add(Self.authorizationKey, "Bearer " + newValue) }
     }
+  }
+
+  /// ``bearerToken``'s bytes, ASCII, without making a string of them.
+  public var bearerTokenUTF8: ArraySlice<UInt8>? {
+    guard let value = self[Self.authorizationKey] else { return nil }
+    // Bytes against bytes: against `"Bearer ".utf8` the comparison was generic and slow.
+    let prefix = Self.bearerPrefix
+    guard value.count > prefix.count, value.starts(with: prefix) else { return nil }
+    let token = value[prefix.count...]
+    // The bytes are or-ed together without an early exit, which the compiler vectorizes: a
+    // byte-by-byte test was most of the cost of reading the token.
+    guard token.withUnsafeBufferPointer({ $0.reduce(0, |) }) < 0x80 else { return nil }
+    return token
   }
 
   public var isEmpty: Bool { entries.isEmpty }

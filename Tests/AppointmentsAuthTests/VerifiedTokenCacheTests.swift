@@ -26,6 +26,17 @@ struct VerifiedTokenCacheTests {
     #expect(cache.lookup("token-2", now: Self.issuedAt) == nil)
   }
 
+  @Test("finds a token by its bytes in a larger buffer, as a request's metadata holds it")
+  func looksUpBytes() {
+    let cache = VerifiedTokenCache(capacity: 4)
+    cache.insert(Self.verified(1), for: "token-1")
+    let header = Array("Bearer token-1".utf8)
+    #expect(cache.lookup(utf8: header[7...], now: Self.issuedAt) == Self.verified(1))
+    #expect(cache.lookup(utf8: header[6...], now: Self.issuedAt) == nil)
+    #expect(cache.lookup(utf8: header[7..<13], now: Self.issuedAt) == nil)
+    #expect(cache.lookup(utf8: [], now: Self.issuedAt) == nil)
+  }
+
   @Test("tells apart tokens that share their length and the ending it hashes")
   func comparesWholeTokens() {
     let ending = String(repeating: "s", count: VerifiedTokenCache.Key.hashedSuffix)
@@ -33,7 +44,7 @@ struct VerifiedTokenCacheTests {
     let second = "header.two." + ending
     let cache = VerifiedTokenCache(capacity: 4)
     cache.insert(Self.verified(1), for: first)
-    #expect(VerifiedTokenCache.Key(token: first).hashValue == VerifiedTokenCache.Key(token: second).hashValue)
+    #expect(VerifiedTokenCache.Key(first).hashValue == VerifiedTokenCache.Key(second).hashValue)
     #expect(cache.lookup(second, now: Self.issuedAt) == nil)
     cache.insert(Self.verified(2), for: second)
     #expect(cache.count == 2)

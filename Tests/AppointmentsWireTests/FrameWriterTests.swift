@@ -64,6 +64,7 @@ struct MetadataTests {
     var metadata = Metadata()
     metadata.add("Authorization", value)
     #expect(metadata.bearerToken == token)
+    #expect(metadata.bearerTokenUTF8.map(Array.init) == token.map { Array($0.utf8) })
   }
 
   @Test("an RPCError survives its wire form")
