@@ -9,6 +9,7 @@
  */
 #include "appointments_wire_check.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -48,18 +49,20 @@ static size_t varint_size(size_t remaining, const uint8_t *at) {
   return 0;
 }
 
-/* A length prefix: a varint of at most 5 bytes, read into 32 bits as protobuf-c reads it.
- * Returns the prefix's size and sets `*length`, or returns 0 when it does not end in time or
- * the data after it is shorter than it says. */
+/* A length prefix: a varint of at most 5 bytes, read whole (up to 35 bits) as protobuf-c 1.4's
+ * scan_length_prefixed_data reads it, which refuses a length over INT_MAX: read into 32 bits,
+ * a fifth byte's high bits were dropped and a prefix saying 2^32 passed as 0 (found by the fuzz
+ * target). Returns the prefix's size and sets `*length`, or returns 0 when it does not end in
+ * time, says more than INT_MAX, or the data after it is shorter than it says. */
 static size_t length_prefix(size_t remaining, const uint8_t *at, size_t *length) {
   size_t limit = remaining < 5 ? remaining : 5;
-  uint32_t value = 0;
+  uint64_t value = 0;
   unsigned shift = 0;
   for (size_t i = 0; i < limit; i++) {
-    value |= (uint32_t)(at[i] & 0x7f) << shift;
+    value |= (uint64_t)(at[i] & 0x7f) << shift;
     shift += 7;
     if ((at[i] & 0x80) == 0) {
-      if (i + 1 + (size_t)value > remaining) return 0;
+      if (value > INT_MAX || i + 1 + (size_t)value > remaining) return 0;
       *length = value;
       return i + 1;
     }
