@@ -17,7 +17,8 @@ import Foundation
 /// Tokens are compared whole but hashed by their length and last bytes only (``Key``): hashing
 /// all ~200 bytes of a token on every request was a third of the cost of authenticating it.
 /// They are looked up by their bytes, as a request's metadata carries them: making a `String`
-/// of each request's token first cost ~650 instructions a call (scripts/bench-instructions.sh).
+/// of each request's token first cost an allocation and ~470 instructions a call
+/// (scripts/bench-instructions.sh).
 ///
 /// Only tokens that passed every check are inserted, so garbage cannot crowd out real entries.
 /// A lookup never returns an entry whose `expiresAt` is at or before `now`: such entries are
