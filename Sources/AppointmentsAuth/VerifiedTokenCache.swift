@@ -122,13 +122,8 @@ final class VerifiedTokenCache: Sendable {
     self.storage.withLock { $0.slots.count }
   }
 
-  /// The cached result for `token`, unless there is none or it has expired at `now` (then the
-  /// entry is dropped). A hit becomes the most recently used entry.
-  func lookup(_ token: String, now: Date) -> VerifiedToken? {
-    self.lookup(utf8: ArraySlice(token.utf8), now: now)
-  }
-
-  /// ``lookup(_:now:)`` by the token's bytes.
+  /// The cached result for the token of bytes `token`, unless there is none or it has expired
+  /// at `now` (then the entry is dropped). A hit becomes the most recently used entry.
   func lookup(utf8 token: ArraySlice<UInt8>, now: Date) -> VerifiedToken? {
     self.storage.withLock { storage in
       guard let slot = storage.slots[Key(token)] else { return nil }

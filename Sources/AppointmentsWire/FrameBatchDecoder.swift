@@ -21,7 +21,7 @@ public struct FrameBatchDecoder: NIOSingleStepByteToMessageDecoder {
 
   public mutating func decode(buffer: inout ByteBuffer) throws -> [Frame]? {
     var frames: [Frame] = []
-    frames.reserveCapacity(Self.wholeFrames(in: buffer))
+    frames.reserveCapacity(FrameDecoder.wholeFrames(in: buffer))
     do {
       while let frame = try decoder.decode(buffer: &buffer) {
         frames.append(frame)
@@ -34,17 +34,5 @@ public struct FrameBatchDecoder: NIOSingleStepByteToMessageDecoder {
 
   public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> [Frame]? {
     try decode(buffer: &buffer)
-  }
-
-  /// How many whole frames `buffer` starts with, from their length fields alone, so that a
-  /// batch's array is allocated once.
-  static func wholeFrames(in buffer: ByteBuffer) -> Int {
-    var count = 0
-    var offset = buffer.readerIndex
-    while let length = buffer.getInteger(at: offset, as: UInt32.self), buffer.writerIndex - offset - 4 >= Int(length) {
-      count += 1
-      offset += 4 + Int(length)
-    }
-    return count
   }
 }

@@ -57,6 +57,19 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
     return Frame(type: type, flags: flags, callID: callID, header: header, payload: payload)
   }
 
+  /// How many whole frames `buffer` starts with, from their length fields alone (nothing else
+  /// is checked: ``decode(buffer:)`` does that), so that a batch's array is allocated once
+  /// (``FrameBatchDecoder``).
+  static func wholeFrames(in buffer: ByteBuffer) -> Int {
+    var count = 0
+    var offset = buffer.readerIndex
+    while let length = buffer.getInteger(at: offset, as: UInt32.self), buffer.writerIndex - offset - 4 >= Int(length) {
+      count += 1
+      offset += 4 + Int(length)
+    }
+    return count
+  }
+
   /// At end of stream a partial frame is never delivered (it was never complete, so never
   /// processed); NIO's `ByteToMessageHandler` then reports the leftover bytes as an error.
   public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> Frame? {
