@@ -2,8 +2,10 @@
 /// snapshot needs, shared with the shard (copy-on-write), and none of the indexes, which
 /// recovery rebuilds.
 ///
-/// Iterating lists them in ``RestoreOrder`` (``CalendarState/restore(_:)`` reads them back),
-/// each read from the map in turn.
+/// Iterating lists them as the map stores them, each part front to back: a snapshot is
+/// written while the server is busy, so it reads memory in order and sorts nothing. (Sorted by
+/// doctor, a snapshot cost twice the time, most of it reading the map out of order; the
+/// start-up sorts them instead, ``StateRebuilder``.)
 ///
 /// Holding the shard's whole state instead made the first booking after a snapshot in each
 /// doctor's agenda, each patient's history and each part of the booked days copy it while the
@@ -20,39 +22,16 @@ public struct AppointmentRecords: Sendable, Sequence {
   }
 
   public func makeIterator() -> Iterator {
-    Iterator(values: self.records.values(sortedBy: \.restoreOrder))
+    Iterator(values: self.records.values.makeIterator())
   }
 
-  /// Reads the appointments in ``RestoreOrder``.
+  /// Reads the appointments in the map's order.
   public struct Iterator: IteratorProtocol {
-    var values: PartitionedDictionary<UInt64, Appointment>.SortedValues
+    var values: PartitionedDictionary<UInt64, Appointment>.Values.Iterator
 
     public mutating func next() -> Appointment? {
       self.values.next()
     }
-  }
-}
-
-/// The order a snapshot lists appointments in: by doctor, then day, start and id.
-///
-/// Restoring an appointment puts it in its doctor's entry, agenda and booked day. With a doctor's
-/// appointments together, each finds those already in cache, where in id order each was a cache
-/// miss of its own, and lands at the end of the agenda. Recovery accepts any order.
-public struct RestoreOrder: Comparable, Sendable {
-  let doctorID: AccountID
-  let dayNumber: Int
-  let startMinute: Int
-  let id: UInt64
-
-  public static func < (lhs: Self, rhs: Self) -> Bool {
-    (lhs.doctorID, lhs.dayNumber, lhs.startMinute, lhs.id) < (rhs.doctorID, rhs.dayNumber, rhs.startMinute, rhs.id)
-  }
-}
-
-extension Appointment {
-  /// Where a snapshot lists this appointment.
-  public var restoreOrder: RestoreOrder {
-    RestoreOrder(doctorID: self.doctorID, dayNumber: self.date.dayNumber, startMinute: self.startMinute, id: self.id)
   }
 }
 

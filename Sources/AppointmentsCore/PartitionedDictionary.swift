@@ -74,42 +74,11 @@ extension UInt64: PartitionKey {
 }
 
 extension PartitionedDictionary {
-  /// Every value, in ascending order of `sortKey`, read from the map as the sequence is
-  /// iterated.
-  ///
-  /// Sorts positions, then reads the values in that order: a sort that moved whole values (an
-  /// appointment is over a hundred bytes) spent most of a snapshot's time copying them, and an
-  /// array of them all was a second copy of the map while a snapshot was written.
-  func values<SortKey: Comparable>(sortedBy sortKey: (Value) -> SortKey) -> SortedValues {
-    var order: [(key: SortKey, position: SortedValues.Position)] = []
-    order.reserveCapacity(self.count)
-    for (part, entries) in self.parts.enumerated() {
-      for index in entries.indices {
-        order.append((sortKey(entries[index].value), (part, index)))
-      }
-    }
-    order.sort { $0.key < $1.key }
-    return SortedValues(parts: self.parts, order: order.map(\.position))
-  }
+  /// Every value, part by part, each part in its storage order.
+  typealias Values = FlattenSequence<LazyMapSequence<[[Key: Value]], Dictionary<Key, Value>.Values>>
 
-  /// The values of ``values(sortedBy:)``.
-  struct SortedValues: Sequence, IteratorProtocol {
-    typealias Position = (part: Int, index: Dictionary<Key, Value>.Index)
-
-    fileprivate let parts: [[Key: Value]]
-    fileprivate let order: [Position]
-    private var nextIndex = 0
-
-    fileprivate init(parts: [[Key: Value]], order: [Position]) {
-      self.parts = parts
-      self.order = order
-    }
-
-    mutating func next() -> Value? {
-      guard self.nextIndex < self.order.count else { return nil }
-      defer { self.nextIndex += 1 }
-      let position = self.order[self.nextIndex]
-      return self.parts[position.part][position.index].value
-    }
+  /// Every value, part by part, each part in its storage order: memory read front to back.
+  var values: Values {
+    self.parts.lazy.map(\.values).joined()
   }
 }

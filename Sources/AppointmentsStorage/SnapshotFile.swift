@@ -65,7 +65,7 @@ enum SnapshotFile {
 
     var counts = SnapshotSummary.Counts()
     counts.accounts = try writeChunks(content.accounts.allAccounts) { $0.accounts.append(V1.StoredAccount($1)) }
-    counts.appointments = try writeChunks(InterleavedAppointments(content.appointments)) {
+    counts.appointments = try writeChunks(content.appointments.joined()) {
       $0.appointments.append(V1.StoredAppointment($1))
     }
     counts.revokedTokens = try writeChunks(content.accounts.revokedTokens) { $0.revokedTokens.append(V1.RevokedToken($1)) }
@@ -194,7 +194,7 @@ enum SnapshotFile {
             try rebuilder.restoreAccounts(chunk.accounts)
           }
           if !chunk.appointments.isEmpty {
-            try rebuilder.restoreAppointments(chunk.appointments)
+            rebuilder.collectAppointments(chunk.appointments, at: chunk.offset)
           }
           for token in chunk.revokedTokens {
             try rebuilder.restoreRevocation(token)
@@ -210,6 +210,7 @@ enum SnapshotFile {
       chunks.stop()
       throw error
     }
+    try rebuilder.restoreCollectedAppointments { error, offset in located(error, path: path, at: offset) }
     rebuilder.advanceNextAccountID(to: header.nextAccountID)
     return header
   }
@@ -237,34 +238,5 @@ enum SnapshotFile {
       offset: offset,
       cause: error.cause ?? error
     )
-  }
-}
-
-/// Every shard's appointments as one sequence: each shard's in ``RestoreOrder``, the shards
-/// taking turns.
-///
-/// A start-up restores each chunk's appointments shard by shard in parallel
-/// (``StateRebuilder/restoreAppointments(_:)``). Taking turns, every chunk holds appointments of
-/// every shard in equal parts, however many a doctor has, where shard after shard each chunk held
-/// one shard's, restored on one thread.
-struct InterleavedAppointments: Sequence, IteratorProtocol {
-  /// The shards still holding appointments, and whose turn it is.
-  private var shards: [AppointmentRecords.Iterator] = []
-  private var turn = 0
-
-  init(_ shards: [AppointmentRecords]) {
-    self.shards = shards.map { $0.makeIterator() }
-  }
-
-  mutating func next() -> Appointment? {
-    while !self.shards.isEmpty {
-      if self.turn >= self.shards.count { self.turn = 0 }
-      if let appointment = self.shards[self.turn].next() {
-        self.turn += 1
-        return appointment
-      }
-      self.shards.remove(at: self.turn)
-    }
-    return nil
   }
 }

@@ -25,6 +25,8 @@ struct StateRebuilder {
   private var accountsCaughtUp = false
   private var doctorsCaughtUp: Set<AccountID> = []
   private var answers: [IdempotencyScope: V1.IdempotencyEntry] = [:]
+  /// Each shard's appointments read from a snapshot and not yet restored.
+  private var collected: [CollectedAppointments]
 
   private struct IdempotencyScope: Hashable {
     var accountID: UInt64
@@ -36,6 +38,7 @@ struct StateRebuilder {
     precondition(shardCount >= 1, "there must be at least one shard")
     self.shardCount = shardCount
     self.calendars = Array(repeating: CalendarState(policy: policy), count: shardCount)
+    self.collected = Array(repeating: CollectedAppointments(), count: shardCount)
     self.toleratesSnapshotOverlap = afterSnapshot
   }
 
@@ -69,18 +72,45 @@ struct StateRebuilder {
     )
   }
 
-  /// Puts back a batch of appointments read from a snapshot, each shard's on its own thread,
-  /// which also turns them into ``Appointment``s (the accounts are only read meanwhile).
-  mutating func restoreAppointments(_ stored: [V1.StoredAppointment]) throws(StorageError) {
-    let batches = self.byShard(stored, doctorID: \.doctorID)
+  /// Takes a chunk of a snapshot's appointments, starting at `offset` in the file, to restore
+  /// with the rest in ``restoreCollectedAppointments(locating:)``.
+  ///
+  /// A snapshot lists appointments as the running server stores them, in no useful order, so
+  /// that writing one costs the server little. Restoring them in that order made each one a
+  /// cache miss in its doctor's and patient's lists, and an insertion in their middle, so the
+  /// start-up sorts them instead, once the whole file is read.
+  mutating func collectAppointments(_ stored: [V1.StoredAppointment], at offset: Int) {
+    for (shard, batch) in self.byShard(stored, doctorID: \.doctorID).enumerated() where !batch.isEmpty {
+      self.collected[shard].chunks.append((first: self.collected[shard].appointments.count, offset: offset))
+      self.collected[shard].appointments.append(contentsOf: batch)
+    }
+  }
+
+  /// Restores the appointments collected, each shard's on its own thread, sorted by doctor, day,
+  /// start and id: each doctor's appointments together, so that they find his entry and booked
+  /// days in the cache and his agenda grows at its end. Turning them into ``Appointment``s needs
+  /// the accounts, which must all be restored before.
+  ///
+  /// - Parameter locating: Names the file and the offset of the chunk that held the appointment
+  ///   in an error.
+  mutating func restoreCollectedAppointments(
+    locating: @escaping @Sendable (StorageError, _ chunkOffset: Int) -> StorageError
+  ) throws(StorageError) {
+    let collected = self.collected
+    self.collected = Array(repeating: CollectedAppointments(), count: self.shardCount)
     let accounts = self.accounts
     try self.inParallel(accountsWork: nil) { (shard, calendar) throws(StorageError) in
-      for stored in batches[shard] {
-        let appointment = try Appointment(stored, patient: accounts.patient(id:))
-        do throws(AppointmentsError) {
-          try calendar.restore(appointment)
+      let stored = collected[shard].appointments
+      for index in collected[shard].restoreOrder() {
+        do throws(StorageError) {
+          let appointment = try Appointment(stored[index], patient: accounts.patient(id:))
+          do throws(AppointmentsError) {
+            try calendar.restore(appointment)
+          } catch {
+            throw .inconsistent(error.message, cause: error)
+          }
         } catch {
-          throw .inconsistent(error.message, cause: error)
+          throw locating(error, collected[shard].chunkOffset(of: index))
         }
       }
     }
@@ -242,6 +272,55 @@ struct StateRebuilder {
       try calendar.apply(change)
     } catch {
       throw .inconsistent(error.message, cause: error)
+    }
+  }
+}
+
+/// One shard's appointments read from a snapshot, in file order, and where each chunk of them
+/// started.
+private struct CollectedAppointments: Sendable {
+  var appointments: [V1.StoredAppointment] = []
+  /// For each chunk that held some: the index of its first appointment here, and its offset in
+  /// the file.
+  var chunks: [(first: Int, offset: Int)] = []
+
+  /// The indexes of ``appointments`` by doctor, day, start and id.
+  func restoreOrder() -> [Int] {
+    var keyed = self.appointments.indices.map { (key: RestoreKey(self.appointments[$0]), index: $0) }
+    keyed.sort { $0.key < $1.key }
+    return keyed.map(\.index)
+  }
+
+  /// The file offset of the chunk that held the appointment at `index`.
+  func chunkOffset(of index: Int) -> Int {
+    // The last chunk starting at or before `index`.
+    var low = 0
+    var high = self.chunks.count
+    while high - low > 1 {
+      let middle = (low + high) / 2
+      if self.chunks[middle].first <= index { low = middle } else { high = middle }
+    }
+    return self.chunks[low].offset
+  }
+
+  /// Where an appointment is restored: by doctor, day, start, id. The day compares as year,
+  /// month, day, which orders valid dates as their day numbers do, without checking them here.
+  private struct RestoreKey: Comparable {
+    var doctorID: UInt64
+    var day: Int64
+    var startMinute: UInt32
+    var id: UInt64
+
+    init(_ stored: V1.StoredAppointment) {
+      self.doctorID = stored.doctorID
+      let date = stored.date ?? V1.Date()
+      self.day = Int64(date.year) << 16 | Int64(date.month & 0xFF) << 8 | Int64(date.day & 0xFF)
+      self.startMinute = stored.startMinute
+      self.id = stored.id
+    }
+
+    static func < (lhs: Self, rhs: Self) -> Bool {
+      (lhs.doctorID, lhs.day, lhs.startMinute, lhs.id) < (rhs.doctorID, rhs.day, rhs.startMinute, rhs.id)
     }
   }
 }

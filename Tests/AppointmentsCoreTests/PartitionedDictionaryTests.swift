@@ -30,14 +30,16 @@ struct PartitionedDictionaryTests {
     }
   }
 
-  @Test("lists its values in the order of a sort key")
-  func sortedValues() {
-    var partitioned = PartitionedDictionary<UInt64, Int>()
-    for value in [42, 7, 19, 3, 100, 56] {
-      partitioned[UInt64(value) * 1_000] = value
+  @Test("lists every value once, whatever part holds it", arguments: [1, 1_024])
+  func values(runLength: Int) {
+    var partitioned = PartitionedDictionary<UInt64, Int>(runLength: runLength)
+    for key in UInt64(0)..<3_000 {
+      partitioned[key &* 7_919] = Int(key)
     }
-    #expect(Array(partitioned.values(sortedBy: { $0 })) == [3, 7, 19, 42, 56, 100])
-    #expect(Array(partitioned.values(sortedBy: { -$0 })) == [100, 56, 42, 19, 7, 3])
+    partitioned[7_919] = nil
+    let values = Array(partitioned.values)
+    #expect(values.count == 2_999)
+    #expect(values.sorted() == [0] + Array(2..<3_000))
   }
 
   @Test("compares by contents, whatever the order they arrived in", arguments: [1, 1_024])

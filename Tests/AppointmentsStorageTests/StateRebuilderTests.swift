@@ -1,0 +1,81 @@
+import AppointmentsCore
+import AppointmentsProto
+import Testing
+
+@testable import AppointmentsStorage
+
+@Suite("StateRebuilder")
+struct StateRebuilderTests {
+  /// Three doctors with three slots a day, booked over five days by four patients, some
+  /// appointments cancelled: the accounts, and the calendar as the running server holds it.
+  static func bookedCalendar() throws -> (accounts: AccountsState, calendar: CalendarState) {
+    var accounts = AccountsState()
+    var calendar = CalendarState(policy: .defaults)
+    let hash = Array("unused".utf8)
+    var doctors: [DoctorProfile] = []
+    for index in 1...3 {
+      let doctor = try accounts.registerDoctor(Fixture.doctorRegistration(index), passwordHash: hash, now: Fixture.now).value
+      try calendar.addDoctor(doctor)
+      doctors.append(doctor)
+    }
+    var patients: [PatientProfile] = []
+    for index in 1...4 {
+      patients.append(try accounts.registerPatient(Fixture.patientRegistration(index), passwordHash: hash, now: Fixture.now).value)
+    }
+    var nextID: UInt64 = 1
+    for day in 16...20 {
+      for doctor in doctors {
+        for patient in patients.prefix(3) {
+          let booked = try calendar.bookSlot(
+            doctorID: doctor.id, date: CivilDate(year: 2026, month: 6, day: day), startMinute: nil,
+            patient: patient, appointmentID: nextID, now: Fixture.now
+          )
+          if nextID % 4 == 0 {
+            _ = try calendar.cancel(appointmentID: booked.value.id, by: (.patient, patient.id), now: Fixture.now)
+          }
+          nextID += 1
+        }
+      }
+    }
+    return (accounts, calendar)
+  }
+
+  @Test("appointments collected in any order, over several chunks, restore the same calendar")
+  func restoresInAnyOrder() throws {
+    let (accounts, calendar) = try Self.bookedCalendar()
+    let stored = calendar.appointmentRecords.map(V1.StoredAppointment.init)
+    #expect(stored.count == 45)
+    // Latest first: every doctor's and patient's list would be built from its far end.
+    let reversed = stored.sorted {
+      ($0.doctorID, $0.date!.month, $0.date!.day, $0.startMinute) > ($1.doctorID, $1.date!.month, $1.date!.day, $1.startMinute)
+    }
+    var rebuilder = StateRebuilder(shardCount: 1, policy: .defaults, afterSnapshot: true)
+    try rebuilder.restoreAccounts(accounts.allAccounts)
+    rebuilder.collectAppointments(Array(reversed.prefix(20)), at: 100)
+    rebuilder.collectAppointments(Array(reversed.dropFirst(20)), at: 200)
+    try rebuilder.restoreCollectedAppointments { error, _ in error }
+    #expect(rebuilder.calendars[0] == calendar)
+    #expect(rebuilder.calendars[0].highestAppointmentID == 45)
+  }
+
+  @Test("an appointment that cannot be restored is named by the offset of the chunk that held it")
+  func failureNamesItsChunk() throws {
+    let (accounts, calendar) = try Self.bookedCalendar()
+    let stored = calendar.appointmentRecords.map(V1.StoredAppointment.init).sorted { $0.id < $1.id }
+    var stranger = stored[30]
+    stranger.patientID = 999
+    var rebuilder = StateRebuilder(shardCount: 2, policy: .defaults, afterSnapshot: true)
+    try rebuilder.restoreAccounts(accounts.allAccounts)
+    rebuilder.collectAppointments(Array(stored[0..<20]), at: 100)
+    rebuilder.collectAppointments(Array(stored[20..<30]) + [stranger], at: 200)
+    rebuilder.collectAppointments(Array(stored[31...]), at: 300)
+    let error = expectStorageError(.inconsistentData) { () throws(StorageError) in
+      try rebuilder.restoreCollectedAppointments { error, offset in
+        SnapshotFile.located(error, path: "snapshot", at: offset)
+      }
+    }
+    #expect(error?.offset == 200)
+    #expect(error?.message.hasPrefix("snapshot at offset 200: ") == true)
+    #expect(error?.message.contains("names patient 999, who is not registered") == true)
+  }
+}
