@@ -15,7 +15,7 @@
 #     --floor` measures;
 #   - with --valgrind: valgrind (its vgdb), gcc, curl and xz-utils, which
 #     `scripts/bench-instructions.sh` uses.
-# Debian/Ubuntu only; uses sudo when not root. Safe to run again.
+# Debian/Ubuntu only; uses sudo when not root. Safe to run again. --help prints this.
 set -euo pipefail
 
 python=false
@@ -26,7 +26,8 @@ for argument in "$@"; do
     --python) python=true ;;
     --redis) redis=true ;;
     --valgrind) valgrind=true ;;
-    *) echo "unknown argument: $argument (--python, --redis, --valgrind)" >&2; exit 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown argument: $argument (see --help)" >&2; exit 2 ;;
   esac
 done
 
