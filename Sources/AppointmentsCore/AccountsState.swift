@@ -126,6 +126,12 @@ public struct AccountsState: Sendable, Equatable {
     self.accounts.values.sorted { $0.id < $1.id }
   }
 
+  /// The accounts with an id of at least `firstID`, by ascending id: those registered since the
+  /// next id was `firstID` (ids are handed out in order), what a snapshot of changes writes.
+  public func accounts(from firstID: AccountID) -> [StoredAccount] {
+    self.accounts.values.filter { $0.id >= firstID }.sorted { $0.id < $1.id }
+  }
+
   // MARK: Revoked tokens
 
   /// Revokes a token until it expires.
@@ -156,6 +162,11 @@ public struct AccountsState: Sendable, Equatable {
     let before = self.revocations.count
     self.revocations = self.revocations.filter { $0.value > now }
     return before - self.revocations.count
+  }
+
+  /// How many tokens are revoked.
+  public var revokedTokenCount: Int {
+    self.revocations.count
   }
 
   /// Every revoked token, by ascending expiry then id: what a snapshot writes.

@@ -15,6 +15,56 @@ public struct AppointmentRecords: Sendable, Sequence {
   private let records: PartitionedDictionary<UInt64, Appointment>
   /// The highest appointment id of the shard (0 when none).
   public let highestAppointmentID: UInt64
+  /// The appointments booked or cancelled since the shard's previous capture for a snapshot;
+  /// nil when there was none (``CalendarShard/captureForSnapshot(tag:)``).
+  public internal(set) var changes: Changes?
+
+  /// Which appointments changed since an earlier capture.
+  public struct Changes: Sendable {
+    /// The tag of the capture they follow.
+    public var sinceTag: UInt64
+    /// Their ids, in the order of the changes; an id booked and then cancelled comes twice.
+    var ids: [UInt64]
+  }
+
+  /// The appointments that changed, each once and as it is now, by ascending id; nil without
+  /// ``changes``.
+  ///
+  /// Ascending ids read the map a part at a time (ids run in parts, ``CalendarState``).
+  public var changedAppointments: ChangedAppointments? {
+    guard let changes else { return nil }
+    var unique: [UInt64] = []
+    unique.reserveCapacity(changes.ids.count)
+    for id in changes.ids.sorted() where unique.last != id {
+      unique.append(id)
+    }
+    return ChangedAppointments(records: self.records, ids: unique)
+  }
+
+  /// The appointments with the given ids, looked up as they are iterated.
+  public struct ChangedAppointments: Sendable, Sequence {
+    let records: PartitionedDictionary<UInt64, Appointment>
+    let ids: [UInt64]
+
+    /// How many.
+    public var count: Int { self.ids.count }
+
+    public func makeIterator() -> some IteratorProtocol<Appointment> {
+      var ids = self.ids.makeIterator()
+      return AnyIterator { [records] in
+        ids.next().map { id in
+          // Every change is to an appointment the map holds, and none is ever removed.
+          guard let appointment = records[id] else { preconditionFailure("changed appointment \(id) is not in its shard") }
+          return appointment
+        }
+      }
+    }
+  }
+
+  /// How many appointments, booked and cancelled.
+  public var count: Int {
+    self.records.count
+  }
 
   init(_ records: PartitionedDictionary<UInt64, Appointment>, highestAppointmentID: UInt64) {
     self.records = records

@@ -15,6 +15,9 @@ public actor CalendarShard {
   private var state: CalendarState
   private let journal: any ChangeJournal
   private var latestReceipt = JournalReceipt.immediate
+  /// The ids of the appointments booked or cancelled since the last capture for a snapshot, and
+  /// that capture's tag; nil before the first, so that a shard that never snapshots keeps no list.
+  private var changesSinceCapture: (tag: UInt64, ids: [UInt64])?
   private let versions: SearchVersions?
   /// Where the shard runs, and the executor of ``run(_:)``; nil for a plain actor.
   private let executor: (any ShardExecutor)?
@@ -191,6 +194,22 @@ public actor CalendarShard {
     self.state.appointmentRecords
   }
 
+  /// The appointments for a snapshot tagged `tag`, with the ids of those booked or cancelled
+  /// since the previous capture and that capture's tag (none at the first), and starts a new
+  /// list of changes: what a snapshot that holds only changes writes (``AppointmentRecords/changes``).
+  ///
+  /// One capture follows another: a capture for anything but a snapshot would leave the next
+  /// one's changes incomplete, so the tag names the snapshot a list of changes follows, and a
+  /// writer uses it only after a snapshot with that tag was written.
+  public func captureForSnapshot(tag: UInt64) -> AppointmentRecords {
+    var records = self.state.appointmentRecords
+    if let changes = self.changesSinceCapture {
+      records.changes = AppointmentRecords.Changes(sinceTag: changes.tag, ids: changes.ids)
+    }
+    self.changesSinceCapture = (tag, [])
+    return records
+  }
+
   /// Commits a booking or cancellation and pairs it with its doctor, who is in this shard, so
   /// the caller needs no second trip here to answer.
   private func commitWithDoctor(_ mutation: Mutation<Appointment>) -> Committed<AppointmentWithDoctor> {
@@ -207,6 +226,7 @@ public actor CalendarShard {
       switch change {
       case .appointmentBooked(let appointment), .appointmentCancelled(let appointment):
         self.versions?.dateChanged(appointment.date)
+        self.changesSinceCapture?.ids.append(appointment.id)
       case .accountRegistered, .tokenRevoked:
         break
       }

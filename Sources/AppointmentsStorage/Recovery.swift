@@ -58,11 +58,10 @@ public enum Recovery {
     var unusableSnapshots: [(sequence: UInt64, error: StorageError)] = []
     var chosen: (rebuilder: StateRebuilder, header: V1.SnapshotHeader?, base: UInt64)?
     for sequence in listing.snapshots.reversed() {
-      let path = FilePath.join(dataDirectory, StorageFile.snapshot(lastSequence: sequence).name)
+      let path = FilePath.join(dataDirectory, listing.snapshotFile(sequence).name)
       var rebuilder = StateRebuilder(shardCount: shardCount, policy: policy, afterSnapshot: true)
       do throws(StorageError) {
-        let bytes = try fileSystem.readFile(path)
-        let header = try SnapshotFile.load(bytes, path: path, expectedSequence: sequence, into: &rebuilder)
+        let header = try Self.loadSnapshot(sequence, listing: listing, dataDirectory: dataDirectory, fileSystem: fileSystem, into: &rebuilder)
         chosen = (rebuilder, header, sequence)
         break
       } catch {
@@ -162,6 +161,51 @@ public enum Recovery {
       idempotency: rebuilder.idempotency,
       warnings: warnings
     )
+  }
+
+  // MARK: Snapshots
+
+  /// Loads the snapshot `sequence` into `rebuilder`: the whole snapshot it starts from, then each
+  /// snapshot of changes up to it (``StorageFileListing/chain(to:)``); returns the last header.
+  ///
+  /// - Throws: `missingHistory` naming the snapshot when one its chain needs is not in the
+  ///   folder; the errors of ``SnapshotFile/load(_:path:expectedSequence:expectedBase:file:into:)``.
+  static func loadSnapshot(
+    _ sequence: UInt64,
+    listing: StorageFileListing,
+    dataDirectory: String,
+    fileSystem: any FileSystem,
+    into rebuilder: inout StateRebuilder
+  ) throws(StorageError) -> V1.SnapshotHeader {
+    let files: [StorageFile]
+    switch listing.chain(to: sequence) {
+    case .success(let chain):
+      files = chain
+    case .failure(let missing):
+      let path = FilePath.join(dataDirectory, listing.snapshotFile(sequence).name)
+      throw StorageError(
+        code: .missingHistory,
+        message: "\(path): it holds the changes since snapshot \(missing.sequence), which is not in the folder",
+        path: path
+      )
+    }
+    let paths = files.map { FilePath.join(dataDirectory, $0.name) }
+    var header: V1.SnapshotHeader?
+    for (index, file) in files.enumerated() {
+      guard let (last, base) = file.snapshotSequences else { preconditionFailure("a chain holds snapshots") }
+      header = try SnapshotFile.load(
+        try fileSystem.readFile(paths[index]),
+        path: paths[index],
+        expectedSequence: last,
+        expectedBase: base,
+        file: index,
+        into: &rebuilder
+      )
+    }
+    try rebuilder.restoreCollectedAppointments { error, file, offset in
+      SnapshotFile.located(error, path: paths[file], at: offset)
+    }
+    return header!
   }
 
   // MARK: Log replay

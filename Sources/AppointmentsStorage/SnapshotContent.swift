@@ -2,7 +2,8 @@ public import AppointmentsCore
 public import AppointmentsProto
 
 /// What a snapshot holds: copies of the account directory's state and of every shard's
-/// appointments, and the last log record they are known to include.
+/// appointments, and the last log record they are known to include; written whole, or as the
+/// changes since an earlier snapshot (``base``).
 ///
 /// Copies are values (copy-on-write), so taking them costs little and booking goes on while the
 /// snapshot is written.
@@ -17,6 +18,9 @@ public struct SnapshotContent: Sendable {
   public var appointments: [AppointmentRecords]
   /// The remembered answers of calls with an idempotency key.
   public var idempotency: [V1.IdempotencyEntry]
+  /// The earlier snapshot this one follows, writing only what changed since; nil to write the
+  /// whole state. Set only when ``canFollow(_:)`` says so.
+  public var base: SnapshotBase?
 
   /// Creates snapshot content from copies taken by the caller.
   ///
@@ -64,7 +68,7 @@ public struct SnapshotContent: Sendable {
     var appointments: [AppointmentRecords] = []
     appointments.reserveCapacity(shards.count)
     for shard in shards {
-      appointments.append(await shard.appointmentRecords())
+      appointments.append(await shard.captureForSnapshot(tag: lastSequence))
     }
     await accounts.pruneRevokedTokens(now: now)
     let accountsCopy = await accounts.snapshot()
@@ -80,5 +84,37 @@ public struct SnapshotContent: Sendable {
   /// The id the next appointment would get if ids were dense: the highest in any calendar + 1.
   public var nextAppointmentID: UInt64 {
     (self.appointments.map(\.highestAppointmentID).max() ?? 0) + 1
+  }
+
+  /// The items of the whole state: accounts, appointments, revoked tokens, remembered answers.
+  public var stateItemCount: Int {
+    self.accounts.accountCount + self.appointments.reduce(0) { $0 + $1.count } + self.accounts.revokedTokenCount
+      + self.idempotency.count
+  }
+
+  /// Whether this content can be written as the changes since `base`: every shard's list of
+  /// changes follows the capture of `base` (captured by ``capture(log:accounts:shards:now:idempotency:)``
+  /// right after it, with no capture between).
+  public func canFollow(_ base: SnapshotBase) -> Bool {
+    self.accounts.nextAccountID >= base.nextAccountID
+      && self.appointments.allSatisfy { $0.changes?.sinceTag == base.lastSequence }
+  }
+
+  /// Where a snapshot that follows this one starts.
+  public var asBase: SnapshotBase {
+    SnapshotBase(lastSequence: self.lastSequence, nextAccountID: self.accounts.nextAccountID)
+  }
+}
+
+/// A written snapshot, as a later one that holds only the changes since refers to it.
+public struct SnapshotBase: Sendable, Hashable {
+  /// The snapshot's last sequence: its name.
+  public var lastSequence: UInt64
+  /// The id its first account after would get: accounts from it on are new since.
+  public var nextAccountID: AccountID
+
+  public init(lastSequence: UInt64, nextAccountID: AccountID) {
+    self.lastSequence = lastSequence
+    self.nextAccountID = nextAccountID
   }
 }

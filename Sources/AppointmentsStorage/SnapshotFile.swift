@@ -14,6 +14,11 @@ import AppointmentsProto
 ///
 /// Integers are big-endian. Accounts come before appointments so that a reader meets every
 /// patient before the appointments that name him.
+///
+/// A snapshot of changes (``SnapshotContent/base``, the header's `base_sequence`) has the same
+/// layout, and holds the accounts registered since its base, the appointments booked or
+/// cancelled since (each as it is now), and every revoked token and remembered answer: loaded
+/// after its base, it rebuilds the state it was taken from.
 enum SnapshotFile {
   static let magic: [UInt8] = Array("APPTSNAP".utf8)
   static let formatVersion: UInt32 = 1
@@ -35,7 +40,8 @@ enum SnapshotFile {
       lastSequence: content.lastSequence,
       writtenAtMs: writtenAt.millisecondsSinceEpoch,
       nextAccountID: content.accounts.nextAccountID,
-      nextAppointmentID: content.nextAppointmentID
+      nextAppointmentID: content.nextAppointmentID,
+      baseSequence: content.base?.lastSequence ?? 0
     )
     try output.appendLengthPrefixed(try Self.encode(header))
 
@@ -64,9 +70,20 @@ enum SnapshotFile {
     }
 
     var counts = SnapshotSummary.Counts()
-    counts.accounts = try writeChunks(content.accounts.allAccounts) { $0.accounts.append(V1.StoredAccount($1)) }
-    counts.appointments = try writeChunks(content.appointments.joined()) {
-      $0.appointments.append(V1.StoredAppointment($1))
+    let accounts = content.base.map { content.accounts.accounts(from: $0.nextAccountID) } ?? content.accounts.allAccounts
+    counts.accounts = try writeChunks(accounts) { $0.accounts.append(V1.StoredAccount($1)) }
+    if content.base != nil {
+      let changed = content.appointments.map { shard in
+        guard let changed = shard.changedAppointments else {
+          preconditionFailure("a snapshot of changes from shards that kept none (SnapshotContent.canFollow)")
+        }
+        return changed
+      }
+      counts.appointments = try writeChunks(changed.joined()) { $0.appointments.append(V1.StoredAppointment($1)) }
+    } else {
+      counts.appointments = try writeChunks(content.appointments.joined()) {
+        $0.appointments.append(V1.StoredAppointment($1))
+      }
     }
     counts.revokedTokens = try writeChunks(content.accounts.revokedTokens) { $0.revokedTokens.append(V1.RevokedToken($1)) }
     counts.idempotencyEntries = try writeChunks(content.idempotency) { $0.idempotency.append($1) }
@@ -131,14 +148,21 @@ enum SnapshotFile {
   /// Checks and decodes a snapshot file and feeds its records to `rebuilder`; returns its header.
   ///
   /// The chunks are decoded on a thread of their own (``SnapshotChunkReader``) while this one
-  /// restores the chunk before.
+  /// restores the chunk before. Appointments are only collected: once the last file of a chain
+  /// is loaded, ``StateRebuilder/restoreCollectedAppointments(locating:)`` restores them.
   ///
+  /// - Parameters:
+  ///   - expectedBase: The base sequence of a snapshot of changes, 0 for a whole one (as its
+  ///     file name says).
+  ///   - file: The file's place in its chain, which collected appointments keep.
   /// - Throws: `corruptSnapshot` naming the file and offset for a bad magic, checksum, length
   ///   or message; `inconsistentData` when the records contradict each other.
   static func load(
     _ bytes: [UInt8],
     path: String,
     expectedSequence: UInt64,
+    expectedBase: UInt64 = 0,
+    file: Int = 0,
     into rebuilder: inout StateRebuilder
   ) throws(StorageError) -> V1.SnapshotHeader {
     let minimumSize = Self.magic.count + 4 + 4
@@ -174,9 +198,10 @@ enum SnapshotFile {
     guard header.formatVersion == Self.formatVersion else {
       throw corrupt("format version \(header.formatVersion) is not \(Self.formatVersion)", path: path, at: headerOffset)
     }
-    guard header.lastSequence == expectedSequence else {
+    guard header.lastSequence == expectedSequence, header.baseSequence == expectedBase else {
       throw corrupt(
-        "the header covers sequence \(header.lastSequence) but the file name says \(expectedSequence)",
+        "the header covers sequence \(header.lastSequence) after \(header.baseSequence) but the file name says "
+          + "\(expectedSequence) after \(expectedBase)",
         path: path,
         at: headerOffset
       )
@@ -186,6 +211,8 @@ enum SnapshotFile {
     // next id, and fewer than its bytes could encode (a record takes more than 16): room for
     // them up front spares the tables their doublings and rehashing.
     rebuilder.reserveAccounts(Int(min(header.nextAccountID, UInt64(bytes.count / 16))))
+    // Each file holds every remembered answer of its time, and only those.
+    rebuilder.forgetAnswers()
     let chunks = SnapshotChunkReader(bytes: bytes, path: path, from: headerOffset + 4 + headerLength, to: bodyEnd)
     do throws(StorageError) {
       while let chunk = try chunks.next() {
@@ -194,7 +221,7 @@ enum SnapshotFile {
             try rebuilder.restoreAccounts(chunk.accounts)
           }
           if !chunk.appointments.isEmpty {
-            rebuilder.collectAppointments(chunk.appointments, at: chunk.offset)
+            rebuilder.collectAppointments(chunk.appointments, file: file, at: chunk.offset)
           }
           for token in chunk.revokedTokens {
             try rebuilder.restoreRevocation(token)
@@ -210,7 +237,6 @@ enum SnapshotFile {
       chunks.stop()
       throw error
     }
-    try rebuilder.restoreCollectedAppointments { error, offset in located(error, path: path, at: offset) }
     rebuilder.advanceNextAccountID(to: header.nextAccountID)
     return header
   }

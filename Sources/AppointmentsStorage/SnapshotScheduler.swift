@@ -3,9 +3,10 @@ import Synchronization
 
 /// Decides when to take a snapshot and takes it: after an interval or a number of log records,
 /// whichever comes first, and on demand (e.g. at shutdown). The number of records grows with the
-/// state — as many as the last snapshot held items, up to ``Policy/maximumGrowth`` times the
-/// configured count — so that a large state is not rewritten every few records, while the log
-/// to replay at start stays bounded.
+/// state — as many as the state held items at the last snapshot, up to ``Policy/maximumGrowth``
+/// times the configured count — so that a large state is not rewritten every few records, while
+/// the log to replay at start stays bounded. After a whole snapshot, up to
+/// ``Policy/deltasBetweenWholeSnapshots`` hold only the changes since the one before.
 ///
 /// ``run(reporting:)`` checks every ``Policy/checkInterval`` until its task is cancelled. A
 /// snapshot is captured through the caller's `capture` closure (normally
@@ -20,18 +21,32 @@ public final class SnapshotScheduler: Sendable {
     public var recordCount: UInt64?
     /// How often ``SnapshotScheduler/run(reporting:)`` checks.
     public var checkInterval: Duration
+    /// How many snapshots in a row after a whole one hold only the changes since the snapshot
+    /// before them; 0 writes every snapshot whole.
+    public var deltasBetweenWholeSnapshots: Int
 
     /// Creates a policy.
-    public init(interval: Duration?, recordCount: UInt64?, checkInterval: Duration = .seconds(1)) {
+    public init(
+      interval: Duration?,
+      recordCount: UInt64?,
+      deltasBetweenWholeSnapshots: Int = Self.defaultDeltas,
+      checkInterval: Duration = .seconds(1)
+    ) {
+      precondition(deltasBetweenWholeSnapshots >= 0, "a count of snapshots is not negative")
       self.interval = interval
       self.recordCount = recordCount
+      self.deltasBetweenWholeSnapshots = deltasBetweenWholeSnapshots
       self.checkInterval = checkInterval
     }
 
     /// How many times ``recordCount`` a large state may let the log grow between snapshots.
     public static let maximumGrowth: UInt64 = 5
 
-    /// Every 10 minutes or 100,000 records, checked every second.
+    /// Snapshots of changes between two whole ones by default.
+    public static let defaultDeltas = 8
+
+    /// Every 10 minutes or 100,000 records, checked every second; 8 snapshots of changes after
+    /// each whole one.
     public static var defaults: Policy {
       Policy(interval: .seconds(600), recordCount: 100_000)
     }
@@ -39,9 +54,9 @@ public final class SnapshotScheduler: Sendable {
     /// Whether a snapshot is due `elapsed` after the last one with `records` records since.
     /// Never due without new records.
     ///
-    /// - Parameter items: what the last snapshot held (accounts, appointments, revoked tokens,
-    ///   remembered answers); the record count that makes a snapshot due is at least that, up
-    ///   to ``maximumGrowth`` times ``recordCount``.
+    /// - Parameter items: what the state held at the last snapshot (accounts, appointments,
+    ///   revoked tokens, remembered answers); the record count that makes a snapshot due is at
+    ///   least that, up to ``maximumGrowth`` times ``recordCount``.
     public func isDue(recordsSinceLastSnapshot records: UInt64, elapsed: Duration, itemsInLastSnapshot items: UInt64 = 0) -> Bool {
       guard records > 0 else { return false }
       if let recordCount = self.recordCount, records >= max(recordCount, min(items, recordCount * Self.maximumGrowth)) {
@@ -64,8 +79,12 @@ public final class SnapshotScheduler: Sendable {
   private struct Progress {
     var lastSequence: UInt64
     var lastTime: ContinuousClock.Instant
-    /// Items the last snapshot written by this scheduler held; 0 before the first.
+    /// Items of the state the last snapshot written by this scheduler was taken from; 0
+    /// before the first.
     var lastItems: UInt64 = 0
+    /// The last snapshot written by this scheduler, which the next may follow with only the
+    /// changes since, and how many snapshots of changes led to it; nil before the first.
+    var chain: (base: SnapshotBase, deltas: Int)?
     var isRunning = false
   }
 
@@ -112,6 +131,11 @@ public final class SnapshotScheduler: Sendable {
   /// Takes and writes a snapshot now, unless no record was appended since the last one; returns
   /// what was written, or nil.
   ///
+  /// The snapshot holds only the changes since the last one this scheduler wrote when the
+  /// policy allows another such snapshot in a row and the capture kept them since that one
+  /// (``SnapshotContent/canFollow(_:)``: not the first snapshot after a start, nor the first
+  /// after a failed one); otherwise it holds the whole state.
+  ///
   /// - Throws: `snapshotInProgress` when one is running; the capture's or store's error.
   @discardableResult
   public func snapshotNow() async throws(StorageError) -> SnapshotSummary? {
@@ -124,15 +148,20 @@ public final class SnapshotScheduler: Sendable {
     }
     defer { self.progress.withLock { $0.isRunning = false } }
     guard self.recordsSinceLastSnapshot > 0 else { return nil }
-    let content = try await self.capture()
+    var content = try await self.capture()
+    let chain = self.progress.withLock { $0.chain }
+    if let chain, chain.deltas < self.policy.deltasBetweenWholeSnapshots, content.canFollow(chain.base) {
+      content.base = chain.base
+    }
     let store = self.store
-    let summary = try await runOnDedicatedThread(named: "snapshot-writer") { () throws(StorageError) in
+    let summary = try await runOnDedicatedThread(named: "snapshot-writer") { [content] () throws(StorageError) in
       try store.write(content)
     }
     self.progress.withLock { progress in
       progress.lastSequence = max(progress.lastSequence, content.lastSequence)
       progress.lastTime = .now
-      progress.lastItems = UInt64(summary.counts.items)
+      progress.lastItems = UInt64(summary.stateItems)
+      progress.chain = (content.asBase, content.base == nil ? 0 : (chain?.deltas ?? 0) + 1)
     }
     return summary
   }

@@ -3,11 +3,13 @@ import Synchronization
 
 /// Writes snapshots into the data folder and drops what they make obsolete.
 ///
-/// A snapshot is written to `snapshot-<sequence>.snap.tmp`, synced, renamed to
-/// `snapshot-<sequence>.snap`, and the directory is synced; only then are older files removed:
-/// snapshots beyond the newest ``snapshotsKept``, and log segments whose records are all
-/// covered by the oldest snapshot kept. Keeping the log back to that older snapshot is what
-/// lets recovery fall back to it when the newest snapshot turns out corrupt.
+/// A snapshot is written to `snapshot-<sequence>.snap.tmp` (`snapshot-<sequence>-since-<base>.snap.tmp`
+/// for one of changes), synced, renamed without the `.tmp`, and the directory is synced; only
+/// then are older files removed: snapshots that neither are among the newest ``snapshotsKept``
+/// nor are needed to load one of those (the whole snapshot and the snapshots of changes it
+/// starts from), and log segments whose records are all covered by the oldest snapshot kept.
+/// Keeping the log back to that older snapshot is what lets recovery fall back to it when the
+/// newest snapshot turns out corrupt.
 ///
 /// ``write(_:writtenAt:)`` blocks on I/O for as long as the write takes: call it from a
 /// dedicated thread (``SnapshotScheduler`` does), not from Swift's cooperative pool.
@@ -55,7 +57,8 @@ public final class SnapshotStore: Sendable {
     }
     defer { self.isWriting.withLock { $0 = false } }
 
-    let name = StorageFile.snapshot(lastSequence: content.lastSequence).name
+    let name = content.base.map { StorageFile.snapshotOfChanges(lastSequence: content.lastSequence, baseSequence: $0.lastSequence) }
+      .map(\.name) ?? StorageFile.snapshot(lastSequence: content.lastSequence).name
     let path = FilePath.join(self.directory, name)
     let temporaryPath = path + StorageFile.temporarySuffix
     if self.fileSystem.itemExists(temporaryPath) {
@@ -74,21 +77,37 @@ public final class SnapshotStore: Sendable {
     try self.fileSystem.rename(temporaryPath, to: path)
     try self.fileSystem.syncDirectory(self.directory)
     let removed = try self.removeObsoleteFiles()
-    return SnapshotSummary(lastSequence: content.lastSequence, path: path, counts: counts, removedFiles: removed)
+    return SnapshotSummary(
+      lastSequence: content.lastSequence,
+      baseSequence: content.base?.lastSequence,
+      path: path,
+      counts: counts,
+      stateItems: content.stateItemCount,
+      removedFiles: removed
+    )
   }
 
-  /// Removes snapshots beyond the newest ``snapshotsKept`` and the log segments whose records
-  /// are all covered by the oldest snapshot kept; returns the names removed. The newest
-  /// segment (the one being written) is never removed.
+  /// Removes the snapshots that are neither among the newest ``snapshotsKept`` nor needed to
+  /// load one of them, and the log segments whose records are all covered by the oldest
+  /// snapshot kept; returns the names removed. The newest segment (the one being written) is
+  /// never removed.
   @discardableResult
   public func removeObsoleteFiles() throws(StorageError) -> [String] {
     let listing = try StorageFileListing(directory: self.directory, fileSystem: self.fileSystem)
     guard !listing.snapshots.isEmpty else { return [] }
     let kept = listing.snapshots.suffix(self.snapshotsKept)
     let coveredThrough = kept.first!
+    var needed = Set(kept)
+    for sequence in kept {
+      // A chain with a snapshot missing cannot be loaded; what is left of it stays all the same.
+      var current = sequence
+      while let base = listing.bases[current] {
+        needed.insert(base)
+        current = base
+      }
+    }
     var removed: [String] = []
-    for sequence in listing.snapshots.dropLast(self.snapshotsKept) {
-      let name = StorageFile.snapshot(lastSequence: sequence).name
+    for name in listing.snapshots.filter({ !needed.contains($0) }).map({ listing.snapshotFile($0).name }) + listing.shadowed {
       try self.fileSystem.removeFile(FilePath.join(self.directory, name))
       removed.append(name)
     }
@@ -128,10 +147,14 @@ public struct SnapshotSummary: Sendable, Hashable {
 
   /// The last log record the snapshot covers.
   public var lastSequence: UInt64
+  /// The snapshot whose changes since it this one holds; nil for a whole one.
+  public var baseSequence: UInt64?
   /// The snapshot file.
   public var path: String
   /// What it holds.
   public var counts: Counts
+  /// The items of the whole state it was taken from (``Counts/items`` for a whole snapshot).
+  public var stateItems: Int
   /// Files removed afterwards.
   public var removedFiles: [String]
 }

@@ -79,9 +79,12 @@ struct StateRebuilder {
   /// that writing one costs the server little. Restoring them in that order made each one a
   /// cache miss in its doctor's and patient's lists, and an insertion in their middle, so the
   /// start-up sorts them instead, once the whole file is read.
-  mutating func collectAppointments(_ stored: [V1.StoredAppointment], at offset: Int) {
+  ///
+  /// - Parameter file: The file's place in its chain of snapshots: an appointment that a later
+  ///   file lists again (a snapshot of changes) replaces the earlier one.
+  mutating func collectAppointments(_ stored: [V1.StoredAppointment], file: Int, at offset: Int) {
     for (shard, batch) in self.byShard(stored, doctorID: \.doctorID).enumerated() where !batch.isEmpty {
-      self.collected[shard].chunks.append((first: self.collected[shard].appointments.count, offset: offset))
+      self.collected[shard].chunks.append((first: self.collected[shard].appointments.count, file: file, offset: offset))
       self.collected[shard].appointments.append(contentsOf: batch)
     }
   }
@@ -91,18 +94,28 @@ struct StateRebuilder {
   /// days in the cache and his agenda grows at its end. Turning them into ``Appointment``s needs
   /// the accounts, which must all be restored before.
   ///
-  /// - Parameter locating: Names the file and the offset of the chunk that held the appointment
-  ///   in an error.
+  /// An appointment listed by several files of a chain is restored as the last one lists it,
+  /// which must be the same appointment, unchanged or cancelled since.
+  ///
+  /// - Parameter locating: Names the file (by its place in the chain) and the offset of the
+  ///   chunk that held the appointment in an error.
   mutating func restoreCollectedAppointments(
-    locating: @escaping @Sendable (StorageError, _ chunkOffset: Int) -> StorageError
+    locating: @escaping @Sendable (StorageError, _ file: Int, _ chunkOffset: Int) -> StorageError
   ) throws(StorageError) {
     let collected = self.collected
     self.collected = Array(repeating: CollectedAppointments(), count: self.shardCount)
     let accounts = self.accounts
     try self.inParallel(accountsWork: nil) { (shard, calendar) throws(StorageError) in
-      let stored = collected[shard].appointments
-      for index in collected[shard].restoreOrder() {
+      var collected = collected[shard]
+      let stored = collected.appointments
+      for index in collected.restoreOrder() {
+        var chunk = collected.chunk(of: index)
         do throws(StorageError) {
+          if let later = collected.replacement(of: index) {
+            chunk = collected.chunk(of: later)
+            try Self.checkReplacement(of: stored[index], by: stored[later])
+            continue
+          }
           let appointment = try Appointment(stored[index], patient: accounts.patient(id:))
           do throws(AppointmentsError) {
             try calendar.restore(appointment)
@@ -110,9 +123,20 @@ struct StateRebuilder {
             throw .inconsistent(error.message, cause: error)
           }
         } catch {
-          throw locating(error, collected[shard].chunkOffset(of: index))
+          throw locating(error, chunk.file, chunk.offset)
         }
       }
+    }
+  }
+
+  /// Checks that a later file's `later` can replace `earlier`, listed by an earlier file: the
+  /// same appointment, cancelled since or not.
+  private static func checkReplacement(of earlier: V1.StoredAppointment, by later: V1.StoredAppointment) throws(StorageError) {
+    var expected = earlier
+    expected.status = later.status
+    expected.cancelledAtMs = later.cancelledAtMs
+    guard later == expected, earlier.status == later.status || earlier.status == .booked else {
+      throw .inconsistent("appointment \(later.id) differs from the one an earlier snapshot holds by more than its cancellation")
     }
   }
 
@@ -187,6 +211,12 @@ struct StateRebuilder {
   }
 
   // MARK: Idempotent calls
+
+  /// Forgets the answers remembered so far, e.g. those of a snapshot before one that holds them
+  /// all again.
+  mutating func forgetAnswers() {
+    self.answers.removeAll()
+  }
 
   /// Remembers the answer of a call with an idempotency key; a later one with the same caller,
   /// method and key replaces it (a snapshot may hold answers the log repeats).
@@ -276,23 +306,39 @@ struct StateRebuilder {
   }
 }
 
-/// One shard's appointments read from a snapshot, in file order, and where each chunk of them
-/// started.
+/// One shard's appointments read from a chain of snapshots, in file order, and where each chunk
+/// of them started.
 private struct CollectedAppointments: Sendable {
   var appointments: [V1.StoredAppointment] = []
-  /// For each chunk that held some: the index of its first appointment here, and its offset in
-  /// the file.
-  var chunks: [(first: Int, offset: Int)] = []
+  /// For each chunk that held some: the index of its first appointment here, its file's place
+  /// in the chain, and its offset in the file.
+  var chunks: [(first: Int, file: Int, offset: Int)] = []
+  /// The indexes of appointments a later file lists again, with the index of the next listing.
+  private var replacements: [Int: Int] = [:]
 
-  /// The indexes of ``appointments`` by doctor, day, start and id.
-  func restoreOrder() -> [Int] {
+  /// The indexes of ``appointments`` by doctor, day, start and id, and for an id listed more
+  /// than once, in file order.
+  ///
+  /// Also notes which listings a later file's replaces (``replacement(of:)``); two listings of
+  /// an id in the same file are left for the restore to refuse.
+  mutating func restoreOrder() -> [Int] {
     var keyed = self.appointments.indices.map { (key: RestoreKey(self.appointments[$0]), index: $0) }
-    keyed.sort { $0.key < $1.key }
+    // An id keeps its doctor, day and start, so its listings sort together, in file order.
+    keyed.sort { ($0.key, $0.index) < ($1.key, $1.index) }
+    for (current, next) in zip(keyed, keyed.dropFirst())
+    where current.key.id == next.key.id && self.chunk(of: current.index).file < self.chunk(of: next.index).file {
+      self.replacements[current.index] = next.index
+    }
     return keyed.map(\.index)
   }
 
-  /// The file offset of the chunk that held the appointment at `index`.
-  func chunkOffset(of index: Int) -> Int {
+  /// The index of the later listing that replaces the one at `index`, or nil.
+  func replacement(of index: Int) -> Int? {
+    self.replacements[index]
+  }
+
+  /// The chunk that held the appointment at `index`.
+  func chunk(of index: Int) -> (first: Int, file: Int, offset: Int) {
     // The last chunk starting at or before `index`.
     var low = 0
     var high = self.chunks.count
@@ -300,7 +346,7 @@ private struct CollectedAppointments: Sendable {
       let middle = (low + high) / 2
       if self.chunks[middle].first <= index { low = middle } else { high = middle }
     }
-    return self.chunks[low].offset
+    return self.chunks[low]
   }
 
   /// Where an appointment is restored: by doctor, day, start, id. The day compares as year,

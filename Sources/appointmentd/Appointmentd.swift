@@ -65,11 +65,20 @@ struct Appointmentd: AsyncParsableCommand {
 
   @Option(
     help: """
-      Write a snapshot after this many log records, or as many as the last snapshot held items if \
-      more, up to \(SnapshotScheduler.Policy.maximumGrowth) times this (0: never by count).
+      Write a snapshot after this many log records, or as many as the state held items at the \
+      last snapshot if more, up to \(SnapshotScheduler.Policy.maximumGrowth) times this (0: never \
+      by count).
       """
   )
   var snapshotRecords = 100_000
+
+  @Option(
+    help: """
+      After a whole snapshot, write this many that hold only the changes since the one before, \
+      then a whole one again (0: every snapshot whole).
+      """
+  )
+  var snapshotDeltas = SnapshotScheduler.Policy.defaultDeltas
 
   @Option(help: "File with the JWT secret (32+ bytes, raw or base64).")
   var secretFile: String?
@@ -183,8 +192,8 @@ struct Appointmentd: AsyncParsableCommand {
     guard (1...1_000_000_000).contains(registrationsPerAddressPerMinute) else {
       throw ValidationError("--registrations-per-address-per-minute must be within 1…1,000,000,000")
     }
-    guard snapshotInterval >= 0, snapshotRecords >= 0 else {
-      throw ValidationError("--snapshot-interval and --snapshot-records must not be negative")
+    guard snapshotInterval >= 0, snapshotRecords >= 0, snapshotDeltas >= 0 else {
+      throw ValidationError("--snapshot-interval, --snapshot-records and --snapshot-deltas must not be negative")
     }
     guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
   }
@@ -209,7 +218,8 @@ struct Appointmentd: AsyncParsableCommand {
       durability: durability.mode,
       snapshots: .init(
         interval: snapshotInterval == 0 ? nil : .seconds(snapshotInterval),
-        recordCount: snapshotRecords == 0 ? nil : UInt64(snapshotRecords)
+        recordCount: snapshotRecords == 0 ? nil : UInt64(snapshotRecords),
+        deltasBetweenWholeSnapshots: snapshotDeltas
       )
     )
     configuration.auth.secretFile = secretFile

@@ -50,6 +50,40 @@ struct CalendarShardTests {
     #expect(list.items.count == 1)
   }
 
+  @Test("a capture for a snapshot lists the appointments booked or cancelled since the one before, each once")
+  func capturesChanges() async throws {
+    let shard = CalendarShard(journal: DiscardingJournal())
+    try await shard.addDoctor(Fixture.doctor(1, schedule: Fixture.weekdayMornings))
+    func book(_ id: UInt64, patient: AccountID) async throws {
+      _ = try await shard.bookSlot(
+        doctorID: 1, date: tuesday, startMinute: nil, patient: Fixture.patient(patient), appointmentID: id, now: now
+      )
+    }
+    try await book(1, patient: 101)
+    try await book(2, patient: 102)
+    let first = await shard.captureForSnapshot(tag: 7)
+    #expect(first.changes == nil, "no capture before this one to follow")
+    #expect(first.changedAppointments == nil)
+    #expect(first.count == 2)
+
+    try await book(3, patient: 103)
+    _ = try await shard.cancel(appointmentID: 3, by: (.patient, 103), now: now)
+    _ = try await shard.cancel(appointmentID: 1, by: (.patient, 101), now: now)
+    let second = await shard.captureForSnapshot(tag: 9)
+    #expect(second.changes?.sinceTag == 7)
+    let changed = try #require(second.changedAppointments)
+    #expect(changed.map(\.id) == [1, 3])
+    #expect(changed.allSatisfy { $0.status == .cancelled })
+    #expect(second.count == 3)
+
+    // Reads and refusals change nothing.
+    _ = await shard.doctor(id: 1)
+    await #expect(throws: AppointmentsError.self, "a second slot with the doctor that day") { try await book(4, patient: 102) }
+    let third = await shard.captureForSnapshot(tag: 12)
+    #expect(third.changes?.sinceTag == 9)
+    #expect(third.changedAppointments.map { Array($0) }?.isEmpty == true)
+  }
+
   @Test("without an executor of its own, a shard takes no work in place, and runs later work at once")
   func noExecutor() async throws {
     let shard = CalendarShard(journal: DiscardingJournal())

@@ -42,28 +42,34 @@ extension CrashRecoveryTests {
     #expect(await restored.terminate() == 0)
   }
 
-  /// §10's recipe: the newest snapshot, then the segments from the one that holds the record
-  /// after it; started over when a file vanishes (the server removed an old snapshot meanwhile).
+  /// §10's recipe: the newest snapshot and the snapshots it follows, back to a whole one, then
+  /// the segments from the one that holds the record after it; started over when a file
+  /// vanishes (the server removed an old snapshot meanwhile).
   static func copyRunningFolder(from source: String, to destination: String) throws {
     let files = FileManager.default
     for attempt in 1...5 {
       try? files.removeItem(atPath: destination)
       try files.createDirectory(atPath: destination, withIntermediateDirectories: true)
-      var snapshots: [UInt64] = []
+      var snapshots: [UInt64: StorageFile] = [:]
       var segments: [UInt64] = []
       for name in try files.contentsOfDirectory(atPath: source) {
-        switch StorageFile(name: name) {
-        case .snapshot(let last): snapshots.append(last)
-        case .segment(let first): segments.append(first)
-        case .temporary, nil: continue
+        guard let file = StorageFile(name: name) else { continue }
+        if let (last, _) = file.snapshotSequences {
+          snapshots[last] = file
+        } else if case .segment(let first) = file {
+          segments.append(first)
         }
       }
-      let snapshot = snapshots.max()
+      let snapshot = snapshots.keys.max()
+      var chain: [StorageFile] = []
+      var next = snapshot
+      while let last = next, let file = snapshots[last] {
+        chain.append(file)
+        next = file.snapshotSequences.flatMap { $0.base == 0 ? nil : $0.base }
+      }
       segments.sort()
       let firstNeeded = segments.lastIndex { $0 <= (snapshot ?? 0) + 1 } ?? 0
-      let names =
-        (snapshot.map { [StorageFile.snapshot(lastSequence: $0).name] } ?? [])
-        + segments[firstNeeded...].map { StorageFile.segment(firstSequence: $0).name }
+      let names = chain.map(\.name) + segments[firstNeeded...].map { StorageFile.segment(firstSequence: $0).name }
       do {
         for name in names {
           try files.copyItem(atPath: source + "/" + name, toPath: destination + "/" + name)

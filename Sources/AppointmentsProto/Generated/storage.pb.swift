@@ -163,6 +163,11 @@ extension V1 {
     public var writtenAtMs: Int64
     public var nextAccountID: UInt64
     public var nextAppointmentID: UInt64
+    /// 0 for a full snapshot. Otherwise the snapshot holds only what changed after the snapshot
+    /// with this last sequence (its base), which recovery loads first: the accounts registered
+    /// since, the appointments booked or cancelled since (each as it is now), and all the revoked
+    /// tokens and remembered answers.
+    public var baseSequence: UInt64
 
     /// Creates a message; every field defaults to its proto3 default.
     public init(
@@ -170,13 +175,15 @@ extension V1 {
       lastSequence: UInt64 = 0,
       writtenAtMs: Int64 = 0,
       nextAccountID: UInt64 = 0,
-      nextAppointmentID: UInt64 = 0
+      nextAppointmentID: UInt64 = 0,
+      baseSequence: UInt64 = 0
     ) {
       self.formatVersion = formatVersion
       self.lastSequence = lastSequence
       self.writtenAtMs = writtenAtMs
       self.nextAccountID = nextAccountID
       self.nextAppointmentID = nextAppointmentID
+      self.baseSequence = baseSequence
     }
   }
 
@@ -482,6 +489,7 @@ extension V1.SnapshotHeader {
     self.writtenAtMs = c.pointee.written_at_ms
     self.nextAccountID = c.pointee.next_account_id
     self.nextAppointmentID = c.pointee.next_appointment_id
+    self.baseSequence = c.pointee.base_sequence
   }
 
   func cMessage(in arena: ProtoArena) throws(ProtoEncodingError) -> UnsafeMutablePointer<Appointments__V1__SnapshotHeader> {
@@ -492,6 +500,7 @@ extension V1.SnapshotHeader {
     c.pointee.written_at_ms = self.writtenAtMs
     c.pointee.next_account_id = self.nextAccountID
     c.pointee.next_appointment_id = self.nextAppointmentID
+    c.pointee.base_sequence = self.baseSequence
     return c
   }
 }

@@ -902,7 +902,7 @@ const ProtobufCMessageDescriptor appointments__v1__log_entry__descriptor =
   (ProtobufCMessageInit) appointments__v1__log_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor appointments__v1__snapshot_header__field_descriptors[5] =
+static const ProtobufCFieldDescriptor appointments__v1__snapshot_header__field_descriptors[6] =
 {
   {
     "format_version",
@@ -964,8 +964,21 @@ static const ProtobufCFieldDescriptor appointments__v1__snapshot_header__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "base_sequence",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Appointments__V1__SnapshotHeader, base_sequence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned appointments__v1__snapshot_header__field_indices_by_name[] = {
+  5,   /* field[5] = base_sequence */
   0,   /* field[0] = format_version */
   1,   /* field[1] = last_sequence */
   3,   /* field[3] = next_account_id */
@@ -975,7 +988,7 @@ static const unsigned appointments__v1__snapshot_header__field_indices_by_name[]
 static const ProtobufCIntRange appointments__v1__snapshot_header__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor appointments__v1__snapshot_header__descriptor =
 {
@@ -985,7 +998,7 @@ const ProtobufCMessageDescriptor appointments__v1__snapshot_header__descriptor =
   "Appointments__V1__SnapshotHeader",
   "appointments.v1",
   sizeof(Appointments__V1__SnapshotHeader),
-  5,
+  6,
   appointments__v1__snapshot_header__field_descriptors,
   appointments__v1__snapshot_header__field_indices_by_name,
   1,  appointments__v1__snapshot_header__number_ranges,

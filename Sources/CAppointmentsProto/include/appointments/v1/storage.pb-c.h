@@ -157,10 +157,17 @@ struct  Appointments__V1__SnapshotHeader
   int64_t written_at_ms;
   uint64_t next_account_id;
   uint64_t next_appointment_id;
+  /*
+   * 0 for a full snapshot. Otherwise the snapshot holds only what changed after the snapshot
+   * with this last sequence (its base), which recovery loads first: the accounts registered
+   * since, the appointments booked or cancelled since (each as it is now), and all the revoked
+   * tokens and remembered answers.
+   */
+  uint64_t base_sequence;
 };
 #define APPOINTMENTS__V1__SNAPSHOT_HEADER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&appointments__v1__snapshot_header__descriptor) \
-    , 0, 0, 0, 0, 0 }
+    , 0, 0, 0, 0, 0, 0 }
 
 
 struct  Appointments__V1__SnapshotChunk
