@@ -109,10 +109,11 @@ struct StateRebuilder {
       var collected = collected[shard]
       let stored = collected.appointments
       for index in collected.restoreOrder() {
-        var chunk = collected.chunk(of: index)
+        // The listing an error is about: the later one when it replaces this one.
+        var failing = index
         do throws(StorageError) {
           if let later = collected.replacement(of: index) {
-            chunk = collected.chunk(of: later)
+            failing = later
             try Self.checkReplacement(of: stored[index], by: stored[later])
             continue
           }
@@ -123,6 +124,7 @@ struct StateRebuilder {
             throw .inconsistent(error.message, cause: error)
           }
         } catch {
+          let chunk = collected.chunk(of: failing)
           throw locating(error, chunk.file, chunk.offset)
         }
       }
