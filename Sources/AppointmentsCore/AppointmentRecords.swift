@@ -49,14 +49,20 @@ public struct AppointmentRecords: Sendable, Sequence {
     /// How many.
     public var count: Int { self.ids.count }
 
-    public func makeIterator() -> some IteratorProtocol<Appointment> {
-      var ids = self.ids.makeIterator()
-      return AnyIterator { [records] in
-        ids.next().map { id in
-          // Every change is to an appointment the map holds, and none is ever removed.
-          guard let appointment = records[id] else { preconditionFailure("changed appointment \(id) is not in its shard") }
-          return appointment
-        }
+    public func makeIterator() -> Iterator {
+      Iterator(records: self.records, ids: self.ids.makeIterator())
+    }
+
+    /// Looks each id up as it comes.
+    public struct Iterator: IteratorProtocol {
+      let records: PartitionedDictionary<UInt64, Appointment>
+      var ids: IndexingIterator<[UInt64]>
+
+      public mutating func next() -> Appointment? {
+        guard let id = self.ids.next() else { return nil }
+        // Every change is to an appointment the map holds, and none is ever removed.
+        guard let appointment = self.records[id] else { preconditionFailure("changed appointment \(id) is not in its shard") }
+        return appointment
       }
     }
   }

@@ -96,8 +96,13 @@ public struct SnapshotContent: Sendable {
   /// changes follows the capture of `base` (captured by ``capture(log:accounts:shards:now:idempotency:)``
   /// right after it, with no capture between).
   public func canFollow(_ base: SnapshotBase) -> Bool {
-    self.accounts.nextAccountID >= base.nextAccountID
-      && self.appointments.allSatisfy { $0.changes?.sinceTag == base.lastSequence }
+    self.appointments.allSatisfy { $0.changes?.sinceTag == base.lastSequence }
+  }
+
+  /// The file this content is written to.
+  var file: StorageFile {
+    self.base.map { .snapshotOfChanges(lastSequence: self.lastSequence, baseSequence: $0.lastSequence) }
+      ?? .snapshot(lastSequence: self.lastSequence)
   }
 
   /// Where a snapshot that follows this one starts.

@@ -72,6 +72,9 @@ enum SnapshotFile {
     var counts = SnapshotSummary.Counts()
     let accounts = content.base.map { content.accounts.accounts(from: $0.nextAccountID) } ?? content.accounts.allAccounts
     counts.accounts = try writeChunks(accounts) { $0.accounts.append(V1.StoredAccount($1)) }
+    let addAppointment = { (chunk: inout V1.SnapshotChunk, appointment: Appointment) in
+      chunk.appointments.append(V1.StoredAppointment(appointment))
+    }
     if content.base != nil {
       let changed = content.appointments.map { shard in
         guard let changed = shard.changedAppointments else {
@@ -79,11 +82,9 @@ enum SnapshotFile {
         }
         return changed
       }
-      counts.appointments = try writeChunks(changed.joined()) { $0.appointments.append(V1.StoredAppointment($1)) }
+      counts.appointments = try writeChunks(changed.joined(), addAppointment)
     } else {
-      counts.appointments = try writeChunks(content.appointments.joined()) {
-        $0.appointments.append(V1.StoredAppointment($1))
-      }
+      counts.appointments = try writeChunks(content.appointments.joined(), addAppointment)
     }
     counts.revokedTokens = try writeChunks(content.accounts.revokedTokens) { $0.revokedTokens.append(V1.RevokedToken($1)) }
     counts.idempotencyEntries = try writeChunks(content.idempotency) { $0.idempotency.append($1) }
@@ -161,8 +162,8 @@ enum SnapshotFile {
     _ bytes: [UInt8],
     path: String,
     expectedSequence: UInt64,
-    expectedBase: UInt64 = 0,
-    file: Int = 0,
+    expectedBase: UInt64,
+    file: Int,
     into rebuilder: inout StateRebuilder
   ) throws(StorageError) -> V1.SnapshotHeader {
     let minimumSize = Self.magic.count + 4 + 4

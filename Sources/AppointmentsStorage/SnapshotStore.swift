@@ -57,9 +57,7 @@ public final class SnapshotStore: Sendable {
     }
     defer { self.isWriting.withLock { $0 = false } }
 
-    let name = content.base.map { StorageFile.snapshotOfChanges(lastSequence: content.lastSequence, baseSequence: $0.lastSequence) }
-      .map(\.name) ?? StorageFile.snapshot(lastSequence: content.lastSequence).name
-    let path = FilePath.join(self.directory, name)
+    let path = FilePath.join(self.directory, content.file.name)
     let temporaryPath = path + StorageFile.temporarySuffix
     if self.fileSystem.itemExists(temporaryPath) {
       try self.fileSystem.removeFile(temporaryPath)

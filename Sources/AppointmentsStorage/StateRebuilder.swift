@@ -324,14 +324,14 @@ private struct CollectedAppointments: Sendable {
   /// Also notes which listings a later file's replaces (``replacement(of:)``); two listings of
   /// an id in the same file are left for the restore to refuse.
   mutating func restoreOrder() -> [Int] {
-    var keyed = self.appointments.indices.map { (key: RestoreKey(self.appointments[$0]), index: $0) }
+    var keys = self.appointments.indices.map { RestoreKey(self.appointments[$0], index: $0) }
     // An id keeps its doctor, day and start, so its listings sort together, in file order.
-    keyed.sort { ($0.key, $0.index) < ($1.key, $1.index) }
-    for (current, next) in zip(keyed, keyed.dropFirst())
-    where current.key.id == next.key.id && self.chunk(of: current.index).file < self.chunk(of: next.index).file {
+    keys.sort()
+    for (current, next) in zip(keys, keys.dropFirst())
+    where current.id == next.id && self.chunk(of: current.index).file < self.chunk(of: next.index).file {
       self.replacements[current.index] = next.index
     }
-    return keyed.map(\.index)
+    return keys.map(\.index)
   }
 
   /// The index of the later listing that replaces the one at `index`, or nil.
@@ -351,24 +351,27 @@ private struct CollectedAppointments: Sendable {
     return self.chunks[low]
   }
 
-  /// Where an appointment is restored: by doctor, day, start, id. The day compares as year,
-  /// month, day, which orders valid dates as their day numbers do, without checking them here.
+  /// Where an appointment is restored: by doctor, day, start, id, then the listing's index (file
+  /// order). The day compares as year, month, day, which orders valid dates as their day numbers
+  /// do, without checking them here.
   private struct RestoreKey: Comparable {
     var doctorID: UInt64
     var day: Int64
     var startMinute: UInt32
     var id: UInt64
+    var index: Int
 
-    init(_ stored: V1.StoredAppointment) {
+    init(_ stored: V1.StoredAppointment, index: Int) {
       self.doctorID = stored.doctorID
       let date = stored.date ?? V1.Date()
       self.day = Int64(date.year) << 16 | Int64(date.month & 0xFF) << 8 | Int64(date.day & 0xFF)
       self.startMinute = stored.startMinute
       self.id = stored.id
+      self.index = index
     }
 
     static func < (lhs: Self, rhs: Self) -> Bool {
-      (lhs.doctorID, lhs.day, lhs.startMinute, lhs.id) < (rhs.doctorID, rhs.day, rhs.startMinute, rhs.id)
+      (lhs.doctorID, lhs.day, lhs.startMinute, lhs.id, lhs.index) < (rhs.doctorID, rhs.day, rhs.startMinute, rhs.id, rhs.index)
     }
   }
 }

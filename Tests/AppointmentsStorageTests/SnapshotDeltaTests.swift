@@ -130,27 +130,27 @@ struct SnapshotDeltaTests {
 
   @Test("a snapshot of changes whose base is gone is not used: the log rebuilds the state, or recovery stops")
   func missingBase() async throws {
-    // A log that still starts at record 1.
-    let (fileSystem, workload, scheduler) = try await Self.scheduledWorkload(segmentSizeLimit: 64 << 20)
-    let whole = try #require(try await scheduler.snapshotNow())
-    try await workload.run(40, seed: 131)
-    let delta = try #require(try await scheduler.snapshotNow())
-    try fileSystem.removeFile(whole.path)
-    try fileSystem.syncDirectory(Fixture.directory)
-    fileSystem.crash()
+    /// A whole snapshot, changes, a snapshot of them, and the whole one removed for good.
+    func withoutBase(segmentSizeLimit: Int) async throws -> (FaultInjectingFileSystem, Workload, SnapshotSummary) {
+      let (fileSystem, workload, scheduler) = try await Self.scheduledWorkload(segmentSizeLimit: segmentSizeLimit)
+      let whole = try #require(try await scheduler.snapshotNow())
+      try await workload.run(40, seed: 131)
+      let delta = try #require(try await scheduler.snapshotNow())
+      try fileSystem.removeFile(whole.path)
+      try fileSystem.syncDirectory(Fixture.directory)
+      fileSystem.crash()
+      return (fileSystem, workload, delta)
+    }
+
+    // A log that still starts at record 1 rebuilds the state.
+    let (fileSystem, workload, delta) = try await withoutBase(segmentSizeLimit: 64 << 20)
     let recovered = try Fixture.recover(fileSystem, shardCount: 2)
     #expect(recovered.snapshotSequence == nil)
     #expect(recovered.warnings.contains { $0.path == delta.path && $0.message.contains("not in the folder") })
     await workload.expectEqual(recovered)
 
     // With the log before it gone, nothing can rebuild the state.
-    let (small, smallWorkload, smallScheduler) = try await Self.scheduledWorkload()
-    let smallWhole = try #require(try await smallScheduler.snapshotNow())
-    try await smallWorkload.run(40, seed: 132)
-    let smallDelta = try #require(try await smallScheduler.snapshotNow())
-    try small.removeFile(smallWhole.path)
-    try small.syncDirectory(Fixture.directory)
-    small.crash()
+    let (small, _, smallDelta) = try await withoutBase(segmentSizeLimit: 2048)
     let before = try Fixture.folderContents(small)
     let error = expectStorageError(.missingHistory) { () throws(StorageError) in try Fixture.recover(small, shardCount: 2) }
     #expect(error?.path == smallDelta.path)
