@@ -147,8 +147,7 @@ public final class AppointmentsServer: Service, Sendable {
     self.router = router
     self.executor = CallExecutor(
       authenticator: Authenticator(tokens: tokens, revocations: revocations),
-      idempotency: idempotency,
-      logger: logger
+      idempotency: idempotency
     )
     self.snapshots = SnapshotScheduler(
       store: SnapshotStore(directory: directory, fileSystem: fileSystem),

@@ -162,7 +162,7 @@ struct Connection {
     let callID = frame.callID
     func refuse(_ error: RPCError, countedIn answers: ServerMetrics.Answers) {
       answers.count(error.code.rawValue)
-      queue.enqueue(.response(callID: callID, header: V1.ResponseHeader(status: error.status), payload: nil))
+      queue.enqueue(.response(callID: callID, .failure(error)))
     }
 
     guard let entry = router[header.method] else {
@@ -197,10 +197,11 @@ struct Connection {
       callID: callID, method: header.method, metadata: Metadata(header.metadata), deadline: deadline, loginBudget: loginBudget,
       clientAddress: clientAddress
     )
-    let respond: @Sendable (V1.ResponseHeader, (any ProtoMessage)?) -> Void = { header, payload in
+    let respond: @Sendable (CallOutcome) -> Void = { [logger, method = route.path] outcome in
       inFlight.finish(callID)
-      answers.count(header.status?.code ?? StatusCode.ok.rawValue, started: started)
-      queue.enqueue(.response(callID: callID, header: header, payload: payload))
+      answers.count(outcome.statusCode, started: started)
+      Self.logIfInternal(outcome, method: method, logger: logger)
+      queue.enqueue(.response(callID: callID, outcome))
     }
     if call.mayRunInPlace, executor.startInPlace(route, call, context: context, respond: respond) {
       return
@@ -211,8 +212,14 @@ struct Connection {
     // Started right here, on the reader's loop, until its first suspension: no job is queued to
     // the loop to start it.
     calls.addImmediateTask { [executor] in
-      let (header, payload) = await executor.execute(route, call, context: context, control: control, requestBytes: requestBytes)
-      respond(header, payload)
+      respond(await executor.execute(route, call, context: context, control: control, requestBytes: requestBytes))
+    }
+  }
+
+  /// A failure the server caused (not a refusal) is logged; every call's outcome passes here.
+  private static func logIfInternal(_ outcome: CallOutcome, method: String, logger: Logger) {
+    if case .failure(let error) = outcome, error.code == .internal {
+      logger.error("call failed", metadata: ["method": "\(method)", "error": "\(error)"])
     }
   }
 

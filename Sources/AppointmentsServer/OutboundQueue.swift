@@ -6,7 +6,8 @@ import Synchronization
 /// A frame a connection sends.
 enum OutboundFrame: Sendable {
   case hello(V1.Hello)
-  case response(callID: UInt32, header: V1.ResponseHeader, payload: (any ProtoMessage)?)
+  /// A call's RESPONSE: its status, and on success its message and header metadata.
+  case response(callID: UInt32, CallOutcome)
   case pong(V1.Ping)
   case goAway(V1.GoAway)
 }
@@ -140,13 +141,12 @@ final class OutboundQueue: Sendable {
     }
   }
 
-  /// The header of an answer that succeeded and carries no metadata: most answers.
-  private static let okHeader = V1.ResponseHeader(status: V1.Status(code: StatusCode.ok.rawValue))
-  /// ``okHeader`` encoded once: it is the same block every time.
+  /// The header block of an answer that succeeded and carries no metadata (most answers),
+  /// encoded once: it is the same block every time.
   private static let okHeaderBlock: ByteBuffer = {
     var block = ByteBuffer()
     // It has no text, so it cannot fail to encode.
-    try! block.writeMessage(okHeader, arena: ProtoArena())
+    try! block.writeMessage(V1.ResponseHeader(status: V1.Status(code: StatusCode.ok.rawValue)), arena: ProtoArena())
     return block
   }()
 
@@ -161,16 +161,17 @@ final class OutboundQueue: Sendable {
         try buffer.writeFrame(type: .pong, callID: 0, header: ping, arena: arena)
       case .goAway(let goAway):
         try buffer.writeFrame(type: .goAway, callID: 0, header: goAway, arena: arena)
-      case .response(let callID, let header, let payload?) where header == Self.okHeader:
-        try buffer.writeFrame(type: .response, callID: callID, encodedHeader: Self.okHeaderBlock, payload: payload, arena: arena)
-      case .response(let callID, let header, let payload?):
-        try buffer.writeFrame(type: .response, callID: callID, header: header, payload: payload, arena: arena)
-      case .response(let callID, let header, nil):
-        try buffer.writeFrame(type: .response, callID: callID, header: header, arena: arena)
+      case .response(let callID, .success(let reply)) where reply.metadata.entries.isEmpty:
+        try buffer.writeFrame(type: .response, callID: callID, encodedHeader: Self.okHeaderBlock, payload: reply.message, arena: arena)
+      case .response(let callID, .success(let reply)):
+        let header = V1.ResponseHeader(status: V1.Status(code: StatusCode.ok.rawValue), metadata: reply.metadata.entries)
+        try buffer.writeFrame(type: .response, callID: callID, header: header, payload: reply.message, arena: arena)
+      case .response(let callID, .failure(let error)):
+        try buffer.writeFrame(type: .response, callID: callID, header: V1.ResponseHeader(status: error.status), arena: arena)
       }
     } catch {
       // Only text with a NUL cannot be encoded, and inputs are refused with one; answer anyway.
-      if case .response(let callID, _, _) = frame {
+      if case .response(let callID, _) = frame {
         let status = RPCError(code: .internal, message: "response could not be encoded: \(error)").status
         _ = try? buffer.writeFrame(type: .response, callID: callID, header: V1.ResponseHeader(status: status), arena: arena)
       }

@@ -3,7 +3,6 @@ import AppointmentsCore
 import AppointmentsProto
 import AppointmentsWire
 import Foundation
-import Logging
 import NIOCore
 import Synchronization
 import Testing
@@ -23,8 +22,7 @@ struct CallExecutorTests {
     let tokens = if let tokens { tokens } else { await TokenAuthority(secret: .random()) }
     return CallExecutor(
       authenticator: Authenticator(tokens: tokens, revocations: RevocationList([])),
-      idempotency: IdempotencyCache(),
-      logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+      idempotency: IdempotencyCache()
     )
   }
 
@@ -35,7 +33,7 @@ struct CallExecutorTests {
     }
   }
 
-  static func run(deadline: ContinuousClock.Instant?, cancelled: Bool, applied: Applied) async throws -> V1.ResponseHeader {
+  static func run(deadline: ContinuousClock.Instant?, cancelled: Bool, applied: Applied) async throws -> CallOutcome {
     let route = Self.route(applied)
     let call = try route.prepare(ByteBuffer(), ProtoArena())
     #expect(!call.mayRunInPlace, "health has no in-place handler")
@@ -46,30 +44,30 @@ struct CallExecutorTests {
     let context = CallContext(
       callID: 1, method: route.path, metadata: Metadata(), deadline: deadline, loginBudget: LoginBudget(perMinute: 1)
     )
-    return await executor().execute(route, call, context: context, control: control, requestBytes: []).0
+    return await executor().execute(route, call, context: context, control: control, requestBytes: [])
   }
 
   @Test("a call whose deadline passed before it ran gets DEADLINE_EXCEEDED and is not applied")
   func deadlinePassed() async throws {
     let applied = Applied()
-    let header = try await Self.run(deadline: .now - .milliseconds(1), cancelled: false, applied: applied)
-    #expect(header.status?.code == StatusCode.deadlineExceeded.rawValue)
+    let outcome = try await Self.run(deadline: .now - .milliseconds(1), cancelled: false, applied: applied)
+    #expect(outcome.statusCode == StatusCode.deadlineExceeded.rawValue)
     #expect(applied.count.load(ordering: .relaxed) == 0)
   }
 
   @Test("a call cancelled before it ran gets CANCELLED and is not applied")
   func cancelledBeforeRunning() async throws {
     let applied = Applied()
-    let header = try await Self.run(deadline: nil, cancelled: true, applied: applied)
-    #expect(header.status?.code == StatusCode.cancelled.rawValue)
+    let outcome = try await Self.run(deadline: nil, cancelled: true, applied: applied)
+    #expect(outcome.statusCode == StatusCode.cancelled.rawValue)
     #expect(applied.count.load(ordering: .relaxed) == 0)
   }
 
   @Test("a call within its deadline and not cancelled is applied once")
   func ordinaryCall() async throws {
     let applied = Applied()
-    let header = try await Self.run(deadline: .now + .seconds(60), cancelled: false, applied: applied)
-    #expect(header.status?.code == 0)
+    let outcome = try await Self.run(deadline: .now + .seconds(60), cancelled: false, applied: applied)
+    #expect(outcome.statusCode == 0)
     #expect(applied.count.load(ordering: .relaxed) == 1)
   }
 
@@ -79,13 +77,13 @@ struct CallExecutorTests {
     private struct State {
       var generalRuns = 0
       var inPlaceCallers: [Caller?] = []
-      var answers: [V1.ResponseHeader] = []
+      var answers: [CallOutcome] = []
     }
 
     private let state = Mutex(State())
     var generalRuns: Int { state.withLock { $0.generalRuns } }
     var inPlaceCallers: [Caller?] { state.withLock { $0.inPlaceCallers } }
-    var answers: [V1.ResponseHeader] { state.withLock { $0.answers } }
+    var answers: [CallOutcome] { state.withLock { $0.answers } }
 
     /// A route of `access` whose in-place handler runs when `runsInPlace` is true.
     func route(access: Access, runsInPlace: Bool = true) -> Route {
@@ -109,8 +107,8 @@ struct CallExecutorTests {
       let call = try route.prepare(ByteBuffer(), ProtoArena())
       #expect(call.mayRunInPlace)
       let context = CallContext(callID: 1, method: route.path, metadata: metadata, deadline: nil, loginBudget: LoginBudget(perMinute: 1))
-      return executor.startInPlace(route, call, context: context) { header, _ in
-        self.state.withLock { $0.answers.append(header) }
+      return executor.startInPlace(route, call, context: context) { outcome in
+        self.state.withLock { $0.answers.append(outcome) }
       }
     }
   }
@@ -125,7 +123,7 @@ struct CallExecutorTests {
     let call = InPlaceCall()
     #expect(try call.start(call.route(access: .role(.patient)), executor: await Self.executor(tokens: tokens), metadata: metadata))
     #expect(call.inPlaceCallers.map { $0?.accountID } == [7])
-    #expect(call.answers.map { $0.status?.code } == [0])
+    #expect(call.answers.map(\.statusCode) == [0])
     #expect(call.generalRuns == 0)
   }
 
@@ -154,8 +152,9 @@ struct CallExecutorTests {
     let call = InPlaceCall()
     #expect(try call.start(call.route(access: .role(.patient)), executor: executor, metadata: Metadata()))
     #expect(try call.start(call.route(access: .role(.patient)), executor: executor, metadata: doctor))
-    #expect(call.answers.map { $0.status?.code } == [StatusCode.unauthenticated.rawValue, StatusCode.permissionDenied.rawValue])
-    #expect(call.answers.map { $0.status?.reason } == ["MISSING_TOKEN", "WRONG_ROLE"])
+    let refusals = call.answers.map { answer -> RPCError? in if case .failure(let error) = answer { error } else { nil } }
+    #expect(refusals.map { $0?.code } == [.unauthenticated, .permissionDenied])
+    #expect(refusals.map { $0?.reason } == ["MISSING_TOKEN", "WRONG_ROLE"])
     #expect(call.inPlaceCallers.isEmpty && call.generalRuns == 0)
   }
 }

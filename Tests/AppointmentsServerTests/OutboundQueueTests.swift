@@ -10,7 +10,7 @@ import Testing
 @Suite("OutboundQueue")
 struct OutboundQueueTests {
   static func frame(_ id: UInt32) -> OutboundFrame {
-    .response(callID: id, header: V1.ResponseHeader(), payload: nil)
+    .response(callID: id, .success(Reply(message: V1.HealthResponse(), metadata: Metadata())))
   }
 
   /// The call ids of the frames in a batch the writer took.
@@ -37,25 +37,30 @@ struct OutboundQueueTests {
   @Test("an answer's header block and payload decode to what was queued, OK or not, with or without metadata")
   func answersDecode() async throws {
     let payload = V1.GoAway(lastCallID: 7, code: 0, message: "the payload")
-    let headers = [
+    let retryAfter: Metadata = ["retry-after-ms": "250"]
+    let refusal = RPCError(code: .notFound, reason: "DOCTOR_NOT_FOUND", message: "no such doctor")
+    let answers: [(outcome: CallOutcome, header: V1.ResponseHeader, payload: V1.GoAway?)] = [
       // OK and no metadata: the block encoded once.
-      V1.ResponseHeader(status: V1.Status(code: 0)),
-      V1.ResponseHeader(),
-      V1.ResponseHeader(metadata: [V1.MetadataEntry(key: "retry-after-ms", value: Array("250".utf8))]),
-      V1.ResponseHeader(status: V1.Status(code: 5, message: "no such doctor", reason: "DOCTOR_NOT_FOUND")),
+      (.success(Reply(message: payload, metadata: Metadata())), V1.ResponseHeader(status: V1.Status(code: 0)), payload),
+      (.success(Reply(message: payload, metadata: retryAfter)), V1.ResponseHeader(status: V1.Status(code: 0), metadata: retryAfter.entries), payload),
+      (.failure(refusal), V1.ResponseHeader(status: V1.Status(code: 5, message: "no such doctor", reason: "DOCTOR_NOT_FOUND")), nil),
     ]
     let queue = OutboundQueue()
-    for (index, header) in headers.enumerated() {
-      queue.enqueue(.response(callID: UInt32(index + 1), header: header, payload: payload))
+    for (index, answer) in answers.enumerated() {
+      queue.enqueue(.response(callID: UInt32(index + 1), answer.outcome))
     }
     var batch = ByteBuffer()
     #expect(await queue.next(swapping: &batch))
     let frames = try RawConnection.frames(in: Array(buffer: batch))
-    #expect(frames.map(\.callID) == [1, 2, 3, 4])
+    #expect(frames.map(\.callID) == [1, 2, 3])
     let arena = ProtoArena()
-    for (frame, header) in zip(frames, headers) {
-      #expect(try V1.ResponseHeader(decoding: frame.header, arena: arena) == header)
-      #expect(try V1.GoAway(decoding: frame.payload, arena: arena) == payload)
+    for (frame, answer) in zip(frames, answers) {
+      #expect(try V1.ResponseHeader(decoding: frame.header, arena: arena) == answer.header)
+      if let expected = answer.payload {
+        #expect(try V1.GoAway(decoding: frame.payload, arena: arena) == expected)
+      } else {
+        #expect(frame.payload.isEmpty)
+      }
     }
   }
 
