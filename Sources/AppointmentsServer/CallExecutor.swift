@@ -11,18 +11,17 @@ struct CallExecutor: Sendable {
 
   /// Starts a call in place (``DecodedCall/startInPlace(_:answer:)``) when nothing needs waiting for: its token
   /// was verified before and it carries no idempotency key. Returns false when the call must be
-  /// run by ``execute(_:_:context:control:requestBytes:)``; otherwise `respond` gets its outcome
-  /// once.
+  /// run by ``execute(_:_:context:control:requestBytes:)`` (`context` may then name the caller:
+  /// that path authenticates again); otherwise `respond` gets its outcome once.
   ///
   /// A call started here is new: no CANCEL can have reached it, and its deadline lies ahead.
   func startInPlace(
     _ route: Route,
     _ call: any DecodedCall,
-    context: CallContext,
+    context: inout CallContext,
     respond: @escaping @Sendable (CallOutcome) -> Void
   ) -> Bool {
     if route.isIdempotent(context.metadata) { return false }
-    var context = context
     do {
       guard let caller = try authenticator.authenticateWithoutWaiting(context.metadata, access: route.access) else { return false }
       context.caller = caller

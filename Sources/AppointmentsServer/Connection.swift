@@ -75,6 +75,7 @@ struct Connection {
     let loginBudget = LoginBudget(perMinute: loginAttemptsPerMinute)
     var greeted = false
     var lastCallID: UInt32 = 0
+    var lastEntry: Router.Entry?
 
     func goAway(_ code: StatusCode, _ message: String) -> V1.GoAway {
       V1.GoAway(lastCallID: lastCallID, code: code.rawValue, message: message)
@@ -105,7 +106,9 @@ struct Connection {
         guard let header = try? V1.RequestHeader(decoding: frame.header, arena: arena) else {
           return goAway(.invalidArgument, "request header block of call \(frame.callID) does not decode")
         }
-        startCall(frame, header: header, arena: arena, inFlight: inFlight, loginBudget: loginBudget, queue: queue, calls: &calls)
+        startCall(
+          frame, header: header, arena: arena, inFlight: inFlight, loginBudget: loginBudget, queue: queue, lastEntry: &lastEntry, calls: &calls
+        )
 
       case .cancel:
         inFlight.cancel(frame.callID)
@@ -157,6 +160,7 @@ struct Connection {
     inFlight: InFlightCalls,
     loginBudget: LoginBudget,
     queue: OutboundQueue,
+    lastEntry: inout Router.Entry?,
     calls: inout DiscardingTaskGroup
   ) {
     let callID = frame.callID
@@ -165,7 +169,7 @@ struct Connection {
       queue.enqueue(.response(callID: callID, .failure(error)))
     }
 
-    guard let entry = router[header.method] else {
+    guard let entry = router.entry(header.method, last: &lastEntry) else {
       return refuse(
         RPCError(code: .unimplemented, reason: "UNKNOWN_METHOD", message: "no method \(Validation.quoted(header.method))"),
         countedIn: metrics.unknownMethod
@@ -193,7 +197,7 @@ struct Connection {
       )
     }
     let deadline = header.timeoutMs == 0 ? nil : ContinuousClock.now.advanced(by: .milliseconds(header.timeoutMs))
-    let context = CallContext(
+    var context = CallContext(
       callID: callID, method: header.method, metadata: Metadata(header.metadata), deadline: deadline, loginBudget: loginBudget,
       clientAddress: clientAddress
     )
@@ -203,7 +207,7 @@ struct Connection {
       Self.logIfInternal(outcome, method: method, logger: logger)
       queue.enqueue(.response(callID: callID, outcome))
     }
-    if call.mayRunInPlace, executor.startInPlace(route, call, context: context, respond: respond) {
+    if call.mayRunInPlace, executor.startInPlace(route, call, context: &context, respond: respond) {
       return
     }
     // The request is kept only where a retry will be compared with it.
@@ -211,7 +215,7 @@ struct Connection {
     let control = inFlight.control(for: callID)
     // Started right here, on the reader's loop, until its first suspension: no job is queued to
     // the loop to start it.
-    calls.addImmediateTask { [executor] in
+    calls.addImmediateTask { [executor, context] in
       respond(await executor.execute(route, call, context: context, control: control, requestBytes: requestBytes))
     }
   }

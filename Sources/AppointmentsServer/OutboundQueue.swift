@@ -161,7 +161,7 @@ final class OutboundQueue: Sendable {
         try buffer.writeFrame(type: .pong, callID: 0, header: ping, arena: arena)
       case .goAway(let goAway):
         try buffer.writeFrame(type: .goAway, callID: 0, header: goAway, arena: arena)
-      case .response(let callID, .success(let reply)) where reply.metadata.entries.isEmpty:
+      case .response(let callID, .success(let reply)) where reply.metadata.isEmpty:
         try buffer.writeFrame(type: .response, callID: callID, encodedHeader: Self.okHeaderBlock, payload: reply.message, arena: arena)
       case .response(let callID, .success(let reply)):
         let header = V1.ResponseHeader(status: V1.Status(code: StatusCode.ok.rawValue), metadata: reply.metadata.entries)

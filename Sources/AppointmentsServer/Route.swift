@@ -18,7 +18,10 @@ protocol DecodedCall: Sendable {
 }
 
 /// One method the server answers: how to decode its request and what to run.
-struct Route: Sendable {
+///
+/// A class: every call takes its route, and a reference is one count to keep, where the
+/// fields are four.
+final class Route: Sendable {
   let path: String
   let access: Access
   /// Mutating methods accept an `idempotency-key`; a retry returns the first answer.
@@ -28,6 +31,20 @@ struct Route: Sendable {
   let prepare: @Sendable (ByteBuffer, ProtoArena) throws(ProtoDecodingError) -> any DecodedCall
   /// Decodes an encoded response of this method (a remembered answer restored at start).
   let decodeResponse: @Sendable ([UInt8]) throws(ProtoDecodingError) -> any ProtoMessage
+
+  private init(
+    path: String,
+    access: Access,
+    acceptsIdempotencyKey: Bool,
+    prepare: @escaping @Sendable (ByteBuffer, ProtoArena) throws(ProtoDecodingError) -> any DecodedCall,
+    decodeResponse: @escaping @Sendable ([UInt8]) throws(ProtoDecodingError) -> any ProtoMessage
+  ) {
+    self.path = path
+    self.access = access
+    self.acceptsIdempotencyKey = acceptsIdempotencyKey
+    self.prepare = prepare
+    self.decodeResponse = decodeResponse
+  }
 
   /// Whether a call of this method with `metadata` runs once per idempotency key.
   func isIdempotent(_ metadata: Metadata) -> Bool {
@@ -118,6 +135,14 @@ struct Router: Sendable {
   }
 
   subscript(path: String) -> Entry? { routes[path] }
+
+  /// The entry of `path`, `last` when it is the same path: a connection's calls name the same
+  /// few methods again and again, and comparing the path is cheaper than hashing it.
+  func entry(_ path: String, last: inout Entry?) -> Entry? {
+    if let last, last.route.path == path { return last }
+    last = routes[path]
+    return last
+  }
 
   var paths: [String] { routes.keys.sorted() }
 }

@@ -106,8 +106,8 @@ struct CallExecutorTests {
     func start(_ route: Route, executor: CallExecutor, metadata: Metadata) throws -> Bool {
       let call = try route.prepare(ByteBuffer(), ProtoArena())
       #expect(call.mayRunInPlace)
-      let context = CallContext(callID: 1, method: route.path, metadata: metadata, deadline: nil, loginBudget: LoginBudget(perMinute: 1))
-      return executor.startInPlace(route, call, context: context) { outcome in
+      var context = CallContext(callID: 1, method: route.path, metadata: metadata, deadline: nil, loginBudget: LoginBudget(perMinute: 1))
+      return executor.startInPlace(route, call, context: &context) { outcome in
         self.state.withLock { $0.answers.append(outcome) }
       }
     }
