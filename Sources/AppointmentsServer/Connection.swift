@@ -166,7 +166,7 @@ struct Connection {
     let callID = frame.callID
     func refuse(_ error: RPCError, countedIn answers: ServerMetrics.Answers) {
       answers.count(error.code.rawValue)
-      queue.enqueue(.response(callID: callID, .failure(error)))
+      queue.enqueue(.refusal(callID: callID, error))
     }
 
     guard let entry = router.entry(header.method, last: &lastEntry) else {
@@ -201,11 +201,21 @@ struct Connection {
       callID: callID, method: header.method, metadata: Metadata(header.metadata), deadline: deadline, loginBudget: loginBudget,
       clientAddress: clientAddress
     )
+    // One look at the outcome: it holds an existential, and each look copies it.
     let respond: @Sendable (CallOutcome) -> Void = { [logger, method = route.path] outcome in
       inFlight.finish(callID)
-      answers.count(outcome.statusCode, started: started)
-      Self.logIfInternal(outcome, method: method, logger: logger)
-      queue.enqueue(.response(callID: callID, outcome))
+      switch outcome {
+      case .success(let reply):
+        answers.count(StatusCode.ok.rawValue, started: started)
+        queue.enqueue(.reply(callID: callID, reply))
+      case .failure(let error):
+        answers.count(error.code.rawValue, started: started)
+        if error.code == .internal {
+          // A failure the server caused, not a refusal.
+          logger.error("call failed", metadata: ["method": "\(method)", "error": "\(error)"])
+        }
+        queue.enqueue(.refusal(callID: callID, error))
+      }
     }
     if call.mayRunInPlace, executor.startInPlace(route, call, context: &context, respond: respond) {
       return
@@ -217,13 +227,6 @@ struct Connection {
     // the loop to start it.
     calls.addImmediateTask { [executor, context] in
       respond(await executor.execute(route, call, context: context, control: control, requestBytes: requestBytes))
-    }
-  }
-
-  /// A failure the server caused (not a refusal) is logged; every call's outcome passes here.
-  private static func logIfInternal(_ outcome: CallOutcome, method: String, logger: Logger) {
-    if case .failure(let error) = outcome, error.code == .internal {
-      logger.error("call failed", metadata: ["method": "\(method)", "error": "\(error)"])
     }
   }
 

@@ -6,8 +6,10 @@ import Synchronization
 /// A frame a connection sends.
 enum OutboundFrame: Sendable {
   case hello(V1.Hello)
-  /// A call's RESPONSE: its status, and on success its message and header metadata.
-  case response(callID: UInt32, CallOutcome)
+  /// The RESPONSE of a call that succeeded.
+  case reply(callID: UInt32, Reply)
+  /// The RESPONSE of a call that failed.
+  case refusal(callID: UInt32, RPCError)
   case pong(V1.Ping)
   case goAway(V1.GoAway)
 }
@@ -161,19 +163,22 @@ final class OutboundQueue: Sendable {
         try buffer.writeFrame(type: .pong, callID: 0, header: ping, arena: arena)
       case .goAway(let goAway):
         try buffer.writeFrame(type: .goAway, callID: 0, header: goAway, arena: arena)
-      case .response(let callID, .success(let reply)) where reply.metadata.isEmpty:
+      case .reply(let callID, let reply) where reply.metadata.isEmpty:
         try buffer.writeFrame(type: .response, callID: callID, encodedHeader: Self.okHeaderBlock, payload: reply.message, arena: arena)
-      case .response(let callID, .success(let reply)):
+      case .reply(let callID, let reply):
         let header = V1.ResponseHeader(status: V1.Status(code: StatusCode.ok.rawValue), metadata: reply.metadata.entries)
         try buffer.writeFrame(type: .response, callID: callID, header: header, payload: reply.message, arena: arena)
-      case .response(let callID, .failure(let error)):
+      case .refusal(let callID, let error):
         try buffer.writeFrame(type: .response, callID: callID, header: V1.ResponseHeader(status: error.status), arena: arena)
       }
     } catch {
       // Only text with a NUL cannot be encoded, and inputs are refused with one; answer anyway.
-      if case .response(let callID, _) = frame {
+      switch frame {
+      case .reply(let callID, _), .refusal(let callID, _):
         let status = RPCError(code: .internal, message: "response could not be encoded: \(error)").status
         _ = try? buffer.writeFrame(type: .response, callID: callID, header: V1.ResponseHeader(status: status), arena: arena)
+      case .hello, .pong, .goAway:
+        break
       }
     }
     return buffer.writerIndex - start

@@ -65,15 +65,15 @@ extension V1.Doctor {
 final class EncodedDoctor: Sendable {
   /// `DoctorAvailability.doctor` (field 1), alone; empty if the profile could not be encoded.
   let asAvailabilityDoctor: [ProtoEncodedField]
-  /// `Appointment.doctor` (field 2), alone; empty if the profile could not be encoded.
-  let asAppointmentDoctor: [ProtoEncodedField]
+  /// `Appointment.doctor` (field 2); nil if the profile could not be encoded.
+  let asAppointmentDoctor: ProtoEncodedField?
 
   init(_ profile: DoctorProfile) {
     // A registered profile's text is validated (no NULs), so encoding does not fail; if it did,
     // the answers would build the field themselves and report the error when encoded.
     let field = try? ProtoEncodedField(number: 1, message: V1.Doctor(profile))
     self.asAvailabilityDoctor = field.map { [$0] } ?? []
-    self.asAppointmentDoctor = field.map { [$0.renumbered(2)] } ?? []
+    self.asAppointmentDoctor = field?.renumbered(2)
   }
 }
 
@@ -99,12 +99,12 @@ extension V1.Patient {
 /// (``PatientProfile/derived(_:)``), as a doctor's is (``EncodedDoctor``): every booking answers
 /// with it, and a doctor's list of filled slots names a patient per appointment.
 final class EncodedPatient: Sendable {
-  /// `Appointment.patient` (field 3), alone; empty if the profile could not be encoded.
-  let asAppointmentPatient: [ProtoEncodedField]
+  /// `Appointment.patient` (field 3); nil if the profile could not be encoded.
+  let asAppointmentPatient: ProtoEncodedField?
 
   init(_ profile: PatientProfile) {
     // Validated text, as a doctor's: see EncodedDoctor.
-    self.asAppointmentPatient = (try? ProtoEncodedField(number: 3, message: V1.Patient(profile))).map { [$0] } ?? []
+    self.asAppointmentPatient = try? ProtoEncodedField(number: 3, message: V1.Patient(profile))
   }
 }
 
@@ -119,19 +119,22 @@ extension V1.Appointment {
       bookedAtMs: appointment.bookedAt.millisecondsSinceEpoch,
       cancelledAtMs: appointment.cancelledAt?.millisecondsSinceEpoch ?? 0
     )
-    var encoded = appointment.patient.derived(EncodedPatient.init).asAppointmentPatient
-    if encoded.isEmpty {
+    let patientField = appointment.patient.derived(EncodedPatient.init).asAppointmentPatient
+    if patientField == nil {
       self.patient = V1.Patient(appointment.patient)
     }
-    if let doctor {
-      let encodedDoctor = doctor.derived(EncodedDoctor.init).asAppointmentDoctor
-      if encodedDoctor.isEmpty {
-        self.doctor = V1.Doctor(doctor)
-      } else {
-        encoded += encodedDoctor
-      }
+    let doctorField = doctor?.derived(EncodedDoctor.init).asAppointmentDoctor
+    if let doctor, doctorField == nil {
+      self.doctor = V1.Doctor(doctor)
     }
-    self.preencodedFields = encoded
+    // Made at once: an array literal allocates once, where appending to the patient's kept
+    // field copied it first.
+    switch (patientField, doctorField) {
+    case (let patient?, let doctor?): self.preencodedFields = [patient, doctor]
+    case (let patient?, nil): self.preencodedFields = [patient]
+    case (nil, let doctor?): self.preencodedFields = [doctor]
+    case (nil, nil): break
+    }
   }
 }
 

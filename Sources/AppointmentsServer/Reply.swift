@@ -10,12 +10,3 @@ struct Reply: Sendable {
 /// How a call ended.
 typealias CallOutcome = Result<Reply, RPCError>
 
-extension CallOutcome {
-  /// The status code the RESPONSE header carries.
-  var statusCode: UInt32 {
-    switch self {
-    case .success: StatusCode.ok.rawValue
-    case .failure(let error): error.code.rawValue
-    }
-  }
-}

@@ -33,6 +33,11 @@ struct CallExecutorTests {
     }
   }
 
+  /// The error a call failed with; nil when it succeeded.
+  static func refusal(_ outcome: CallOutcome) -> RPCError? {
+    if case .failure(let error) = outcome { error } else { nil }
+  }
+
   static func run(deadline: ContinuousClock.Instant?, cancelled: Bool, applied: Applied) async throws -> CallOutcome {
     let route = Self.route(applied)
     let call = try route.prepare(ByteBuffer(), ProtoArena())
@@ -51,7 +56,7 @@ struct CallExecutorTests {
   func deadlinePassed() async throws {
     let applied = Applied()
     let outcome = try await Self.run(deadline: .now - .milliseconds(1), cancelled: false, applied: applied)
-    #expect(outcome.statusCode == StatusCode.deadlineExceeded.rawValue)
+    #expect(Self.refusal(outcome)?.code == .deadlineExceeded)
     #expect(applied.count.load(ordering: .relaxed) == 0)
   }
 
@@ -59,7 +64,7 @@ struct CallExecutorTests {
   func cancelledBeforeRunning() async throws {
     let applied = Applied()
     let outcome = try await Self.run(deadline: nil, cancelled: true, applied: applied)
-    #expect(outcome.statusCode == StatusCode.cancelled.rawValue)
+    #expect(Self.refusal(outcome)?.code == .cancelled)
     #expect(applied.count.load(ordering: .relaxed) == 0)
   }
 
@@ -67,7 +72,7 @@ struct CallExecutorTests {
   func ordinaryCall() async throws {
     let applied = Applied()
     let outcome = try await Self.run(deadline: .now + .seconds(60), cancelled: false, applied: applied)
-    #expect(outcome.statusCode == 0)
+    #expect(Self.refusal(outcome) == nil)
     #expect(applied.count.load(ordering: .relaxed) == 1)
   }
 
@@ -123,7 +128,7 @@ struct CallExecutorTests {
     let call = InPlaceCall()
     #expect(try call.start(call.route(access: .role(.patient)), executor: await Self.executor(tokens: tokens), metadata: metadata))
     #expect(call.inPlaceCallers.map { $0?.accountID } == [7])
-    #expect(call.answers.map(\.statusCode) == [0])
+    #expect(call.answers.map { Self.refusal($0) } == [nil])
     #expect(call.generalRuns == 0)
   }
 
@@ -152,7 +157,7 @@ struct CallExecutorTests {
     let call = InPlaceCall()
     #expect(try call.start(call.route(access: .role(.patient)), executor: executor, metadata: Metadata()))
     #expect(try call.start(call.route(access: .role(.patient)), executor: executor, metadata: doctor))
-    let refusals = call.answers.map { answer -> RPCError? in if case .failure(let error) = answer { error } else { nil } }
+    let refusals = call.answers.map { Self.refusal($0) }
     #expect(refusals.map { $0?.code } == [.unauthenticated, .permissionDenied])
     #expect(refusals.map { $0?.reason } == ["MISSING_TOKEN", "WRONG_ROLE"])
     #expect(call.inPlaceCallers.isEmpty && call.generalRuns == 0)

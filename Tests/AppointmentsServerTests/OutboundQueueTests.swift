@@ -10,7 +10,7 @@ import Testing
 @Suite("OutboundQueue")
 struct OutboundQueueTests {
   static func frame(_ id: UInt32) -> OutboundFrame {
-    .response(callID: id, .success(Reply(message: V1.HealthResponse(), metadata: Metadata())))
+    .reply(callID: id, Reply(message: V1.HealthResponse(), metadata: Metadata()))
   }
 
   /// The call ids of the frames in a batch the writer took.
@@ -39,15 +39,15 @@ struct OutboundQueueTests {
     let payload = V1.GoAway(lastCallID: 7, code: 0, message: "the payload")
     let retryAfter: Metadata = ["retry-after-ms": "250"]
     let refusal = RPCError(code: .notFound, reason: "DOCTOR_NOT_FOUND", message: "no such doctor")
-    let answers: [(outcome: CallOutcome, header: V1.ResponseHeader, payload: V1.GoAway?)] = [
+    let answers: [(frame: (UInt32) -> OutboundFrame, header: V1.ResponseHeader, payload: V1.GoAway?)] = [
       // OK and no metadata: the block encoded once.
-      (.success(Reply(message: payload, metadata: Metadata())), V1.ResponseHeader(status: V1.Status(code: 0)), payload),
-      (.success(Reply(message: payload, metadata: retryAfter)), V1.ResponseHeader(status: V1.Status(code: 0), metadata: retryAfter.entries), payload),
-      (.failure(refusal), V1.ResponseHeader(status: V1.Status(code: 5, message: "no such doctor", reason: "DOCTOR_NOT_FOUND")), nil),
+      ({ .reply(callID: $0, Reply(message: payload, metadata: Metadata())) }, V1.ResponseHeader(status: V1.Status(code: 0)), payload),
+      ({ .reply(callID: $0, Reply(message: payload, metadata: retryAfter)) }, V1.ResponseHeader(status: V1.Status(code: 0), metadata: retryAfter.entries), payload),
+      ({ .refusal(callID: $0, refusal) }, V1.ResponseHeader(status: V1.Status(code: 5, message: "no such doctor", reason: "DOCTOR_NOT_FOUND")), nil),
     ]
     let queue = OutboundQueue()
     for (index, answer) in answers.enumerated() {
-      queue.enqueue(.response(callID: UInt32(index + 1), answer.outcome))
+      queue.enqueue(answer.frame(UInt32(index + 1)))
     }
     var batch = ByteBuffer()
     #expect(await queue.next(swapping: &batch))
