@@ -456,15 +456,22 @@ class Generator:
             self.emit_write(field, f"c.pointee.{field.name}", swift_field_name(field.name), "    ")
         for oneof_name, members, _ in msg.oneofs:
             msg_upper = self.const_prefix + camel_to_lower(msg.name).upper()
-            for member in members:
-                const = f"{msg_upper}__{oneof_name.upper()}_{member.name.upper()}"
-                if len(members) == 1:
-                    self.emit(f"    if let value = self.{swift_field_name(member.name)} {{")
-                else:
-                    self.emit(f"    if case .{swift_field_name(member.name)}(let value) = self.{swift_field_name(oneof_name)} {{")
-                self.emit(f"      c.pointee.{oneof_name}_case = {const}")
+            if len(members) == 1:
+                member = members[0]
+                self.emit(f"    if let value = self.{swift_field_name(member.name)} {{")
+                self.emit(f"      c.pointee.{oneof_name}_case = {msg_upper}__{oneof_name.upper()}_{member.name.upper()}")
                 self.emit_write(member, f"c.pointee.{member.name}", "value", "      ", plain=True)
                 self.emit("    }")
+                continue
+            # One switch, not an `if case` per member: each look at the enum copies it.
+            self.emit(f"    switch self.{swift_field_name(oneof_name)} {{")
+            for member in members:
+                self.emit(f"    case .{swift_field_name(member.name)}(let value):")
+                self.emit(f"      c.pointee.{oneof_name}_case = {msg_upper}__{oneof_name.upper()}_{member.name.upper()}")
+                self.emit_write(member, f"c.pointee.{member.name}", "value", "      ", plain=True)
+            self.emit("    case nil:")
+            self.emit("      break")
+            self.emit("    }")
         if msg.name in PREENCODED_MESSAGES:
             self.emit("    arena.attach(self.preencodedFields, to: &c.pointee.base)")
         self.emit("    return c")

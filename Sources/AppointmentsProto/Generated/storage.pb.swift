@@ -444,21 +444,21 @@ extension V1.LogEntry {
     if let value = self.idempotency {
       c.pointee.idempotency = try value.cMessage(in: arena)
     }
-    if case .accountRegistered(let value) = self.change {
+    switch self.change {
+    case .accountRegistered(let value):
       c.pointee.change_case = APPOINTMENTS__V1__LOG_ENTRY__CHANGE_ACCOUNT_REGISTERED
       c.pointee.account_registered = try value.cMessage(in: arena)
-    }
-    if case .appointmentBooked(let value) = self.change {
+    case .appointmentBooked(let value):
       c.pointee.change_case = APPOINTMENTS__V1__LOG_ENTRY__CHANGE_APPOINTMENT_BOOKED
       c.pointee.appointment_booked = try value.cMessage(in: arena)
-    }
-    if case .appointmentCancelled(let value) = self.change {
+    case .appointmentCancelled(let value):
       c.pointee.change_case = APPOINTMENTS__V1__LOG_ENTRY__CHANGE_APPOINTMENT_CANCELLED
       c.pointee.appointment_cancelled = try value.cMessage(in: arena)
-    }
-    if case .tokenRevoked(let value) = self.change {
+    case .tokenRevoked(let value):
       c.pointee.change_case = APPOINTMENTS__V1__LOG_ENTRY__CHANGE_TOKEN_REVOKED
       c.pointee.token_revoked = try value.cMessage(in: arena)
+    case nil:
+      break
     }
     return c
   }
