@@ -9,4 +9,3 @@ struct Reply: Sendable {
 
 /// How a call ended.
 typealias CallOutcome = Result<Reply, RPCError>
-
