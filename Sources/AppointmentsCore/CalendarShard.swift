@@ -63,17 +63,36 @@ public actor CalendarShard {
   /// `await`.
   public nonisolated func run(_ work: (isolated CalendarShard) -> Void) -> Bool {
     guard let executor = self.executor else { return false }
-    executor.run { self.assumeIsolated(work) }
+    executor.run {
+      // `run` holds the executor, which is the shard's isolation, so `work` is called as
+      // `assumeIsolated` would call it but without its generic thunk and the runtime's check of
+      // the current executor, together ~3 % of a booking's instructions (docs/BENCHMARKS.md
+      // §3.10); the executor is asked only in debug builds.
+      assert(executor.isIsolatingCurrentContext() != false, "a shard's executor runs work isolated to it")
+      withoutActuallyEscaping(work) { work in
+        unsafeBitCast(work, to: ((CalendarShard) -> Void).self)(self)
+      }
+    }
     return true
   }
 
-  /// Runs `work` on the calling thread after the work queued there so far, e.g. a booking's wait
-  /// for its receipt: the bookings of the same burst then append their records first, and the
-  /// first wait writes them all at once (see ``JournalReceipt/whenDurable(_:)``). Runs it at once
-  /// when the shard has no executor.
+  /// Runs `work` on the calling thread after the work queued there so far. Runs it at once when
+  /// the shard has no executor.
   public nonisolated func runLater(_ work: @escaping @Sendable () -> Void) {
     guard let executor = self.executor else { return work() }
-    executor.runLater(work)
+    executor.runLater(.run(work))
+  }
+
+  /// Asks `receipt` to call `completion` once it is durable (``JournalReceipt/whenDurable(_:)``),
+  /// on the calling thread after the work queued there so far: the bookings of the same burst
+  /// then append their records first, and the first wait writes them all at once. Asks at once
+  /// when the shard has no executor.
+  public nonisolated func whenDurableLater(
+    _ receipt: JournalReceipt,
+    _ completion: @escaping @Sendable (Result<Void, any Error>) -> Void
+  ) {
+    guard let executor = self.executor else { return receipt.whenDurable(completion) }
+    executor.runLater(.whenDurable(receipt, completion))
   }
 
   /// Adds a doctor; see ``CalendarState/addDoctor(_:)``. Not journaled: it follows from his

@@ -8,6 +8,24 @@ public protocol ShardExecutor: SerialExecutor {
   func run(_ work: () -> Void)
 
   /// Runs `work` on the calling thread's executor after the job running there now (for a
-  /// booking's wait for its receipt, see ``CalendarShard/runLater(_:)``).
-  func runLater(_ work: @escaping @Sendable () -> Void)
+  /// booking's wait for its receipt, see ``CalendarShard/whenDurableLater(_:_:)``).
+  func runLater(_ work: DeferredWork)
+}
+
+/// Work for after the calling thread's current job (``ShardExecutor/runLater(_:)``): a closure,
+/// or a wait for a receipt — the form a booking's answer takes, which then needs no closure
+/// around its wait, and so no allocation for one.
+public enum DeferredWork: Sendable {
+  case run(@Sendable () -> Void)
+  case whenDurable(JournalReceipt, @Sendable (Result<Void, any Error>) -> Void)
+
+  /// Does the work: runs the closure, or asks the receipt to call its completion.
+  public func callAsFunction() {
+    switch self {
+    case .run(let work):
+      work()
+    case .whenDurable(let receipt, let completion):
+      receipt.whenDurable(completion)
+    }
+  }
 }

@@ -236,10 +236,8 @@ struct AppointmentsService: Sendable {
           doctorID: doctorID, date: date, startMinute: startMinute, patient: patient, appointmentID: appointmentIDs.next(), now: .current
         )
         // After the bookings queued behind this one: their records then share its write.
-        shard.runLater {
-          booked.receipt.whenDurable { durable in
-            answer(durable.map { Reply(message: V1.BookingResponse(booked.value), metadata: Metadata()) }.mapError(RPCError.init(mapping:)))
-          }
+        shard.whenDurableLater(booked.receipt) { durable in
+          answer(durable.map { Reply(message: V1.BookingResponse(booked.value), metadata: Metadata()) }.mapError(RPCError.init(mapping:)))
         }
       } catch {
         answer(.failure(RPCError(mapping: error)))

@@ -43,8 +43,8 @@ final class LockShardExecutor: ShardExecutor {
   /// On an event loop, the work of one job of the loop runs in one job after it, in order: a
   /// burst of bookings queues one job for all their receipts, not one each. Work queued while
   /// that job runs goes in the next.
-  func runLater(_ work: @escaping @Sendable () -> Void) {
-    guard let loop = MultiThreadedEventLoopGroup.currentEventLoop else { return defaultLoop.execute(work) }
+  func runLater(_ work: DeferredWork) {
+    guard let loop = MultiThreadedEventLoopGroup.currentEventLoop else { return defaultLoop.execute { work() } }
     let later = LaterWork.ofThisThread
     if later.add(work) { loop.execute { later.run() } }
   }
@@ -103,25 +103,19 @@ private final class LaterWork: @unchecked Sendable {
     return later
   }
 
-  /// A closure in a struct: an array of bare closures would hold each behind a thunk, which is
-  /// one more allocation per closure.
-  private struct Work {
-    let run: @Sendable () -> Void
-  }
-
-  private var queued: [Work] = []
+  private var queued: [DeferredWork] = []
   /// The work being run; kept to reuse its storage.
-  private var running: [Work] = []
+  private var running: [DeferredWork] = []
 
   /// Queues `work`; true when the queue was empty, and a job must be queued to run it.
-  func add(_ work: @escaping @Sendable () -> Void) -> Bool {
-    queued.append(Work(run: work))
+  func add(_ work: DeferredWork) -> Bool {
+    queued.append(work)
     return queued.count == 1
   }
 
   func run() {
     swap(&queued, &running)
-    for work in running { work.run() }
+    for work in running { work() }
     running.removeAll(keepingCapacity: true)
   }
 }

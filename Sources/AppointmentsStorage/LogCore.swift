@@ -258,7 +258,7 @@ final class LogCore: Sendable {
 
   /// Whether every record up to `sequence` is durable; in `none` mode, writes them first when they
   /// are writable. Throws the log's failure.
-  private func isDurable(through sequence: UInt64) throws(StorageError) -> Bool {
+  func isDurable(through sequence: UInt64) throws(StorageError) -> Bool {
     let (durable, failure, followup) = self.state.withLock { state -> (Bool, StorageError?, Followup) in
       var followup = Followup()
       if self.inlineWriter != nil, state.durableSequence < sequence, state.writableCount > 0,

@@ -113,6 +113,19 @@ public final class WriteAheadLog: Sendable {
       }
     }
 
+    /// Whether this record, and every record numbered before it, is durable now, without
+    /// waiting; in `none` mode writes them first when they are writable.
+    ///
+    /// - Throws: what ``durable()`` throws, once that is known.
+    public func isDurableNow() throws(StorageError) -> Bool {
+      switch self.source {
+      case .log(let core):
+        try core.isDurable(through: self.sequence)
+      case .refused(let refusal):
+        throw refusal
+      }
+    }
+
     /// Calls `completion` once this record, and every record numbered before it, is durable, or
     /// with the error ``durable()`` throws: at once, on the calling thread, when that is known
     /// without waiting; otherwise on the thread that learns it (the writer's, in `fsync` mode).

@@ -84,7 +84,7 @@ struct CalendarShardTests {
     #expect(third.changedAppointments.map { Array($0) }?.isEmpty == true)
   }
 
-  @Test("without an executor of its own, a shard takes no work in place, and runs later work at once")
+  @Test("without an executor of its own, a shard takes no work in place, and runs later work and waits at once")
   func noExecutor() async throws {
     let shard = CalendarShard(journal: DiscardingJournal())
     let ran = Atomic<Int>(0)
@@ -92,6 +92,10 @@ struct CalendarShardTests {
     #expect(ran.load(ordering: .relaxed) == 0)
     shard.runLater { ran.add(10, ordering: .relaxed) }
     #expect(ran.load(ordering: .relaxed) == 10)
+    shard.whenDurableLater(.immediate) { result in
+      if case .success = result { ran.add(100, ordering: .relaxed) }
+    }
+    #expect(ran.load(ordering: .relaxed) == 110)
     // Awaited, it is an ordinary actor.
     try await shard.addDoctor(Fixture.doctor(1))
     #expect(await shard.doctor(id: 1) != nil)

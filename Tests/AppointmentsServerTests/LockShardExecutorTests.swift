@@ -25,6 +25,13 @@ struct LockShardExecutorTests {
     var value = 0
   }
 
+  /// A record the disk lost.
+  final class Lost: PendingDurability {
+    struct SyncFailed: Error {}
+    func wait() async throws { throw SyncFailed() }
+    func whenDurable(_ completion: @escaping @Sendable (Result<Void, any Error>) -> Void) { completion(.failure(SyncFailed())) }
+  }
+
   static func shard(defaultLoop: any EventLoop = group.any()) async throws -> CalendarShard {
     let shard = CalendarShard(journal: DiscardingJournal(), executor: LockShardExecutor(defaultLoop: defaultLoop))
     let schedule = try Schedule(weekdays: Set(1...7), startMinute: 540, endMinute: 570, slotMinutes: 30)
@@ -89,6 +96,27 @@ struct LockShardExecutorTests {
     }.get()
     try await done.futureResult.get()
     #expect(trace.list == ["the job ends", "later 1", "later 2", "the next job", "queued by later 1"])
+  }
+
+  @Test("a receipt's wait runs with the later work, in order, after the loop's current job, and passes on its outcome")
+  func whenDurableLater() async throws {
+    let loop = Self.group.any()
+    let shard = try await Self.shard(defaultLoop: loop)
+    let trace = Trace()
+    let done = loop.makePromise(of: Void.self)
+    try await loop.submit {
+      shard.whenDurableLater(JournalReceipt.immediate) { result in
+        trace.note((try? result.get()) != nil ? "durable" : "failed")
+      }
+      shard.runLater { trace.note("later") }
+      shard.whenDurableLater(JournalReceipt(Lost())) { result in
+        trace.note((try? result.get()) != nil ? "durable" : "failed")
+        done.succeed()
+      }
+      trace.note("the job ends")
+    }.get()
+    try await done.futureResult.get()
+    #expect(trace.list == ["the job ends", "durable", "later", "failed"])
   }
 
   @Test("two event loops and a task, all at once: every step has the shard to itself")

@@ -469,6 +469,37 @@ struct WriteAheadLogTests {
     try await log.close()
   }
 
+  @Test("isDurableNow writes the writable records in none mode, waits for nothing in fsync mode, and throws the log's failure")
+  func isDurableNow() async throws {
+    let inline = try Fixture.log(try Fixture.fileSystem(), durability: .none)
+    let first = inline.append(Fixture.entry(1))
+    let second = inline.append(Fixture.entry(2))
+    #expect(try first.isDurableNow())
+    #expect(inline.durableSequence == 2 && inline.statistics.writtenBatches == 1, "both records in one write")
+    #expect(try second.isDurableNow() && inline.statistics.writtenBatches == 1)
+    try await inline.close()
+
+    let parkedFileSystem = try Fixture.fileSystem()
+    let parked = try Fixture.log(parkedFileSystem)
+    var heldSyncs = parkedFileSystem.heldSyncs.makeAsyncIterator()
+    parkedFileSystem.holdSyncs()
+    let waiting = parked.append(Fixture.entry(1))
+    _ = await heldSyncs.next()
+    #expect(try !waiting.isDurableNow(), "written, but its sync is parked")
+    parkedFileSystem.releaseSyncs()
+    try await waiting.durable()
+    #expect(try waiting.isDurableNow())
+    try await parked.close()
+
+    let brokenFileSystem = try Fixture.fileSystem()
+    let broken = try Fixture.log(brokenFileSystem)
+    brokenFileSystem.injectFault(.ioError, on: .sync)
+    let lost = broken.append(Fixture.entry(1))
+    await expectStorageError(.logFailed) { () async throws(StorageError) in try await lost.durable() }
+    expectStorageError(.logFailed) { () throws(StorageError) in _ = try lost.isDurableNow() }
+    await expectStorageError(.logFailed) { () async throws(StorageError) in try await broken.close() }
+  }
+
   @Test("whenDurable passes on the log's failure, and a refused append's")
   func whenDurableFailures() async throws {
     let fileSystem = try Fixture.fileSystem()
