@@ -12,12 +12,17 @@
 /// In the server each shard's executor is a lock (a ``ShardExecutor``), so that a call can book
 /// with it without a task, on the thread it arrived on: ``run(_:)``.
 public actor CalendarShard {
-  private var state: CalendarState
+  // The mutable properties are not checked for exclusive access at run time (as class
+  // properties are): the actor's isolation already gives each step the shard to itself, no
+  // method of this file hands one of them to code that could reach it again while it is being
+  // changed, and the compiler still checks every access it can see. The checks cost ~120
+  // instructions each, three to four of them per booking (docs/BENCHMARKS.md §3.10).
+  @exclusivity(unchecked) private var state: CalendarState
   private let journal: any ChangeJournal
-  private var latestReceipt = JournalReceipt.immediate
+  @exclusivity(unchecked) private var latestReceipt = JournalReceipt.immediate
   /// The ids of the appointments booked or cancelled since the last capture for a snapshot, and
   /// that capture's tag; nil before the first, so that a shard that never snapshots keeps no list.
-  private var changesSinceCapture: (tag: UInt64, ids: [UInt64])?
+  @exclusivity(unchecked) private var changesSinceCapture: (tag: UInt64, ids: [UInt64])?
   private let versions: SearchVersions?
   /// Where the shard runs, and the executor of ``run(_:)``; nil for a plain actor.
   private let executor: (any ShardExecutor)?

@@ -103,9 +103,11 @@ private final class LaterWork: @unchecked Sendable {
     return later
   }
 
-  private var queued: [DeferredWork] = []
+  // Not checked for exclusive access at run time: only its own thread uses it, and running the
+  // work (which may queue more) touches `running` while `add(_:)` touches `queued`.
+  @exclusivity(unchecked) private var queued: [DeferredWork] = []
   /// The work being run; kept to reuse its storage.
-  private var running: [DeferredWork] = []
+  @exclusivity(unchecked) private var running: [DeferredWork] = []
 
   /// Queues `work`; true when the queue was empty, and a job must be queued to run it.
   func add(_ work: DeferredWork) -> Bool {

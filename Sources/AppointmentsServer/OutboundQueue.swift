@@ -144,13 +144,8 @@ final class OutboundQueue: Sendable {
   }
 
   /// The header block of an answer that succeeded and carries no metadata (most answers),
-  /// encoded once: it is the same block every time.
-  private static let okHeaderBlock: ByteBuffer = {
-    var block = ByteBuffer()
-    // It has no text, so it cannot fail to encode.
-    try! block.writeMessage(V1.ResponseHeader(status: V1.Status(code: StatusCode.ok.rawValue)), arena: ProtoArena())
-    return block
-  }()
+  /// encoded once: it is the same block every time. It has no text, so it cannot fail to encode.
+  private static let okHeaderBlock = try! V1.ResponseHeader(status: V1.Status(code: StatusCode.ok.rawValue)).serializedBytes()
 
   /// Appends `frame` to `buffer`; returns the bytes appended.
   private static func encode(_ frame: OutboundFrame, into buffer: inout ByteBuffer, arena: ProtoArena) -> Int {

@@ -19,8 +19,10 @@ final class SegmentWriter: @unchecked Sendable {
   /// `fsync` mode: the segment's length in bytes, zeros past `size` (see ``reservationBytes``).
   private var reserved = 0
   private var hasUnsyncedBytes = false
-  /// The bytes of the batch being written; its storage is kept from one batch to the next.
-  private var scratch: [UInt8] = []
+  /// The bytes of the batch being written; its storage is kept from one batch to the next. Not
+  /// checked for exclusive access at run time (a check per record): one writer at a time, and
+  /// only ``write(_:)`` changes it.
+  @exclusivity(unchecked) private var scratch: [UInt8] = []
 
   init(
     directory: String,

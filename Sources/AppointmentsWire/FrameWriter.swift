@@ -42,21 +42,37 @@ extension ByteBuffer {
   }
 
   /// Appends a frame whose header block is already encoded — a client that sends many calls
-  /// with one header encodes it once — and whose payload protobuf-c encodes into this buffer.
+  /// with one header encodes it once, a server answers most calls with one — and whose payload
+  /// protobuf-c encodes into this buffer.
+  ///
+  /// The whole frame goes in with one write to the buffer's memory: each of the buffer's
+  /// writes checks its storage for exclusive access at run time, ~120 instructions a check.
   ///
   /// Throws like ``writeFrame(type:callID:header:payload:arena:)``; the buffer is then unchanged.
   @discardableResult
   public mutating func writeFrame(
     type: FrameType,
     callID: UInt32,
-    encodedHeader header: ByteBuffer,
+    encodedHeader header: [UInt8],
     payload: some ProtoMessage,
     arena: ProtoArena
   ) throws -> Int {
-    try writeFrame(type: type, callID: callID) { buffer in
-      let headerLength = buffer.writeImmutableBuffer(header)
-      try buffer.writeMessage(payload, arena: arena)
-      return headerLength
+    guard header.count <= UInt16.max else {
+      throw WireError(code: .headerTooLarge, message: "header block of \(header.count) bytes does not fit a frame")
+    }
+    return try payload.encode(arena: arena) { packer in
+      let frameBytes = FrameHeader.size + header.count + packer.size
+      return writeWithUnsafeMutableBytes(minimumWritableBytes: frameBytes) { memory in
+        // length (after its own 4 bytes), type, flags 0 and header_len, then the call id.
+        memory.storeBytes(
+          of: (UInt64(frameBytes - 4) << 32 | UInt64(type.rawValue) << 24 | UInt64(header.count)).bigEndian, as: UInt64.self
+        )
+        memory.storeBytes(of: callID.bigEndian, toByteOffset: 8, as: UInt32.self)
+        let headerMemory = UnsafeMutableRawBufferPointer(rebasing: memory[FrameHeader.size...])
+        header.withUnsafeBytes { headerMemory.copyMemory(from: $0) }
+        packer.pack(into: UnsafeMutableRawBufferPointer(rebasing: memory[(FrameHeader.size + header.count)...]))
+        return frameBytes
+      }
     }
   }
 

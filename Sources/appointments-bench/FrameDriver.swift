@@ -104,7 +104,7 @@ private enum DrivenCall: Sendable {
 /// The request header block of each patient's calls (method, timeout, bearer token), encoded
 /// once: it is the same for every call the patient makes.
 private struct RequestHeaders: Sendable {
-  private let byPatient: [ByteBuffer]
+  private let byPatient: [[UInt8]]
 
   init(plan: LoadPlan, call: DrivenCall) throws {
     let arena = ProtoArena()
@@ -113,13 +113,11 @@ private struct RequestHeaders: Sendable {
     // Logins carry no token.
     let metadata = call == .login ? [Metadata()] : plan.data.patientMetadata
     byPatient = try metadata.map { metadata in
-      var buffer = ByteBuffer()
-      try buffer.writeMessage(V1.RequestHeader(method: method, timeoutMs: timeoutMs, metadata: metadata.entries), arena: arena)
-      return buffer
+      try V1.RequestHeader(method: method, timeoutMs: timeoutMs, metadata: metadata.entries).serializedBytes(arena: arena)
     }
   }
 
-  subscript(patient: Int) -> ByteBuffer {
+  subscript(patient: Int) -> [UInt8] {
     byPatient[patient % byPatient.count]
   }
 }

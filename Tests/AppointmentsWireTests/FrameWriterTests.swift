@@ -28,6 +28,42 @@ struct FrameWriterTests {
     #expect(try V1.BookSlotRequest(decoding: frame.payload, arena: arena) == request)
   }
 
+  @Test("a frame with an encoded header block is byte for byte the frame written from the header message")
+  func encodedHeader() throws {
+    let arena = ProtoArena()
+    let header = V1.ResponseHeader(status: V1.Status(code: 0))
+    let answer = V1.BookingResponse(appointment: V1.Appointment(id: 9, startMinute: 540, durationMinutes: 30, status: .booked))
+    var typed = ByteBuffer(bytes: [0xAB])
+    try typed.writeFrame(type: .response, callID: 0x0102_0304, header: header, payload: answer, arena: arena)
+    var encoded = ByteBuffer(bytes: [0xAB])
+    let written = try encoded.writeFrame(
+      type: .response, callID: 0x0102_0304, encodedHeader: try header.serializedBytes(), payload: answer, arena: arena
+    )
+    #expect(encoded == typed)
+    #expect(written == encoded.readableBytes - 1)
+
+    encoded.moveReaderIndex(forwardBy: 1)
+    var decoder = FrameDecoder(limits: .defaults)
+    let frame = try #require(try decoder.decode(buffer: &encoded))
+    #expect(frame.type == .response && frame.callID == 0x0102_0304)
+    #expect(try V1.BookingResponse(decoding: frame.payload, arena: arena) == answer)
+  }
+
+  @Test("an encoded header block over 65,535 bytes, or a payload that cannot be encoded, leaves the buffer as it was")
+  func encodedHeaderRefusals() throws {
+    var buffer = ByteBuffer(bytes: [1, 2, 3])
+    #expect(throws: WireError.self) {
+      try buffer.writeFrame(
+        type: .response, callID: 1, encodedHeader: [UInt8](repeating: 0, count: 65_536), payload: V1.HealthRequest(),
+        arena: ProtoArena()
+      )
+    }
+    #expect(throws: ProtoEncodingError.self) {
+      try buffer.writeFrame(type: .request, callID: 1, encodedHeader: [], payload: V1.LoginRequest(email: "bad\0"), arena: ProtoArena())
+    }
+    #expect(buffer == ByteBuffer(bytes: [1, 2, 3]))
+  }
+
   @Test("a frame with a header block and no payload has an empty payload")
   func headerOnly() throws {
     let arena = ProtoArena()
