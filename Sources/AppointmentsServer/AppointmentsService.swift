@@ -154,13 +154,13 @@ struct AppointmentsService: Sendable {
 
   /// ``findDoctors(_:)`` without a task (``DecodedCall/startInPlace(_:answer:)``) when its answer is kept, or
   /// the request is refused; returns false, having done nothing, when the shards must be asked.
-  func findDoctors(_ request: V1.FindDoctorsRequest, answer: (CallOutcome) -> Void) -> Bool {
+  func findDoctors(_ request: V1.FindDoctorsRequest, answer: any CallResponder) -> Bool {
     do {
       let (question, date) = try Self.question(request)
       guard let kept = keptAnswer(to: question, date: date, now: .current).answer else { return false }
-      answer(.success(Reply(message: kept, metadata: Metadata())))
+      answer.reply(kept)
     } catch {
-      answer(.failure(RPCError(mapping: error)))
+      answer.refuse(RPCError(mapping: error))
     }
     return true
   }
@@ -220,13 +220,13 @@ struct AppointmentsService: Sendable {
   /// profile is known and the doctor's shard has a ``ShardExecutor``: the booking runs with the
   /// shard to itself, on the calling thread, and is answered once its receipt is durable. Returns
   /// false, having done nothing, otherwise.
-  func bookSlot(_ request: V1.BookSlotRequest, context: CallContext, answer: @escaping @Sendable (CallOutcome) -> Void) -> Bool {
+  func bookSlot(_ request: V1.BookSlotRequest, context: CallContext, answer: any CallResponder) -> Bool {
     guard let caller = context.caller, let patient = patients[caller.accountID] else { return false }
     let date: CivilDate
     do {
       date = try CivilDate(required: request.date, field: "date")
     } catch {
-      answer(.failure(RPCError(mapping: error)))
+      answer.refuse(RPCError(mapping: error))
       return true
     }
     let (doctorID, startMinute, appointmentIDs) = (request.doctorID, request.startMinute.map(Int.init), self.appointmentIDs)
@@ -237,10 +237,13 @@ struct AppointmentsService: Sendable {
         )
         // After the bookings queued behind this one: their records then share its write.
         shard.whenDurableLater(booked.receipt) { durable in
-          answer(durable.map { Reply(message: V1.BookingResponse(booked.value), metadata: Metadata()) }.mapError(RPCError.init(mapping:)))
+          switch durable {
+          case .success: answer.reply(V1.BookingResponse(booked.value))
+          case .failure(let error): answer.refuse(RPCError(mapping: error))
+          }
         }
       } catch {
-        answer(.failure(RPCError(mapping: error)))
+        answer.refuse(RPCError(mapping: error))
       }
     }
   }

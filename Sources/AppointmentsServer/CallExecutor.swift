@@ -19,14 +19,14 @@ struct CallExecutor: Sendable {
     _ route: Route,
     _ call: any DecodedCall,
     context: inout CallContext,
-    respond: @escaping @Sendable (CallOutcome) -> Void
+    respond: any CallResponder
   ) -> Bool {
     if route.isIdempotent(context.metadata) { return false }
     do {
       guard let caller = try authenticator.authenticateWithoutWaiting(context.metadata, access: route.access) else { return false }
       context.caller = caller
     } catch {
-      respond(.failure(error))
+      respond.refuse(error)
       return true
     }
     return call.startInPlace(context, answer: respond)

@@ -201,22 +201,7 @@ struct Connection {
       callID: callID, method: header.method, metadata: Metadata(header.metadata), deadline: deadline, loginBudget: loginBudget,
       clientAddress: clientAddress
     )
-    // One look at the outcome: it holds an existential, and each look copies it.
-    let respond: @Sendable (CallOutcome) -> Void = { [logger, method = route.path] outcome in
-      inFlight.finish(callID)
-      switch outcome {
-      case .success(let reply):
-        answers.count(StatusCode.ok.rawValue, started: started)
-        queue.enqueue(.reply(callID: callID, reply))
-      case .failure(let error):
-        answers.count(error.code.rawValue, started: started)
-        if error.code == .internal {
-          // A failure the server caused, not a refusal.
-          logger.error("call failed", metadata: ["method": "\(method)", "error": "\(error)"])
-        }
-        queue.enqueue(.refusal(callID: callID, error))
-      }
-    }
+    let respond = Response(callID: callID, queue: queue, inFlight: inFlight, answers: answers, started: started, route: route, logger: logger)
     if call.mayRunInPlace, executor.startInPlace(route, call, context: &context, respond: respond) {
       return
     }
@@ -226,7 +211,59 @@ struct Connection {
     // Started right here, on the reader's loop, until its first suspension: no job is queued to
     // the loop to start it.
     calls.addImmediateTask { [executor, context] in
-      respond(await executor.execute(route, call, context: context, control: control, requestBytes: requestBytes))
+      respond.respond(await executor.execute(route, call, context: context, control: control, requestBytes: requestBytes))
+    }
+  }
+
+  /// Answers one call: ends it in ``InFlightCalls``, counts its status, queues its frame, and
+  /// logs a failure the server caused.
+  private final class Response: CallResponder {
+    let callID: UInt32
+    let queue: OutboundQueue
+    let inFlight: InFlightCalls
+    let answers: ServerMetrics.Answers
+    let started: ContinuousClock.Instant?
+    let route: Route
+    let logger: Logger
+
+    init(
+      callID: UInt32, queue: OutboundQueue, inFlight: InFlightCalls, answers: ServerMetrics.Answers, started: ContinuousClock.Instant?,
+      route: Route, logger: Logger
+    ) {
+      self.callID = callID
+      self.queue = queue
+      self.inFlight = inFlight
+      self.answers = answers
+      self.started = started
+      self.route = route
+      self.logger = logger
+    }
+
+    func respond(_ outcome: CallOutcome) {
+      // One look at the outcome: it holds an existential, and each look copies it.
+      switch outcome {
+      case .success(let reply):
+        succeeded()
+        queue.enqueue(.reply(callID: callID, reply))
+      case .failure(let error):
+        inFlight.finish(callID)
+        answers.count(error.code.rawValue, started: started)
+        if error.code == .internal {
+          // A failure the server caused, not a refusal.
+          logger.error("call failed", metadata: ["method": "\(route.path)", "error": "\(error)"])
+        }
+        queue.enqueue(.refusal(callID: callID, error))
+      }
+    }
+
+    func reply(_ message: some ProtoMessage) {
+      succeeded()
+      queue.enqueueReply(callID: callID, message)
+    }
+
+    private func succeeded() {
+      inFlight.finish(callID)
+      answers.count(StatusCode.ok.rawValue, started: started)
     }
   }
 

@@ -48,9 +48,29 @@ final class OutboundQueue: Sendable {
 
   /// Encodes and queues a frame; ignored once ``finish()`` was called.
   func enqueue(_ frame: OutboundFrame) {
+    append { buffer, arena in Self.encode(frame, into: &buffer, arena: arena) }
+  }
+
+  /// Encodes and queues the answer `message` to call `callID`, with no metadata, as
+  /// `enqueue(.reply(callID:, Reply(message:, metadata: [])))` would, without boxing the message
+  /// in a ``Reply``; ignored once ``finish()`` was called.
+  func enqueueReply(callID: UInt32, _ message: some ProtoMessage) {
+    append { buffer, arena in
+      let start = buffer.writerIndex
+      do {
+        try buffer.writeFrame(type: .response, callID: callID, encodedHeader: Self.okHeaderBlock, payload: message, arena: arena)
+      } catch {
+        Self.writeEncodingFailure(error, callID: callID, into: &buffer, arena: arena)
+      }
+      return buffer.writerIndex - start
+    }
+  }
+
+  /// Runs `write` on the pending bytes (it returns how many it added) and wakes the writer.
+  private func append(_ write: (inout ByteBuffer, ProtoArena) -> Int) {
     let waiter = state.withLock { state -> UnsafeContinuation<Void, Never>? in
       guard !state.finished else { return nil }
-      state.unwritten += Self.encode(frame, into: &state.pending, arena: state.arena)
+      state.unwritten += write(&state.pending, state.arena)
       defer { state.waiter = nil }
       return state.waiter
     }
@@ -170,12 +190,17 @@ final class OutboundQueue: Sendable {
       // Only text with a NUL cannot be encoded, and inputs are refused with one; answer anyway.
       switch frame {
       case .reply(let callID, _), .refusal(let callID, _):
-        let status = RPCError(code: .internal, message: "response could not be encoded: \(error)").status
-        _ = try? buffer.writeFrame(type: .response, callID: callID, header: V1.ResponseHeader(status: status), arena: arena)
+        writeEncodingFailure(error, callID: callID, into: &buffer, arena: arena)
       case .hello, .pong, .goAway:
         break
       }
     }
     return buffer.writerIndex - start
+  }
+
+  /// Answers call `callID` with `internal` in place of an answer that could not be encoded.
+  private static func writeEncodingFailure(_ error: any Error, callID: UInt32, into buffer: inout ByteBuffer, arena: ProtoArena) {
+    let status = RPCError(code: .internal, message: "response could not be encoded: \(error)").status
+    _ = try? buffer.writeFrame(type: .response, callID: callID, header: V1.ResponseHeader(status: status), arena: arena)
   }
 }

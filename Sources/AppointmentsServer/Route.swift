@@ -14,7 +14,7 @@ protocol DecodedCall: Sendable {
   /// Starts the call without a task, when it can (``CallExecutor/startInPlace(_:_:context:respond:)``):
   /// returns false, having done nothing, when it must run in a task; otherwise calls `answer`
   /// once, on whichever thread the call ends.
-  func startInPlace(_ context: CallContext, answer: @escaping @Sendable (CallOutcome) -> Void) -> Bool
+  func startInPlace(_ context: CallContext, answer: any CallResponder) -> Bool
 }
 
 /// One method the server answers: how to decode its request and what to run.
@@ -52,7 +52,7 @@ final class Route: Sendable {
   }
 
   /// The in-place handler of a method, given its typed request.
-  typealias InPlace<Request> = @Sendable (Request, CallContext, _ answer: @escaping @Sendable (CallOutcome) -> Void) -> Bool
+  typealias InPlace<Request> = @Sendable (Request, CallContext, _ answer: any CallResponder) -> Bool
 
   /// A unary method whose handler takes the typed request; with `inPlace`, its calls may also
   /// run without a task (``DecodedCall/startInPlace(_:answer:)``).
@@ -114,7 +114,7 @@ final class Route: Sendable {
       try await handler(request, &context)
     }
 
-    func startInPlace(_ context: CallContext, answer: @escaping @Sendable (CallOutcome) -> Void) -> Bool {
+    func startInPlace(_ context: CallContext, answer: any CallResponder) -> Bool {
       inPlace?(request, context, answer) ?? false
     }
   }

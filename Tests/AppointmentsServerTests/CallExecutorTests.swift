@@ -101,7 +101,7 @@ struct CallExecutorTests {
         inPlace: { _, context, answer in
           guard runsInPlace else { return false }
           self.state.withLock { $0.inPlaceCallers.append(context.caller) }
-          answer(.success(Reply(message: V1.LogoutResponse(), metadata: Metadata())))
+          answer.reply(V1.LogoutResponse())
           return true
         }
       )
@@ -112,8 +112,19 @@ struct CallExecutorTests {
       let call = try route.prepare(ByteBuffer(), ProtoArena())
       #expect(call.mayRunInPlace)
       var context = CallContext(callID: 1, method: route.path, metadata: metadata, deadline: nil, loginBudget: LoginBudget(perMinute: 1))
-      return executor.startInPlace(route, call, context: &context) { outcome in
-        self.state.withLock { $0.answers.append(outcome) }
+      return executor.startInPlace(route, call, context: &context, respond: Recorder(call: self))
+    }
+
+    /// Keeps each answer in the call's list, in the order they came.
+    private final class Recorder: CallResponder {
+      let call: InPlaceCall
+
+      init(call: InPlaceCall) {
+        self.call = call
+      }
+
+      func respond(_ outcome: CallOutcome) {
+        call.state.withLock { $0.answers.append(outcome) }
       }
     }
   }
