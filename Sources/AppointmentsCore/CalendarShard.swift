@@ -81,13 +81,6 @@ public actor CalendarShard {
     return true
   }
 
-  /// Runs `work` on the calling thread after the work queued there so far. Runs it at once when
-  /// the shard has no executor.
-  public nonisolated func runLater(_ work: @escaping @Sendable () -> Void) {
-    guard let executor = self.executor else { return work() }
-    executor.runLater(.run(work))
-  }
-
   /// Asks `receipt` to call `completion` once it is durable (``JournalReceipt/whenDurable(_:)``),
   /// on the calling thread after the work queued there so far: the bookings of the same burst
   /// then append their records first, and the first wait writes them all at once. Asks at once
@@ -97,7 +90,7 @@ public actor CalendarShard {
     _ completion: @escaping @Sendable (Result<Void, any Error>) -> Void
   ) {
     guard let executor = self.executor else { return receipt.whenDurable(completion) }
-    executor.runLater(.whenDurable(receipt, completion))
+    executor.whenDurableLater(receipt, completion)
   }
 
   /// Adds a doctor; see ``CalendarState/addDoctor(_:)``. Not journaled: it follows from his

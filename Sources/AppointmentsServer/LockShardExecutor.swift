@@ -40,13 +40,15 @@ final class LockShardExecutor: ShardExecutor {
     }
   }
 
-  /// On an event loop, the work of one job of the loop runs in one job after it, in order: a
-  /// burst of bookings queues one job for all their receipts, not one each. Work queued while
-  /// that job runs goes in the next.
-  func runLater(_ work: DeferredWork) {
-    guard let loop = MultiThreadedEventLoopGroup.currentEventLoop else { return defaultLoop.execute { work() } }
+  /// On an event loop, the waits asked for by one job of the loop start in one job after it, in
+  /// order: a burst of bookings queues one job for all their receipts, not one each. Waits
+  /// asked for while that job runs go in the next.
+  func whenDurableLater(_ receipt: JournalReceipt, _ completion: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+    guard let loop = MultiThreadedEventLoopGroup.currentEventLoop else {
+      return defaultLoop.execute { receipt.whenDurable(completion) }
+    }
     let later = LaterWork.ofThisThread
-    if later.add(work) { loop.execute { later.run() } }
+    if later.add(LaterWork.Wait(receipt: receipt, completion: completion)) { loop.execute { later.run() } }
   }
 
   func enqueue(_ job: consuming ExecutorJob) {
@@ -88,7 +90,7 @@ final class LockShardExecutor: ShardExecutor {
   }
 }
 
-/// One event loop thread's work from ``LockShardExecutor/runLater(_:)`` (of every shard).
+/// One event loop thread's waits from ``LockShardExecutor/whenDurableLater(_:_:)`` (of every shard).
 ///
 /// Unchecked `Sendable`: only its own thread uses it, through a `ThreadSpecificVariable` and the
 /// job it queues on its own loop.
@@ -103,21 +105,27 @@ private final class LaterWork: @unchecked Sendable {
     return later
   }
 
-  // Not checked for exclusive access at run time: only its own thread uses it, and running the
-  // work (which may queue more) touches `running` while `add(_:)` touches `queued`.
-  @exclusivity(unchecked) private var queued: [DeferredWork] = []
-  /// The work being run; kept to reuse its storage.
-  @exclusivity(unchecked) private var running: [DeferredWork] = []
+  // Not checked for exclusive access at run time: only its own thread uses it, and starting the
+  // waits (whose completions may queue more) touches `running` while `add(_:)` touches `queued`.
+  @exclusivity(unchecked) private var queued: [Wait] = []
+  /// The waits being started; kept to reuse its storage.
+  @exclusivity(unchecked) private var running: [Wait] = []
 
-  /// Queues `work`; true when the queue was empty, and a job must be queued to run it.
-  func add(_ work: DeferredWork) -> Bool {
-    queued.append(work)
+  /// A receipt and the completion to give it.
+  struct Wait {
+    let receipt: JournalReceipt
+    let completion: @Sendable (Result<Void, any Error>) -> Void
+  }
+
+  /// Queues `wait`; true when the queue was empty, and a job must be queued to run it.
+  func add(_ wait: Wait) -> Bool {
+    queued.append(wait)
     return queued.count == 1
   }
 
   func run() {
     swap(&queued, &running)
-    for work in running { work() }
+    for wait in running { wait.receipt.whenDurable(wait.completion) }
     running.removeAll(keepingCapacity: true)
   }
 }

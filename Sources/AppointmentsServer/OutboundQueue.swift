@@ -55,15 +55,7 @@ final class OutboundQueue: Sendable {
   /// `enqueue(.reply(callID:, Reply(message:, metadata: [])))` would, without boxing the message
   /// in a ``Reply``; ignored once ``finish()`` was called.
   func enqueueReply(callID: UInt32, _ message: some ProtoMessage) {
-    append { buffer, arena in
-      let start = buffer.writerIndex
-      do {
-        try buffer.writeFrame(type: .response, callID: callID, encodedHeader: Self.okHeaderBlock, payload: message, arena: arena)
-      } catch {
-        Self.writeEncodingFailure(error, callID: callID, into: &buffer, arena: arena)
-      }
-      return buffer.writerIndex - start
-    }
+    append { buffer, arena in Self.encodeReply(callID: callID, message, into: &buffer, arena: arena) }
   }
 
   /// Runs `write` on the pending bytes (it returns how many it added) and wakes the writer.
@@ -179,7 +171,7 @@ final class OutboundQueue: Sendable {
       case .goAway(let goAway):
         try buffer.writeFrame(type: .goAway, callID: 0, header: goAway, arena: arena)
       case .reply(let callID, let reply) where reply.metadata.isEmpty:
-        try buffer.writeFrame(type: .response, callID: callID, encodedHeader: Self.okHeaderBlock, payload: reply.message, arena: arena)
+        return encodeReply(callID: callID, reply.message, into: &buffer, arena: arena)
       case .reply(let callID, let reply):
         let header = V1.ResponseHeader(status: V1.Status(code: StatusCode.ok.rawValue), metadata: reply.metadata.entries)
         try buffer.writeFrame(type: .response, callID: callID, header: header, payload: reply.message, arena: arena)
@@ -194,6 +186,18 @@ final class OutboundQueue: Sendable {
       case .hello, .pong, .goAway:
         break
       }
+    }
+    return buffer.writerIndex - start
+  }
+
+  /// Appends the answer `message` to call `callID`, with no metadata (the header block encoded
+  /// once); returns the bytes appended.
+  private static func encodeReply(callID: UInt32, _ message: some ProtoMessage, into buffer: inout ByteBuffer, arena: ProtoArena) -> Int {
+    let start = buffer.writerIndex
+    do {
+      try buffer.writeFrame(type: .response, callID: callID, encodedHeader: okHeaderBlock, payload: message, arena: arena)
+    } catch {
+      writeEncodingFailure(error, callID: callID, into: &buffer, arena: arena)
     }
     return buffer.writerIndex - start
   }

@@ -282,7 +282,7 @@ final class LogCore: Sendable {
 
   /// Queues `completion` for the writer, unless the record became durable or the log failed
   /// since the last look: then calls it at once.
-  private func waitForWriter(through sequence: UInt64, _ completion: @escaping @Sendable (Result<Void, StorageError>) -> Void) {
+  func waitForWriter(through sequence: UInt64, _ completion: @escaping @Sendable (Result<Void, StorageError>) -> Void) {
     let (known, followup) = self.state.withLock { state -> (Result<Void, StorageError>?, Followup) in
       if state.durableSequence >= sequence { return (.success(()), Followup()) }
       if let failure = state.failure { return (.failure(failure), Followup()) }

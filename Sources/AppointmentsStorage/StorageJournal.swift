@@ -55,7 +55,7 @@ public struct StorageJournal: ChangeJournal {
       } catch {
         return completion(.failure(error))
       }
-      ticket.whenDurable { completion($0.mapError { $0 }) }
+      ticket.whenDurableAfterLooking { completion($0.mapError { $0 }) }
     }
 
     /// Whether the idempotent call running here waits for the record instead, when it finishes.

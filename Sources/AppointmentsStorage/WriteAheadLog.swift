@@ -137,6 +137,18 @@ public final class WriteAheadLog: Sendable {
         completion(.failure(refusal))
       }
     }
+
+    /// ``whenDurable(_:)`` for a caller that has just seen ``isDurableNow()`` return false: hands
+    /// `completion` to whoever completes the record without looking again first (the log looks
+    /// once more as it queues it, under its lock).
+    func whenDurableAfterLooking(_ completion: @escaping @Sendable (Result<Void, StorageError>) -> Void) {
+      switch self.source {
+      case .log(let core):
+        core.waitForWriter(through: self.sequence, completion)
+      case .refused(let refusal):
+        completion(.failure(refusal))
+      }
+    }
   }
 
   private let core: LogCore

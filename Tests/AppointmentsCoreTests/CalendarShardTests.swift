@@ -84,13 +84,13 @@ struct CalendarShardTests {
     #expect(third.changedAppointments.map { Array($0) }?.isEmpty == true)
   }
 
-  @Test("without an executor of its own, a shard takes no work in place, and runs later work and waits at once")
+  @Test("without an executor of its own, a shard takes no work in place, and asks a receipt to call back at once")
   func noExecutor() async throws {
     let shard = CalendarShard(journal: DiscardingJournal())
     let ran = Atomic<Int>(0)
     #expect(!shard.run { _ in ran.add(1, ordering: .relaxed) })
     #expect(ran.load(ordering: .relaxed) == 0)
-    shard.runLater { ran.add(10, ordering: .relaxed) }
+    shard.whenDurableLater(.immediate) { _ in ran.add(10, ordering: .relaxed) }
     #expect(ran.load(ordering: .relaxed) == 10)
     shard.whenDurableLater(.immediate) { result in
       if case .success = result { ran.add(100, ordering: .relaxed) }

@@ -68,7 +68,7 @@ struct LockShardExecutorTests {
     #expect(await shard.doctor(id: 1) != nil)
     let trace = Trace()
     try await loop.submit {
-      shard.runLater { trace.note("later") }
+      shard.whenDurableLater(.immediate) { _ in trace.note("later") }
       _ = shard.run { shard in trace.note(shard.doctor(id: 1) == nil ? "at once, no doctor" : "at once") }
       trace.note("run returned")
     }.get()
@@ -83,15 +83,15 @@ struct LockShardExecutorTests {
     let trace = Trace()
     let done = loop.makePromise(of: Void.self)
     try await loop.submit {
-      shard.runLater {
+      shard.whenDurableLater(.immediate) { _ in
         trace.note("later 1")
-        shard.runLater {
+        shard.whenDurableLater(.immediate) { _ in
           trace.note("queued by later 1")
           done.succeed()
         }
       }
       loop.execute { trace.note("the next job") }
-      shard.runLater { trace.note("later 2") }
+      shard.whenDurableLater(.immediate) { _ in trace.note("later 2") }
       trace.note("the job ends")
     }.get()
     try await done.futureResult.get()
@@ -108,7 +108,7 @@ struct LockShardExecutorTests {
       shard.whenDurableLater(JournalReceipt.immediate) { result in
         trace.note((try? result.get()) != nil ? "durable" : "failed")
       }
-      shard.runLater { trace.note("later") }
+      shard.whenDurableLater(.immediate) { _ in trace.note("later") }
       shard.whenDurableLater(JournalReceipt(Lost())) { result in
         trace.note((try? result.get()) != nil ? "durable" : "failed")
         done.succeed()
