@@ -21,7 +21,8 @@ import Darwin
 ///
 /// Direct-mapped: a hash of the bytes picks one of ``slotCount`` slots, and a block whose slot
 /// holds another replaces it. Blocks longer than ``maxBlockBytes`` are not kept. So it holds at
-/// most `slotCount` blocks and their decoded forms, at most ~6 MiB per thread with the defaults and ~3 MiB with blocks of ~300 bytes.
+/// most `slotCount` blocks and their decoded forms: ~3 MiB per thread with blocks of ~300 bytes,
+/// at most ~9 MiB (1 KiB blocks, their bytes kept twice).
 ///
 /// One per event loop thread (``ofThisThread``), shared by the loop's connections and never locked.
 /// Unchecked `Sendable`: only its own thread uses it, through a `ThreadSpecificVariable`, and no
