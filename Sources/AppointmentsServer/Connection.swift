@@ -103,7 +103,7 @@ struct Connection {
           return goAway(.failedPrecondition, "call id \(frame.callID) is not above the previous \(lastCallID)")
         }
         lastCallID = frame.callID
-        guard let header = try? RequestHeaderCache.ofThisThread.header(decoding: frame.header, arena: arena) else {
+        guard let header = try? V1.RequestHeader(decoding: frame.header, arena: arena) else {
           return goAway(.invalidArgument, "request header block of call \(frame.callID) does not decode")
         }
         startCall(
